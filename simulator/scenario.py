@@ -1,0 +1,270 @@
+"""Scenarios: everything one simulation run depends on, loaded from TOML.
+
+An analyst edits a TOML file, not Python, so every mistake must come back as
+one line naming the file, the key and what is wrong (`city.toml: fleet.cars:
+must be > 0`). Human units in the file (minutes, hours, days, km/h); the
+model converts once. Bundled scenarios ship inside the package and are found
+through importlib.resources, so `load_scenario("city")` works after a plain
+`pip install`. Where each default comes from: docs/simulator.md.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from dispatch.config import DispatchConfig
+from valuation.params import ValuationParams
+
+_BUNDLE = "simulator.scenarios"
+
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Zone(_Section):
+    """A disc of demand: pickups and drop-offs fall uniformly inside it."""
+
+    name: str
+    lat: float = Field(ge=-85, le=85)
+    lon: float = Field(ge=-180, le=180)
+    radius_m: NonNegative
+    weight: Positive
+
+
+class City(_Section):
+    south: float = Field(ge=-85, le=85)
+    west: float = Field(ge=-180, le=180)
+    north: float = Field(ge=-85, le=85)
+    east: float = Field(ge=-180, le=180)
+    zones: list[Zone] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _zones_inside(self) -> City:
+        if not (self.south < self.north and self.west < self.east):
+            raise ValueError("bounding box needs south < north and west < east")
+        for zone in self.zones:
+            if not (self.south <= zone.lat <= self.north and self.west <= zone.lon <= self.east):
+                raise ValueError(f"zone {zone.name!r} lies outside the bounding box")
+        return self
+
+
+class Shift(_Section):
+    """A share of the fleet works from `start_h` for `hours` every day."""
+
+    start_h: float = Field(ge=0, lt=24)
+    hours: float = Field(gt=0, le=24)
+    share: Positive
+
+
+class Fleet(_Section):
+    cars: int = Field(gt=0)
+    shifts: list[Shift] = Field(default_factory=list)  # empty: every car works all day
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> Fleet:
+        total = sum(shift.share for shift in self.shifts)
+        if self.shifts and abs(total - 1.0) > 1e-9:
+            raise ValueError(f"shift shares must sum to 1, got {total:g}")
+        return self
+
+
+class Distribution(_Section):
+    """A duration in minutes. `inf` mean: never (e.g. infinite patience)."""
+
+    kind: Literal["exponential", "lognormal", "constant", "empirical"]
+    mean_min: NonNegative = 1.0  # 0 with exponential or constant: at once
+    sigma: float = Field(default=0.5, gt=0)  # lognormal: sd of the log
+    samples_min: list[NonNegative] = Field(default_factory=list)  # empirical: resampled
+
+    @model_validator(mode="after")
+    def _complete(self) -> Distribution:
+        if self.kind == "empirical" and not self.samples_min:
+            raise ValueError("an empirical distribution needs samples_min")
+        if self.kind == "lognormal" and not 0 < self.mean_min < math.inf:
+            raise ValueError("a lognormal needs a finite mean_min > 0")
+        return self
+
+
+class Demand(_Section):
+    customers: int = Field(ge=0)
+    trips_per_week_mean: Positive
+    trips_per_week_shape: Positive = math.inf  # Gamma heterogeneity; inf: everyone alike
+    regular_min_trips_per_week: Positive = 1.0  # segment boundary occasional / regular
+    new_customers_per_day: NonNegative = 0.0
+    hourly_profile: list[NonNegative] = Field(default_factory=lambda: [1.0] * 24)
+    vip_share: Share = 0.0  # the firm's static VIP list: this share of the most frequent callers
+    retry_probability: Share = 0.0
+    retry_delay: Distribution = Distribution(kind="exponential", mean_min=5.0)
+
+    @model_validator(mode="after")
+    def _profile(self) -> Demand:
+        if len(self.hourly_profile) != 24:
+            raise ValueError(f"hourly_profile needs 24 values, got {len(self.hourly_profile)}")
+        if not any(self.hourly_profile):
+            raise ValueError("hourly_profile is all zero: nobody would ever call")
+        return self
+
+
+class Trips(_Section):
+    duration: Distribution
+    fare_base: NonNegative = 0.0
+    fare_per_min: NonNegative = 0.0
+
+
+class Patience(_Section):
+    """How long a caller waits for a car before giving up (cause ABANDONED)."""
+
+    wait: Distribution
+    short_eta_s: NonNegative = 0.0  # a quoted ETA at most this long ...
+    short_eta_factor: float = Field(default=1.0, ge=1)  # ... stretches patience by this factor
+
+
+class Churn(_Section):
+    """Departures for good: a base hazard plus a decaying rise after each failure."""
+
+    base_departures_per_year: NonNegative = 0.0
+    rise_per_failure_per_week: NonNegative = 0.0
+    memory_half_life_days: Positive = 14.0
+    first_failure_leave_probability: Share = 0.0
+
+
+class Policies(_Section):
+    names: list[str] = Field(default_factory=lambda: ["reject", "fifo", "retention"])
+    vip_head_start_s: NonNegative = 300.0
+    value_per_s: Positive = 0.1
+    reserve_k: int = Field(default=2, ge=0)
+    reserve_min_value_at_risk: NonNegative = 1.0
+    reserve_base: str = "retention"
+    reserve_waits: bool = True
+
+
+class Dispatch(_Section):
+    pickup_radius_m: Positive = 5000.0
+    speed_kmh: Positive = 30.0
+    detour_factor: float = Field(default=1.3, ge=1)
+    max_wait_min: Positive = 20.0  # inf: the dispatcher never gives up
+    max_head_start_s: NonNegative = 300.0
+    cell_m: Positive = 1000.0
+
+    def config(self, ref_lat: float) -> DispatchConfig:
+        speed_mps = self.speed_kmh / 3.6 if math.isfinite(self.speed_kmh) else 1e12
+        return DispatchConfig(
+            pickup_radius_m=self.pickup_radius_m, speed_mps=speed_mps,
+            detour_factor=self.detour_factor,
+            max_wait_s=None if math.isinf(self.max_wait_min) else self.max_wait_min * 60,
+            max_head_start_s=self.max_head_start_s, cell_m=self.cell_m, ref_lat=ref_lat)
+
+
+class Scenario(_Section):
+    name: str
+    description: str = ""
+    seed: int = Field(default=1, ge=0)
+    horizon_days: Positive
+    warmup_days: NonNegative = 0.0  # simulated but not measured: histories build up first
+    scoring: Literal["valuation", "vip_classes"] = "valuation"
+    city: City
+    fleet: Fleet
+    demand: Demand
+    trips: Trips
+    patience: Patience
+    churn: Churn = Churn()
+    policies: Policies = Policies()
+    dispatch: Dispatch = Dispatch()
+    valuation: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _valuation_params(self) -> Scenario:
+        self.valuation_params()
+        return self
+
+    def valuation_params(self) -> ValuationParams:
+        """The valuation model's parameters: its defaults overridden by `[valuation]`."""
+        try:
+            return ValuationParams(**{"max_head_start_s": self.dispatch.max_head_start_s,
+                                      **self.valuation})
+        except TypeError as error:
+            raise ValueError(f"unknown valuation parameter: {error}") from None
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be loaded; `problems` holds one line per mistake."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _explain(error: dict[str, Any]) -> str:
+    """Pydantic's wording rewritten as the short rule an analyst would state."""
+    ctx = error.get("ctx") or {}
+    for kind, symbol in (("greater_than", ">"), ("greater_than_equal", ">="),
+                         ("less_than", "<"), ("less_than_equal", "<=")):
+        if error["type"] == kind:
+            bound = next(iter(ctx.values()))
+            shown = f"{bound:g}" if isinstance(bound, int | float) else bound
+            return f"must be {symbol} {shown}"
+    if error["type"] == "missing":
+        return "is required"
+    if error["type"] == "extra_forbidden":
+        return "unknown key"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts[-1] = f"{parts[-1]}[{part}]" if parts else f"[{part}]"
+        else:
+            parts.append(part)
+    return ".".join(parts) or "(top level)"
+
+
+def parse_scenario(text: str, source: str = "<string>") -> Scenario:
+    """Validate TOML text; every problem is reported, each as `source: key: problem`."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError([f"{source}: invalid TOML: {error}"]) from None
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as error:
+        problems = [f"{source}: {_location(tuple(e['loc']))}: {_explain(dict(e))}"
+                    for e in error.errors()]
+        raise ScenarioError(problems) from None
+
+
+def bundled_scenarios() -> list[str]:
+    """Names of the scenarios shipped with the package."""
+    return sorted(entry.name.removesuffix(".toml") for entry in resources.files(_BUNDLE).iterdir()
+                  if entry.name.endswith(".toml"))
+
+
+def read_scenario_text(name_or_path: str | Path) -> tuple[str, str]:
+    """(TOML text, name for messages): a bundled name first, then a file path."""
+    if isinstance(name_or_path, str) and name_or_path in bundled_scenarios():
+        resource = resources.files(_BUNDLE) / f"{name_or_path}.toml"
+        return resource.read_text(encoding="utf-8"), f"{name_or_path}.toml"
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise ScenarioError([f"{path}: no such scenario file, and not a bundled scenario "
+                             f"(bundled: {', '.join(bundled_scenarios())})"])
+    return path.read_text(encoding="utf-8"), path.name
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load a bundled scenario by name (`city`) or any TOML file by path."""
+    text, source = read_scenario_text(name_or_path)
+    return parse_scenario(text, source)

@@ -1,0 +1,1 @@
+"""Bundled scenarios (TOML files read through importlib.resources)."""

@@ -1,0 +1,125 @@
+"""Scenario loading: bundled names, paths, and one clear line per mistake."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from simulator.scenario import (
+    ScenarioError,
+    bundled_scenarios,
+    load_scenario,
+    parse_scenario,
+    read_scenario_text,
+)
+
+
+def _city_text() -> str:
+    return read_scenario_text("city")[0]
+
+
+def _problems(text: str, source: str = "city.toml") -> list[str]:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(text, source)
+    return caught.value.problems
+
+
+def test_three_scenarios_are_bundled_and_all_load() -> None:
+    """small-town, city and erlang-a ship with the package and validate."""
+    assert {"small-town", "city", "erlang-a"} <= set(bundled_scenarios())
+    for name in bundled_scenarios():
+        assert load_scenario(name).name == name
+
+
+def test_a_scenario_loads_from_a_path_as_well(tmp_path: Path) -> None:
+    """A copied and edited TOML file is loaded by its path."""
+    path = tmp_path / "mine.toml"
+    path.write_text(_city_text().replace("cars = 260", "cars = 99"), encoding="utf-8")
+    assert load_scenario(path).fleet.cars == 99
+    assert load_scenario(str(path)).fleet.cars == 99
+
+
+def test_the_erlang_a_scenario_switches_space_and_churn_off() -> None:
+    """One zone of radius 0, unbounded reach and wait, no churn, no retries, no newcomers."""
+    scenario = load_scenario("erlang-a")
+    assert [zone.radius_m for zone in scenario.city.zones] == [0.0]
+    assert math.isinf(scenario.dispatch.pickup_radius_m)
+    assert scenario.dispatch.config(50.0).max_wait_s is None
+    assert scenario.churn.rise_per_failure_per_week == 0.0
+    assert scenario.demand.retry_probability == 0.0
+    assert scenario.demand.new_customers_per_day == 0.0
+    assert scenario.patience.wait.kind == "exponential"
+
+
+def test_a_bad_value_names_file_key_and_rule() -> None:
+    """`cars = 0` reads back as `city.toml: fleet.cars: must be > 0`."""
+    problems = _problems(_city_text().replace("cars = 260", "cars = 0"))
+    assert problems == ["city.toml: fleet.cars: must be > 0"]
+
+
+def test_every_mistake_is_reported_not_only_the_first() -> None:
+    """Two independent mistakes give two lines."""
+    text = _city_text().replace("cars = 260", "cars = -1").replace(
+        "retry_probability = 0.5", "retry_probability = 1.5")
+    assert _problems(text) == ["city.toml: fleet.cars: must be > 0",
+                               "city.toml: demand.retry_probability: must be <= 1"]
+
+
+def test_list_items_are_located_by_index() -> None:
+    """A zone with weight 0 is reported at city.zones[1].weight."""
+    text = _city_text().replace("radius_m = 1500.0, weight = 0.20", "radius_m = 1500.0, weight = 0")
+    assert _problems(text) == ["city.toml: city.zones[1].weight: must be > 0"]
+
+
+def test_unknown_keys_are_typos_not_silently_ignored() -> None:
+    """A misspelt key is an error, not a default."""
+    text = _city_text().replace("cars = 260", "cars = 260\ncras = 3")
+    assert _problems(text) == ["city.toml: fleet.cras: unknown key"]
+
+
+def test_missing_sections_are_reported_as_required() -> None:
+    """A scenario without [fleet] says that fleet is required."""
+    raw = tomllib.loads(_city_text())
+    text = _city_text().split("[fleet]")[0] + "[demand]" + _city_text().split("[demand]")[1]
+    assert "fleet" in raw
+    assert "city.toml: fleet: is required" in _problems(text)
+
+
+def test_invalid_toml_names_the_file() -> None:
+    """A syntax error says it is one and where it came from."""
+    assert _problems("name = ", "broken.toml")[0].startswith("broken.toml: invalid TOML:")
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("share = 0.20 }", "share = 0.10 }", "fleet: shift shares must sum to 1, got 0.9"),
+    ("0.6, 0.4, 0.3,", "0.6, 0.4,", "demand: hourly_profile needs 24 values, got 23"),
+    ("lat = 50.062", "lat = 51.5", "city: zone 'old town' lies outside the bounding box"),
+    ('kind = "lognormal", mean_min = 14.0, sigma = 0.8', 'kind = "empirical"',
+     "patience.wait: an empirical distribution needs samples_min"),
+])
+def test_cross_field_rules_explain_themselves(old: str, new: str, message: str) -> None:
+    """Rules spanning several keys are reported on their section with the reason."""
+    assert _problems(_city_text().replace(old, new, 1)) == [f"city.toml: {message}"]
+
+
+def test_unknown_valuation_parameters_are_refused() -> None:
+    """[valuation] keys must be parameters of the valuation model."""
+    problems = _problems(_city_text() + "\n[valuation]\nk_zero = 0.1\n")
+    assert len(problems) == 1
+    assert "unknown valuation parameter" in problems[0]
+
+
+def test_valuation_overrides_reach_the_model_and_the_cap_follows_dispatch() -> None:
+    """[valuation] overrides defaults; max_head_start_s comes from [dispatch] unless set."""
+    scenario = parse_scenario(_city_text() + "\n[valuation]\nk0 = 0.3\n")
+    params = scenario.valuation_params()
+    assert (params.k0, params.max_head_start_s) == (0.3, scenario.dispatch.max_head_start_s)
+
+
+def test_an_unknown_name_lists_the_bundled_scenarios() -> None:
+    """A name that is neither bundled nor a file says what is available."""
+    with pytest.raises(ScenarioError, match="bundled: city, erlang-a, small-town"):
+        load_scenario("metropolis")
