@@ -1,0 +1,98 @@
+"""Settings of the live shell, read from `KEEPCAB_*` environment variables (or `.env`).
+
+Nothing here opens a connection: `Settings()` only reads the environment, and
+engines and pools are created in the FastAPI lifespan or by a CLI command.
+
+Defaults are the embedded set-up (one process, a SQLite file next to where the
+server runs, in-process queue and event bus). `KEEPCAB_PHONE_REGION` defaults
+to "RU" because our first firms are Russian: numbers dialled in national form
+(`8 (912) 345-67-89`) are read as Russian. A firm elsewhere sets its own
+ISO 3166 region code; numbers in international form (`+44 ...`) are read
+correctly whatever the region.
+
+The dispatch knobs carry the same names as the fields of
+`dispatch.engine.DispatchConfig`, so `dispatch_config_kwargs()` is a plain
+copy and the two cannot drift apart silently.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import phonenumbers
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DISPATCH_CONFIG_FIELDS = (
+    "pickup_radius_m",
+    "speed_mps",
+    "detour_factor",
+    "max_wait_s",
+    "prebook_lead_s",
+    "max_head_start_s",
+    "cell_m",
+)
+
+
+class Settings(BaseSettings):
+    """Everything an operator of the live server may configure."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KEEPCAB_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- storage and buses -------------------------------------------------------------
+    database_url: str = "sqlite:///./keepcab.db"
+    database_echo: bool = False
+    redis_url: str | None = None  # None: in-process queue and event bus (embedded default)
+
+    # --- phone system ------------------------------------------------------------------
+    phone_region: str = "RU"
+    call_log_retention_days: int = Field(default=90, ge=1)
+    zadarma_secret: SecretStr | None = None  # signature key of Zadarma NOTIFY_* webhooks
+
+    # --- HTTP --------------------------------------------------------------------------
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    api_key_header: str = "X-API-Key"
+    operator_session_ttl_s: float = Field(default=12 * 3600.0, gt=0)
+    duplicate_order_window_s: float = Field(default=30 * 60.0, ge=0)  # redial guard (Spare: 30 min)
+
+    # --- dispatch (names match dispatch.engine.DispatchConfig) -------------------------
+    policy: str = "retention"
+    pickup_radius_m: float = Field(default=5000.0, gt=0)
+    speed_mps: float = Field(default=8.3, gt=0)  # ~30 km/h city average
+    detour_factor: float = Field(default=1.3, ge=1.0)
+    max_wait_s: float | None = Field(default=1200.0, gt=0)  # empty or "none": never give up
+    prebook_lead_s: float = Field(default=900.0, ge=0)
+    max_head_start_s: float = Field(default=300.0, ge=0)
+    cell_m: float = Field(default=1000.0, gt=0)
+    tick_interval_s: float = Field(default=1.0, gt=0)
+    vip_customer_ids: list[str] = Field(default_factory=list)
+    valuation_params_path: str | None = None  # fitted valuation parameters (JSON)
+
+    @field_validator("max_wait_s", "redis_url", "valuation_params_path", mode="before")
+    @classmethod
+    def _blank_means_none(cls, value: Any) -> Any:
+        """Environment variables cannot be unset to None, so "" and "none" mean None."""
+        if isinstance(value, str) and value.strip().lower() in {"", "none", "null"}:
+            return None
+        return value
+
+    @field_validator("phone_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not an ISO 3166 region libphonenumber knows")
+        return region
+
+    def dispatch_config_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for `dispatch.engine.DispatchConfig`."""
+        return {name: getattr(self, name) for name in DISPATCH_CONFIG_FIELDS}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once on first use (a FastAPI dependency)."""
+    return Settings()
