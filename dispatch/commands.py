@@ -1,0 +1,96 @@
+"""Commands: everything that can happen to the dispatcher, as plain data.
+
+The dispatcher is a single writer. Shells (the live server, the simulator,
+later a Redis-stream consumer on the leader) turn the outside world into these
+values and feed them to `Dispatcher.handle(command, now)` one at a time; that
+is the whole interface, which is what lets the same engine run live, in the
+simulator, and behind a leader lease.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dispatch.model import FailureCause, Order, Position
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder:
+    order: Order
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    """`cause=None` is the customer's own cancellation, which is not a failure."""
+
+    order_id: str
+    cause: FailureCause | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DriverOnline:
+    driver_id: str
+    position: Position
+
+
+@dataclass(frozen=True, slots=True)
+class DriverOffline:
+    driver_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DriverMoved:
+    driver_id: str
+    position: Position
+
+
+@dataclass(frozen=True, slots=True)
+class DriverArrived:
+    """The driver reached the pickup and the customer got in."""
+
+    driver_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class TripCompleted:
+    """The trip ended; the driver is free again at `position`."""
+
+    driver_id: str
+    position: Position
+    fare: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AssignManually:
+    """An operator gives an order to a chosen driver, bypassing the queue order."""
+
+    order_id: str
+    driver_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OverridePriority:
+    """An operator sets a waiting order's head start; the reason is mandatory and audited."""
+
+    order_id: str
+    head_start_s: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Time passed: expire orders past their max wait, release due pre-bookings."""
+
+
+Command = (
+    PlaceOrder
+    | CancelOrder
+    | DriverOnline
+    | DriverOffline
+    | DriverMoved
+    | DriverArrived
+    | TripCompleted
+    | AssignManually
+    | OverridePriority
+    | Tick
+)

@@ -1,0 +1,115 @@
+"""Decisions: what the dispatcher did, as plain data, in the order it did it.
+
+Every state change of an order or a driver is reported, so that a shell can
+persist the list, publish it, and rebuild the same state later without
+asking the engine anything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dispatch.model import DriverStatus, FailureCause, Order, Position, PriorityScore
+
+
+@dataclass(frozen=True, slots=True)
+class OrderScheduled:
+    """A pre-booked order waits for `release_at` before it competes for cars."""
+
+    order: Order
+    release_at: float
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OrderQueued:
+    order: Order
+    score: PriorityScore
+    head_start_s: float
+    effective_at: float
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAssigned:
+    order_id: str
+    driver_id: str
+    eta_s: float
+    dist_m: float
+    at: float
+    manual: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRejected:
+    """Refused at the door (the status quo "sorry, no free cars", or a policy rule)."""
+
+    order: Order
+    cause: FailureCause
+    score: PriorityScore
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OrderExpired:
+    """Waited longer than the firm's maximum wait without a car."""
+
+    order_id: str
+    cause: FailureCause
+    waited_s: float
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCancelled:
+    order_id: str
+    cause: FailureCause | None
+    driver_id: str | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPickedUp:
+    order_id: str
+    driver_id: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCompleted:
+    order_id: str
+    driver_id: str
+    fare: float | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityOverridden:
+    order_id: str
+    old_head_start_s: float
+    new_head_start_s: float
+    effective_at: float
+    reason: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class DriverStatusChanged:
+    driver_id: str
+    status: DriverStatus
+    position: Position
+    at: float
+
+
+Decision = (
+    OrderScheduled
+    | OrderQueued
+    | OrderAssigned
+    | OrderRejected
+    | OrderExpired
+    | OrderCancelled
+    | OrderPickedUp
+    | OrderCompleted
+    | PriorityOverridden
+    | DriverStatusChanged
+)

@@ -1,0 +1,540 @@
+"""The dispatcher: one state machine that makes every decision, live or simulated.
+
+It is a single writer driven by `handle(command, now)`. Nothing in it reads a
+clock, draws a random number or does I/O, so the same sequence of commands
+always yields the same decisions, and a simulator can drive it as fast as it
+likes. Every handler validates first and mutates after, so a `DomainError`
+always means nothing changed.
+
+Matching is two-sided and always runs to quiescence: a new order takes the
+nearest free car the policy lets it take; a car that becomes free takes the
+highest-priority waiting order within reach. So, after every command, no free
+car can take any waiting order — the queue is exactly the set of orders for
+which no car is available.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from dispatch.commands import (
+    AssignManually,
+    CancelOrder,
+    Command,
+    DriverArrived,
+    DriverMoved,
+    DriverOffline,
+    DriverOnline,
+    OverridePriority,
+    PlaceOrder,
+    Tick,
+    TripCompleted,
+)
+from dispatch.config import DispatchConfig
+from dispatch.decisions import (
+    Decision,
+    DriverStatusChanged,
+    OrderAssigned,
+    OrderCancelled,
+    OrderCompleted,
+    OrderExpired,
+    OrderPickedUp,
+    OrderQueued,
+    OrderRejected,
+    OrderScheduled,
+    PriorityOverridden,
+)
+from dispatch.errors import (
+    DriverBusy,
+    DuplicateOrder,
+    InvalidCommand,
+    InvalidTransition,
+    UnknownDriver,
+    UnknownOrder,
+)
+from dispatch.geo import FreeDriverIndex, Grid, eta_s, haversine_m
+from dispatch.model import (
+    NEUTRAL_SCORE,
+    DriverStatus,
+    DriverView,
+    FailureCause,
+    Order,
+    OrderStatus,
+    OrderView,
+    Position,
+    QueuedOrderView,
+    Scorer,
+    neutral_scorer,
+)
+from dispatch.policies import Policy
+from dispatch.waiting import WaitingOrders
+
+__all__ = ["DispatchConfig", "Dispatcher"]
+
+_RELEASE, _EXPIRE = 0, 1
+
+
+class _Order:
+    __slots__ = (
+        "driver_id",
+        "expire_at",
+        "head_start_s",
+        "order",
+        "override_s",
+        "release_at",
+        "score",
+        "seq",
+        "status",
+    )
+
+    def __init__(self, order: Order, seq: int) -> None:
+        self.order = order
+        self.seq = seq
+        self.status = OrderStatus.QUEUED
+        self.driver_id: str | None = None
+        self.score = NEUTRAL_SCORE
+        self.head_start_s = 0.0
+        self.override_s: float | None = None
+        self.expire_at = math.inf
+        self.release_at = -math.inf
+
+    def view(self, cause: FailureCause | None = None) -> OrderView:
+        return OrderView(
+            self.order, self.status, self.driver_id, cause, self.score, self.head_start_s
+        )
+
+
+class _Driver:
+    __slots__ = ("driver_id", "order_id", "position", "status")
+
+    def __init__(self, driver_id: str, position: Position) -> None:
+        self.driver_id = driver_id
+        self.position = position
+        self.status = DriverStatus.OFFLINE
+        self.order_id: str | None = None
+
+    def view(self) -> DriverView:
+        return DriverView(self.driver_id, self.status, self.position, self.order_id)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        policy: Policy,
+        scorer: Scorer = neutral_scorer,
+        config: DispatchConfig | None = None,
+    ) -> None:
+        self.policy = policy
+        self.scorer = scorer
+        self.config = config or DispatchConfig()
+        self._orders: dict[str, _Order] = {}
+        self._drivers: dict[str, _Driver] = {}
+        self._timers: list[tuple[float, int, int, str]] = []
+        self._seq = 0
+        self._timer_seq = 0
+        self._free: FreeDriverIndex | None = None
+        self._waiting: WaitingOrders | None = None
+        if self.config.ref_lat is not None:
+            self._build_grids(self.config.ref_lat)
+        self._handlers: dict[type[Any], Callable[[Any, float], list[Decision]]] = {
+            PlaceOrder: self._place,
+            CancelOrder: self._cancel,
+            DriverOnline: self._online,
+            DriverOffline: self._offline,
+            DriverMoved: self._moved,
+            DriverArrived: self._arrived,
+            TripCompleted: self._completed,
+            AssignManually: self._assign_manually,
+            OverridePriority: self._override,
+            Tick: self._tick,
+        }
+
+    # ---- the command interface -------------------------------------------------
+
+    def handle(self, command: Command, now: float) -> list[Decision]:
+        """Apply one command at time `now` and return what was decided, in order."""
+        handler = self._handlers.get(type(command))
+        if handler is None:
+            raise InvalidCommand(f"not a dispatcher command: {command!r}")
+        return handler(command, now)
+
+    def restore(
+        self, drivers: Iterable[DriverView], orders: Iterable[OrderView], now: float
+    ) -> list[Decision]:
+        """Rebuild state persisted by a shell (after a restart or a leader failover).
+
+        Orders keep the head start they were queued with, so a restart never
+        reshuffles the queue; whatever the rebuilt state implies at `now`
+        (expiries that fell due while down, free cars that can take waiting
+        orders) is decided and returned.
+        """
+        if self._orders or self._drivers:
+            raise InvalidTransition("restore needs an empty dispatcher")
+        for view in drivers:
+            self._restore_driver(view)
+        for order_view in orders:
+            self._restore_order(order_view)
+        decisions = self._tick(Tick(), now)
+        for driver in list(self._drivers.values()):
+            if driver.status is DriverStatus.FREE and self._best_waiting_for(driver) is not None:
+                assert self._free is not None
+                self._free.remove(driver.driver_id)
+                decisions.extend(self._make_free(driver, now))
+        return decisions
+
+    def _restore_driver(self, view: DriverView) -> None:
+        self._ensure_grids(view.position)
+        driver = self._drivers[view.driver_id] = _Driver(view.driver_id, view.position)
+        driver.status, driver.order_id = view.status, view.order_id
+        if view.status is DriverStatus.FREE:
+            assert self._free is not None
+            self._free.upsert(view.driver_id, view.position)
+
+    def _restore_order(self, view: OrderView) -> None:
+        order = view.order
+        if view.status.is_terminal:
+            raise InvalidCommand(f"order {order.order_id!r} is {view.status}: nothing to restore")
+        self._ensure_grids(order.pickup)
+        self._seq += 1
+        live = self._orders[order.order_id] = _Order(order, self._seq)
+        live.score, live.head_start_s, live.status = view.score, view.head_start_s, view.status
+        if view.status is OrderStatus.SCHEDULED:
+            live.release_at = order.due_at - self.config.prebook_lead_s
+            self._add_timer(live.release_at, _RELEASE, order.order_id)
+        elif view.status is OrderStatus.QUEUED:
+            self._enqueue(live, live.release_at)
+        else:
+            driver = self._drivers.get(view.driver_id or "")
+            if driver is None or driver.order_id != order.order_id:
+                raise InvalidCommand(
+                    f"order {order.order_id!r} is {view.status} but driver {view.driver_id!r} "
+                    "does not hold it"
+                )
+            live.driver_id = view.driver_id
+
+    # ---- read side -------------------------------------------------------------
+
+    @property
+    def queue_length(self) -> int:
+        return 0 if self._waiting is None else len(self._waiting)
+
+    @property
+    def free_driver_count(self) -> int:
+        return 0 if self._free is None else len(self._free)
+
+    def queue_view(self) -> list[QueuedOrderView]:
+        """Waiting orders in the order cars will be given out."""
+        if self._waiting is None:
+            return []
+        views = []
+        for effective_at, _seq, order_id in self._waiting.in_service_order():
+            live = self._orders[order_id]
+            views.append(
+                QueuedOrderView(
+                    live.order, effective_at, live.head_start_s, live.score.tier, live.score.reason
+                )
+            )
+        return views
+
+    def order_view(self, order_id: str) -> OrderView:
+        return self._order(order_id).view()
+
+    def live_orders(self) -> list[OrderView]:
+        return [live.view() for live in self._orders.values()]
+
+    def driver_view(self, driver_id: str) -> DriverView:
+        return self._driver(driver_id).view()
+
+    def drivers(self) -> list[DriverView]:
+        return [driver.view() for driver in self._drivers.values()]
+
+    def next_timer_at(self) -> float | None:
+        """When the next Tick has work to do (an expiry or a pre-booking release)."""
+        timers = self._timers
+        while timers and not self._timer_is_live(timers[0]):
+            heapq.heappop(timers)
+        return timers[0][0] if timers else None
+
+    # ---- orders ----------------------------------------------------------------
+
+    def _place(self, command: PlaceOrder, now: float) -> list[Decision]:
+        order = command.order
+        if order.order_id in self._orders:
+            raise DuplicateOrder(order.order_id)
+        self._ensure_grids(order.pickup)
+        self._seq += 1
+        live = _Order(order, self._seq)
+        self._orders[order.order_id] = live
+        release_at = order.due_at - self.config.prebook_lead_s
+        if order.pickup_at is not None and release_at > now:
+            live.status = OrderStatus.SCHEDULED
+            live.release_at = release_at
+            self._add_timer(release_at, _RELEASE, order.order_id)
+            return [OrderScheduled(order, release_at, now)]
+        return self._admit(live, now)
+
+    def _admit(self, live: _Order, now: float) -> list[Decision]:
+        """Score the order once, then serve it, queue it or refuse it."""
+        order = live.order
+        live.score = self.scorer(order.customer_id, now)
+        if live.override_s is None:
+            live.head_start_s = self.policy.head_start_s(order, live.score)
+        else:
+            live.head_start_s = live.override_s
+        driver = self._car_for(live)
+        if driver is not None:
+            return self._assign(live, driver, now, manual=False)
+        if not self.policy.waits:
+            cause = (
+                FailureCause.REJECTED_BY_POLICY if self.free_driver_count else FailureCause.NO_CAR
+            )
+            del self._orders[order.order_id]
+            return [OrderRejected(order, cause, live.score, now)]
+        return [self._enqueue(live, now)]
+
+    def _enqueue(self, live: _Order, now: float) -> OrderQueued:
+        assert self._waiting is not None
+        order = live.order
+        live.status = OrderStatus.QUEUED
+        effective_at = self._waiting.push(
+            order.order_id, order.pickup, order.due_at, live.head_start_s, live.seq
+        )
+        if self.config.max_wait_s is not None:
+            live.expire_at = order.due_at + self.config.max_wait_s
+            self._add_timer(live.expire_at, _EXPIRE, order.order_id)
+        return OrderQueued(order, live.score, live.head_start_s, effective_at, now)
+
+    def _car_for(self, live: _Order) -> _Driver | None:
+        free = self._free
+        if free is None or not free or not self.policy.may_take_car(live.score, len(free)):
+            return None
+        nearest = free.nearest(live.order.pickup, 1, self.config.pickup_radius_m)
+        return self._drivers[nearest[0][1]] if nearest else None
+
+    def _cancel(self, command: CancelOrder, now: float) -> list[Decision]:
+        live = self._order(command.order_id)
+        if live.status is OrderStatus.PICKED_UP:
+            raise InvalidTransition(
+                f"order {command.order_id!r} is picked up: complete the trip instead of cancelling"
+            )
+        status = OrderStatus.CANCELLED if command.cause is None else command.cause.terminal_status
+        decisions: list[Decision] = [
+            OrderCancelled(command.order_id, command.cause, live.driver_id, now)
+        ]
+        self._forget(live)
+        live.status = status
+        if live.driver_id is not None:
+            driver = self._drivers[live.driver_id]
+            driver.order_id = None
+            decisions.extend(self._make_free(driver, now))
+        return decisions
+
+    def _forget(self, live: _Order) -> None:
+        """Drop a finished order from every structure; its timers go stale."""
+        if live.status is OrderStatus.QUEUED and self._waiting is not None:
+            self._waiting.remove(live.order.order_id)
+        del self._orders[live.order.order_id]
+
+    def _override(self, command: OverridePriority, now: float) -> list[Decision]:
+        live = self._order(command.order_id)
+        cap = self.config.max_head_start_s
+        if not 0 <= command.head_start_s <= cap:
+            raise InvalidCommand(
+                f"head_start_s must be within [0, {cap}], got {command.head_start_s}"
+            )
+        if not command.reason.strip():
+            raise InvalidCommand("reason is required for a priority override")
+        if live.status not in (OrderStatus.QUEUED, OrderStatus.SCHEDULED):
+            raise InvalidTransition(f"order {command.order_id!r} is {live.status}, not waiting")
+        old = live.head_start_s
+        live.override_s = live.head_start_s = command.head_start_s
+        effective_at = live.order.due_at - command.head_start_s
+        if live.status is OrderStatus.QUEUED:
+            assert self._waiting is not None
+            effective_at = self._waiting.reprioritise(command.order_id, command.head_start_s)
+        return [
+            PriorityOverridden(
+                command.order_id, old, command.head_start_s, effective_at, command.reason, now
+            )
+        ]
+
+    def _assign_manually(self, command: AssignManually, now: float) -> list[Decision]:
+        live = self._order(command.order_id)
+        driver = self._driver(command.driver_id)
+        if live.status not in (OrderStatus.QUEUED, OrderStatus.SCHEDULED):
+            raise InvalidTransition(f"order {command.order_id!r} is {live.status}, not waiting")
+        if driver.status is not DriverStatus.FREE:
+            raise DriverBusy(driver.driver_id, driver.status)
+        if live.status is OrderStatus.QUEUED:
+            assert self._waiting is not None
+            self._waiting.remove(command.order_id)
+        return self._assign(live, driver, now, manual=True)
+
+    def _assign(self, live: _Order, driver: _Driver, now: float, *, manual: bool) -> list[Decision]:
+        assert self._free is not None
+        if driver.driver_id in self._free:
+            self._free.remove(driver.driver_id)
+        dist_m = haversine_m(driver.position, live.order.pickup)
+        eta = eta_s(dist_m, self.config.speed_mps, self.config.detour_factor)
+        live.status = OrderStatus.ASSIGNED
+        live.driver_id = driver.driver_id
+        driver.status = DriverStatus.EN_ROUTE
+        driver.order_id = live.order.order_id
+        return [
+            OrderAssigned(live.order.order_id, driver.driver_id, eta, dist_m, now, manual),
+            DriverStatusChanged(driver.driver_id, DriverStatus.EN_ROUTE, driver.position, now),
+        ]
+
+    # ---- drivers ---------------------------------------------------------------
+
+    def _online(self, command: DriverOnline, now: float) -> list[Decision]:
+        driver = self._drivers.get(command.driver_id)
+        if driver is not None and driver.status is not DriverStatus.OFFLINE:
+            raise InvalidTransition(f"driver {command.driver_id!r} is already {driver.status}")
+        self._ensure_grids(command.position)
+        if driver is None:
+            driver = self._drivers[command.driver_id] = _Driver(command.driver_id, command.position)
+        driver.position = command.position
+        return self._make_free(driver, now)
+
+    def _offline(self, command: DriverOffline, now: float) -> list[Decision]:
+        driver = self._driver(command.driver_id)
+        if driver.status is not DriverStatus.FREE:
+            raise DriverBusy(driver.driver_id, driver.status)
+        assert self._free is not None
+        self._free.remove(driver.driver_id)
+        driver.status = DriverStatus.OFFLINE
+        return [DriverStatusChanged(driver.driver_id, DriverStatus.OFFLINE, driver.position, now)]
+
+    def _moved(self, command: DriverMoved, now: float) -> list[Decision]:
+        driver = self._driver(command.driver_id)
+        driver.position = command.position
+        if driver.status is not DriverStatus.FREE:
+            return []
+        assert self._free is not None
+        self._free.upsert(driver.driver_id, command.position)
+        order_id = self._best_waiting_for(driver)
+        if order_id is None:
+            return []
+        self._waiting_remove(order_id)
+        return self._assign(self._orders[order_id], driver, now, manual=False)
+
+    def _arrived(self, command: DriverArrived, now: float) -> list[Decision]:
+        driver = self._driver(command.driver_id)
+        if driver.status is not DriverStatus.EN_ROUTE or driver.order_id is None:
+            raise InvalidTransition(f"driver {driver.driver_id!r} is {driver.status}, not en route")
+        live = self._orders[driver.order_id]
+        live.status = OrderStatus.PICKED_UP
+        driver.status = DriverStatus.ON_TRIP
+        return [
+            OrderPickedUp(live.order.order_id, driver.driver_id, now),
+            DriverStatusChanged(driver.driver_id, DriverStatus.ON_TRIP, driver.position, now),
+        ]
+
+    def _completed(self, command: TripCompleted, now: float) -> list[Decision]:
+        driver = self._driver(command.driver_id)
+        if driver.status is not DriverStatus.ON_TRIP or driver.order_id is None:
+            raise InvalidTransition(
+                f"driver {driver.driver_id!r} is {driver.status}, not on a trip"
+            )
+        self._ensure_grids(command.position)
+        live = self._orders.pop(driver.order_id)
+        live.status = OrderStatus.COMPLETED
+        driver.order_id = None
+        driver.position = command.position
+        decisions: list[Decision] = [
+            OrderCompleted(live.order.order_id, driver.driver_id, command.fare, now)
+        ]
+        decisions.extend(self._make_free(driver, now))
+        return decisions
+
+    def _make_free(self, driver: _Driver, now: float) -> list[Decision]:
+        """A car that becomes free takes the best waiting order it may, or joins the free index."""
+        assert self._free is not None
+        driver.status = DriverStatus.FREE
+        order_id = self._best_waiting_for(driver)
+        if order_id is None:
+            self._free.upsert(driver.driver_id, driver.position)
+            return [DriverStatusChanged(driver.driver_id, DriverStatus.FREE, driver.position, now)]
+        self._waiting_remove(order_id)
+        return self._assign(self._orders[order_id], driver, now, manual=False)
+
+    def _best_waiting_for(self, driver: _Driver) -> str | None:
+        waiting = self._waiting
+        if waiting is None or not len(waiting):
+            return None
+        assert self._free is not None
+        free_cars = len(self._free) + (driver.driver_id not in self._free)
+        orders, may_take = self._orders, self.policy.may_take_car
+        return waiting.best_for(
+            driver.position,
+            self.config.pickup_radius_m,
+            lambda order_id: may_take(orders[order_id].score, free_cars),
+        )
+
+    def _waiting_remove(self, order_id: str) -> None:
+        assert self._waiting is not None
+        self._waiting.remove(order_id)
+
+    # ---- time --------------------------------------------------------------------
+
+    def _tick(self, command: Tick, now: float) -> list[Decision]:
+        decisions: list[Decision] = []
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            timer = heapq.heappop(timers)
+            if not self._timer_is_live(timer):
+                continue
+            _, _, kind, order_id = timer
+            live = self._orders[order_id]
+            if kind == _RELEASE:
+                decisions.extend(self._admit(live, now))
+                continue
+            assert self._waiting is not None
+            self._waiting.remove(order_id)
+            del self._orders[order_id]
+            live.status = OrderStatus.REJECTED
+            decisions.append(
+                OrderExpired(order_id, FailureCause.NO_CAR, now - live.order.due_at, now)
+            )
+        return decisions
+
+    def _add_timer(self, at: float, kind: int, order_id: str) -> None:
+        self._timer_seq += 1
+        heapq.heappush(self._timers, (at, self._timer_seq, kind, order_id))
+
+    def _timer_is_live(self, timer: tuple[float, int, int, str]) -> bool:
+        at, _, kind, order_id = timer
+        live = self._orders.get(order_id)
+        if live is None:
+            return False
+        if kind == _RELEASE:
+            return live.status is OrderStatus.SCHEDULED and live.release_at == at
+        return live.status is OrderStatus.QUEUED and live.expire_at == at
+
+    # ---- plumbing ----------------------------------------------------------------
+
+    def _order(self, order_id: str) -> _Order:
+        live = self._orders.get(order_id)
+        if live is None:
+            raise UnknownOrder(order_id)
+        return live
+
+    def _driver(self, driver_id: str) -> _Driver:
+        driver = self._drivers.get(driver_id)
+        if driver is None:
+            raise UnknownDriver(driver_id)
+        return driver
+
+    def _ensure_grids(self, position: Position) -> None:
+        """Fix the projection on the first position seen, unless configured."""
+        if self._free is None:
+            self._build_grids(position.lat)
+
+    def _build_grids(self, ref_lat: float) -> None:
+        cell_m = self.config.cell_m
+        self._free = FreeDriverIndex(cell_m, ref_lat)
+        self._waiting = WaitingOrders(Grid(cell_m, ref_lat), self.config.max_head_start_s)

@@ -1,0 +1,212 @@
+"""Dispatch policies: who may take a scarce car, and how far ahead they stand.
+
+A policy answers two questions and nothing else, so each one is a few lines
+and the engine stays the same for all of them (Ciw's style: small policies,
+one engine):
+
+* `head_start_s(order, score)`: how many seconds earlier than the customer's
+  real request the queue should treat the order as made. Always within
+  [0, max_head_start_s], which is what bounds starvation.
+* `may_take_car(score, free_cars)`: whether this caller may take a car while
+  `free_cars` cars (including the one in question) are free. Only capacity
+  reservation ever says no.
+
+`waits` is False only for the status quo: an order no free car can reach now is
+refused at once ("sorry, no free cars").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from dispatch.model import Order, PriorityScore
+
+
+class Policy(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def waits(self) -> bool: ...
+
+    def head_start_s(self, order: Order, score: PriorityScore) -> float: ...
+
+    def may_take_car(self, score: PriorityScore, free_cars: int) -> bool: ...
+
+
+def _clamp(head_start_s: float, cap_s: float) -> float:
+    if head_start_s != head_start_s:  # NaN from a broken scorer must not poison the heap
+        return 0.0
+    return min(max(head_start_s, 0.0), cap_s)
+
+
+@dataclass(frozen=True, slots=True)
+class RejectPolicy:
+    """The status quo: if no free car can reach the caller now, refuse at once."""
+
+    name: str = "reject"
+    waits: bool = False
+
+    def head_start_s(self, order: Order, score: PriorityScore) -> float:
+        return 0.0
+
+    def may_take_car(self, score: PriorityScore, free_cars: int) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class FifoPolicy:
+    """Everyone waits in one queue in the order they called; history is ignored."""
+
+    name: str = "fifo"
+    waits: bool = True
+
+    def head_start_s(self, order: Order, score: PriorityScore) -> float:
+        return 0.0
+
+    def may_take_car(self, score: PriorityScore, free_cars: int) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class StaticVipPolicy:
+    """A fixed list of customers gets a fixed head start (what most products offer today)."""
+
+    vip_customer_ids: frozenset[str] = frozenset()
+    vip_head_start_s: float = 300.0
+    max_head_start_s: float = 300.0
+    name: str = "static_vip"
+    waits: bool = True
+
+    def head_start_s(self, order: Order, score: PriorityScore) -> float:
+        if order.customer_id is not None and order.customer_id in self.vip_customer_ids:
+            return _clamp(self.vip_head_start_s, self.max_head_start_s)
+        return 0.0
+
+    def may_take_car(self, score: PriorityScore, free_cars: int) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class ValuePolicy:
+    """Head start proportional to the caller's expected future value alone.
+
+    Kept as the natural comparison for `retention`: it favours big spenders
+    whether or not a failure would actually lose them.
+    """
+
+    value_per_s: float = 1.0
+    max_head_start_s: float = 300.0
+    name: str = "value"
+    waits: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.value_per_s > 0:
+            raise ValueError(f"value_per_s must be > 0, got {self.value_per_s}")
+
+    def head_start_s(self, order: Order, score: PriorityScore) -> float:
+        return _clamp(score.value / self.value_per_s, self.max_head_start_s)
+
+    def may_take_car(self, score: PriorityScore, free_cars: int) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionPolicy:
+    """Head start from the scorer's value at risk: what failing this order would cost.
+
+    The scorer already turned value at risk into seconds (and applied the
+    first-order floor); the policy only enforces the cap.
+    """
+
+    max_head_start_s: float = 300.0
+    name: str = "retention"
+    waits: bool = True
+
+    def head_start_s(self, order: Order, score: PriorityScore) -> float:
+        return _clamp(score.head_start_s, self.max_head_start_s)
+
+    def may_take_car(self, score: PriorityScore, free_cars: int) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class ReservePolicy:
+    """Capacity reservation (trunk reservation / guard channels).
+
+    While `k` or fewer cars are free, only callers whose value at risk reaches
+    `min_value_at_risk` may take one; everyone else waits for supply to
+    recover (or, with `waits=False`, is refused: the textbook guard-channel
+    loss system). Ordering within the queue comes from `base`.
+    """
+
+    k: int = 2
+    min_value_at_risk: float = 0.0
+    base: Policy = field(default_factory=RetentionPolicy)
+    name: str = "reserve"
+    waits: bool = True
+
+    def __post_init__(self) -> None:
+        if self.k < 0:
+            raise ValueError(f"k must be >= 0, got {self.k}")
+
+    def head_start_s(self, order: Order, score: PriorityScore) -> float:
+        return self.base.head_start_s(order, score)
+
+    def may_take_car(self, score: PriorityScore, free_cars: int) -> bool:
+        return free_cars > self.k or score.value_at_risk >= self.min_value_at_risk
+
+
+def _reserve(
+    k: int = 2,
+    min_value_at_risk: float = 0.0,
+    base: str = "retention",
+    max_head_start_s: float = 300.0,
+    waits: bool = True,
+    **base_params: Any,
+) -> ReservePolicy:
+    inner = make_policy(base, max_head_start_s=max_head_start_s, **base_params)
+    return ReservePolicy(k=k, min_value_at_risk=min_value_at_risk, base=inner, waits=waits)
+
+
+def _static_vip(
+    vip_customer_ids: Iterable[str] = (),
+    head_start_s: float = 300.0,
+    max_head_start_s: float = 300.0,
+) -> StaticVipPolicy:
+    return StaticVipPolicy(frozenset(vip_customer_ids), head_start_s, max_head_start_s)
+
+
+def _drop_cap(factory: Callable[[], Policy]) -> Callable[..., Policy]:
+    def build(max_head_start_s: float = 300.0) -> Policy:
+        return factory()
+
+    return build
+
+
+_FACTORIES: dict[str, Callable[..., Policy]] = {
+    "reject": _drop_cap(RejectPolicy),
+    "fifo": _drop_cap(FifoPolicy),
+    "static_vip": _static_vip,
+    "value": ValuePolicy,
+    "retention": RetentionPolicy,
+    "reserve": _reserve,
+}
+
+POLICY_NAMES: tuple[str, ...] = tuple(_FACTORIES)
+
+
+def make_policy(name: str, **params: Any) -> Policy:
+    """Build a policy by name; unknown names and parameters fail with a message naming them."""
+    try:
+        factory = _FACTORIES[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown policy {name!r}; choose one of {', '.join(POLICY_NAMES)}"
+        ) from None
+    try:
+        return factory(**params)
+    except TypeError as error:
+        raise ValueError(f"policy {name!r}: bad parameters {sorted(params)}: {error}") from None

@@ -1,0 +1,203 @@
+"""Random command sequences against the dispatcher, checking every invariant after each step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+
+from dispatch.commands import (
+    AssignManually,
+    CancelOrder,
+    Command,
+    DriverArrived,
+    DriverMoved,
+    DriverOffline,
+    DriverOnline,
+    OverridePriority,
+    Tick,
+    TripCompleted,
+)
+from dispatch.decisions import (
+    Decision,
+    OrderAssigned,
+    OrderCancelled,
+    OrderCompleted,
+    OrderExpired,
+    OrderPickedUp,
+    OrderQueued,
+    OrderRejected,
+    OrderScheduled,
+)
+from dispatch.engine import DispatchConfig, Dispatcher
+from dispatch.errors import DomainError
+from dispatch.geo import haversine_m
+from dispatch.model import DriverStatus, FailureCause, OrderStatus
+from dispatch.policies import make_policy
+from tests.dispatch.helpers import at_km, order, table_scorer
+
+CONFIG = DispatchConfig(pickup_radius_m=2500, max_wait_s=900, prebook_lead_s=300, cell_m=700)
+CUSTOMERS = ["a", "b", "c", "d", None]
+HEAD_STARTS = {"a": 300.0, "b": 120.0, "c": 30.0}
+TERMINAL = (OrderCompleted, OrderCancelled, OrderExpired, OrderRejected)
+STATUS_AFTER = {
+    OrderScheduled: OrderStatus.SCHEDULED,
+    OrderQueued: OrderStatus.QUEUED,
+    OrderAssigned: OrderStatus.ASSIGNED,
+    OrderPickedUp: OrderStatus.PICKED_UP,
+}
+
+positions = st.builds(at_km, st.floats(-4, 4), st.floats(-4, 4))
+driver_ids = st.sampled_from([f"d{i}" for i in range(5)])
+
+
+def build(policy: str) -> Dispatcher:
+    return Dispatcher(make_policy(policy), table_scorer(HEAD_STARTS), CONFIG)
+
+
+class DispatcherMachine(RuleBasedStateMachine):
+    orders = Bundle("orders")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.policy = "retention"
+        self.dispatcher = build(self.policy)
+        self.now = 0.0
+        self.log: list[tuple[Command, float]] = []
+        self.decided: list[list[Decision]] = []
+        self.status: dict[str, OrderStatus] = {}
+        self.ended: set[str] = set()
+        self.placed = 0
+
+    def apply(self, command: Any, dt: float = 0.0) -> None:
+        self.now += dt
+        before = self.state()
+        try:
+            decisions = self.dispatcher.handle(command, self.now)
+        except DomainError:
+            assert self.state() == before, f"{command} raised but changed state"
+            return
+        self.log.append((command, self.now))
+        self.decided.append(decisions)
+        for decision in decisions:
+            self.track(decision)
+
+    def track(self, decision: Decision) -> None:
+        order_id = getattr(decision, "order_id", None) or getattr(
+            getattr(decision, "order", None), "order_id", None
+        )
+        if order_id is None:
+            return
+        assert order_id not in self.ended, f"{decision} after {order_id} ended"
+        if isinstance(decision, TERMINAL):
+            self.ended.add(order_id)
+            self.status.pop(order_id, None)
+        elif type(decision) in STATUS_AFTER:
+            self.status[order_id] = STATUS_AFTER[type(decision)]
+
+    def state(self) -> tuple[object, ...]:
+        d = self.dispatcher
+        return (d.queue_view(), sorted(map(repr, d.live_orders())), d.drivers(), d.next_timer_at())
+
+    @rule(target=orders, where=positions, who=st.sampled_from(CUSTOMERS),
+          ahead=st.none() | st.floats(0, 1200), dt=st.floats(0, 120))
+    def place(self, where: Any, who: str | None, ahead: float | None, dt: float) -> str:
+        """Order ids are never reused: the engine forgets finished orders, the shell owns ids."""
+        self.placed += 1
+        oid = f"o{self.placed}"
+        pickup_at = None if ahead is None else self.now + dt + ahead
+        self.apply(order(oid, self.now + dt, where, who, pickup_at), dt)
+        return oid
+
+    @rule(oid=orders)
+    def place_again(self, oid: str) -> None:
+        """A live order's id placed again is a DuplicateOrder (apply checks nothing changed)."""
+        if oid not in self.ended:
+            self.apply(order(oid, self.now))
+
+    @rule(oid=orders, cause=st.none() | st.sampled_from(FailureCause), dt=st.floats(0, 60))
+    def cancel(self, oid: str, cause: FailureCause | None, dt: float) -> None:
+        self.apply(CancelOrder(oid, cause), dt)
+
+    @rule(did=driver_ids, where=positions)
+    def online(self, did: str, where: Any) -> None:
+        self.apply(DriverOnline(did, where))
+
+    @rule(did=driver_ids)
+    def offline(self, did: str) -> None:
+        self.apply(DriverOffline(did))
+
+    @rule(did=driver_ids, where=positions, dt=st.floats(0, 60))
+    def moved(self, did: str, where: Any, dt: float) -> None:
+        self.apply(DriverMoved(did, where), dt)
+
+    @rule(did=driver_ids, dt=st.floats(0, 600))
+    def arrived(self, did: str, dt: float) -> None:
+        self.apply(DriverArrived(did), dt)
+
+    @rule(did=driver_ids, where=positions, dt=st.floats(0, 900))
+    def completed(self, did: str, where: Any, dt: float) -> None:
+        self.apply(TripCompleted(did, where, 10.0), dt)
+
+    @rule(oid=orders, did=driver_ids)
+    def assign(self, oid: str, did: str) -> None:
+        self.apply(AssignManually(oid, did))
+
+    @rule(oid=orders, head=st.floats(-10, 400))
+    def override(self, oid: str, head: float) -> None:
+        self.apply(OverridePriority(oid, head, "operator knows them"))
+
+    @rule(dt=st.floats(0, 1500))
+    def tick(self, dt: float) -> None:
+        self.apply(Tick(), dt)
+
+    @invariant()
+    def drivers_hold_at_most_one_order_consistently(self) -> None:
+        """A driver holds an order exactly when en route or on a trip, and that order points back."""
+        live = {v.order.order_id: v for v in self.dispatcher.live_orders()}
+        held = [d.order_id for d in self.dispatcher.drivers() if d.order_id is not None]
+        assert len(held) == len(set(held))
+        for driver in self.dispatcher.drivers():
+            busy = driver.status in (DriverStatus.EN_ROUTE, DriverStatus.ON_TRIP)
+            assert busy == (driver.order_id is not None)
+            if driver.order_id is not None:
+                view = live[driver.order_id]
+                assert view.driver_id == driver.driver_id
+                expected = (OrderStatus.ASSIGNED if driver.status is DriverStatus.EN_ROUTE
+                            else OrderStatus.PICKED_UP)
+                assert view.status is expected
+
+    @invariant()
+    def every_live_order_is_in_exactly_the_state_its_decisions_say(self) -> None:
+        """Live orders are non-terminal and their status is the one the decision stream implies."""
+        live = {v.order.order_id: v.status for v in self.dispatcher.live_orders()}
+        assert live == self.status
+        queued = [v.order.order_id for v in self.dispatcher.queue_view()]
+        assert sorted(queued) == sorted(k for k, s in live.items() if s is OrderStatus.QUEUED)
+        assert self.dispatcher.queue_length == len(queued)
+
+    @invariant()
+    def no_free_car_can_take_a_waiting_order(self) -> None:
+        """Matching runs to quiescence: every waiting order is out of reach of every free car."""
+        free = [d for d in self.dispatcher.drivers() if d.status is DriverStatus.FREE]
+        assert self.dispatcher.free_driver_count == len(free)
+        for view in self.dispatcher.queue_view():
+            for driver in free:
+                assert haversine_m(driver.position, view.order.pickup) > CONFIG.pickup_radius_m
+
+    @invariant()
+    def queue_is_in_key_order(self) -> None:
+        """The console's queue view is sorted by (effective_at, arrival)."""
+        keys = [v.effective_at for v in self.dispatcher.queue_view()]
+        assert keys == sorted(keys)
+
+    def teardown(self) -> None:
+        replay = build(self.policy)
+        replayed = [replay.handle(command, now) for command, now in self.log]
+        assert replayed == self.decided, "same commands must give the same decisions"
+
+
+DispatcherMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=50, deadline=None)
+TestDispatcherInvariants = DispatcherMachine.TestCase
