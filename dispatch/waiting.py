@@ -70,23 +70,43 @@ class WaitingOrders:
         self, position: Position, radius_m: float, acceptable: Callable[[str], bool]
     ) -> str | None:
         """The highest-priority waiting order within `radius_m` of `position` that
-        `acceptable` admits, or None."""
-        best_key: Key | None = None
-        best_id: str | None = None
-        for queue, inside in self._cells_in_reach(position, radius_m):
-            head = queue.peek_key()
-            if head is None or (best_key is not None and head >= best_key):
+        `acceptable` admits, or None.
+
+        Cells wholly inside the radius go first: their heads alone set a strong
+        best key cheaply, so the walk through rim cells (where an order may be
+        out of reach) stops at the first entry that ranks behind it.
+        """
+        inside: list[OrderQueue] = []
+        rim: list[OrderQueue] = []
+        for queue, wholly_inside in self._cells_in_reach(position, radius_m):
+            (inside if wholly_inside else rim).append(queue)
+        best: tuple[Key, str] | None = None
+        for queue in inside:
+            best = self._best_in(queue, None, acceptable, best)
+        for queue in rim:
+            best = self._best_in(queue, (position, radius_m), acceptable, best)
+        return None if best is None else best[1]
+
+    def _best_in(
+        self,
+        queue: OrderQueue,
+        reach: tuple[Position, float] | None,
+        acceptable: Callable[[str], bool],
+        best: tuple[Key, str] | None,
+    ) -> tuple[Key, str] | None:
+        """The better of `best` and the first reachable, acceptable order of `queue`."""
+        head = queue.peek_key()
+        if head is None or (best is not None and head >= best[0]):
+            return best
+        for effective_at, seq, order_id in queue.in_service_order():
+            key = (effective_at, seq)
+            if best is not None and key >= best[0]:
+                return best
+            if reach is not None and haversine_m(reach[0], self._pickup_of[order_id]) > reach[1]:
                 continue
-            for effective_at, seq, order_id in queue.in_service_order():
-                key = (effective_at, seq)
-                if best_key is not None and key >= best_key:
-                    break
-                if not inside and haversine_m(position, self._pickup_of[order_id]) > radius_m:
-                    continue
-                if acceptable(order_id):
-                    best_key, best_id = key, order_id
-                    break
-        return best_id
+            if acceptable(order_id):
+                return key, order_id
+        return best
 
     def _cells_in_reach(
         self, position: Position, radius_m: float
