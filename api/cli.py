@@ -30,6 +30,16 @@ def attach_plugin_commands(root: typer.Typer) -> None:
             root.command(name=entry.name)(target)
 
 
+def attach_admin_commands(root: typer.Typer) -> None:
+    """Mount `db`, `keys`, `operators` and `import` (imported late: they pull in SQLModel)."""
+    from api.admin_cli import db_app, import_app, keys_app, operators_app
+
+    root.add_typer(db_app, name="db")
+    root.add_typer(keys_app, name="keys")
+    root.add_typer(operators_app, name="operators")
+    root.add_typer(import_app, name="import")
+
+
 @app.callback()
 def root() -> None:
     """keepcab: dispatch that keeps customers. See README.md for the two set-up commands."""
@@ -44,5 +54,6 @@ def version() -> None:
 
 
 def main() -> None:
+    attach_admin_commands(app)
     attach_plugin_commands(app)
     app()

@@ -7,6 +7,10 @@ dispatcher's writes, and a busy timeout; PostgreSQL gets pre-ping so a pool
 survives a database restart. A bare `postgresql://` URL is taken to mean
 psycopg 3, the driver we ship, rather than SQLAlchemy's psycopg2 default.
 
+The tables declare foreign keys but no ORM relationships, so a flush does not
+order inserts by dependency: flush parent rows (customers, drivers, orders)
+before adding rows that point at them.
+
 The schema is owned by Alembic (`api/migrations`, shipped inside the package);
 `upgrade_database` is what `keepcab db upgrade` and the tests run.
 """

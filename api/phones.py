@@ -86,8 +86,6 @@ def normalise_phone(raw: str | None, region: str) -> CallerNumber:
         reason = str(error).split(") ", 1)[-1].rstrip(".")  # drop libphonenumber's "(1) "
         return CallerNumber(raw=original, kind=NumberKind.INVALID, problem=reason)
     if not phonenumbers.is_valid_number(parsed):
-        return CallerNumber(
-            raw=original, kind=NumberKind.INVALID, problem=f"not a valid number in {region}"
-        )
+        return CallerNumber(raw=original, kind=NumberKind.INVALID, problem=f"not a valid number in {region}")
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return CallerNumber(raw=original, kind=NumberKind.KNOWN, e164=e164)

@@ -66,9 +66,7 @@ class ApiKeyPublic(ApiKeyBase):
 
 
 class OperatorAccountBase(SQLModel):
-    username: str = Field(
-        min_length=1, max_length=64, unique=True, index=True, regex=r"^[A-Za-z0-9._@-]+$"
-    )
+    username: str = Field(min_length=1, max_length=64, unique=True, index=True, regex=r"^[A-Za-z0-9._@-]+$")
     display_name: str | None = Field(default=None, max_length=200)
     role: str = Field(default=Role.OPERATOR.value, max_length=16)
     extension: str | None = Field(

@@ -43,9 +43,7 @@ class Call(CallBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     caller_e164: str | None = Field(default=None, max_length=16, index=True)
-    customer_id: str | None = Field(
-        default=None, foreign_key="customers.id", index=True, max_length=32
-    )
+    customer_id: str | None = Field(default=None, foreign_key="customers.id", index=True, max_length=32)
     ringing_at: datetime = Field(sa_type=UtcDateTime, index=True)
     answered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

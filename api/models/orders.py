@@ -50,9 +50,7 @@ class Order(OrderBase, table=True):
     __tablename__ = "orders"
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    customer_id: str | None = Field(
-        default=None, foreign_key="customers.id", index=True, max_length=32
-    )
+    customer_id: str | None = Field(default=None, foreign_key="customers.id", index=True, max_length=32)
     caller_e164: str | None = Field(default=None, max_length=16)
     requested_at: datetime = Field(sa_type=UtcDateTime, index=True)
     status: str = Field(max_length=16, index=True)

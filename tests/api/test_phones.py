@@ -102,9 +102,7 @@ def test_never_raises_and_known_means_valid_e164(raw: str) -> None:
     if number.e164 is not None:
         parsed = phonenumbers.parse(number.e164, None)
         assert phonenumbers.is_valid_number(parsed)
-        assert (
-            phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) == number.e164
-        )
+        assert phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) == number.e164
 
 
 @given(st.from_regex(r"9[0-9]{9}", fullmatch=True))

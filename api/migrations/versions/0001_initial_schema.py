@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision: str = "0001"
@@ -23,8 +22,8 @@ def upgrade() -> None:
 
     op.create_table(
         "customers",
-        sa.Column("display_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("display_name", sa.String(length=200), nullable=True),
+        sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("history", sa.JSON(), nullable=False),
         sa.Column("completed_count", sa.Integer(), nullable=False),
@@ -36,12 +35,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "drivers",
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=True),
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("lat", sa.Float(), nullable=True),
         sa.Column("lon", sa.Float(), nullable=True),
-        sa.Column("order_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("order_id", sa.String(length=32), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_drivers")),
@@ -51,36 +50,32 @@ def upgrade() -> None:
 
     op.create_table(
         "operator_accounts",
-        sa.Column("username", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("display_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("extension", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("display_name", sa.String(length=200), nullable=True),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("extension", sa.String(length=32), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
+        sa.Column("password_hash", sa.String(length=256), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_operator_accounts")),
     )
     with op.batch_alter_table("operator_accounts", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_operator_accounts_username"), ["username"], unique=True
-        )
+        batch_op.create_index(batch_op.f("ix_operator_accounts_username"), ["username"], unique=True)
 
     op.create_table(
         "api_keys",
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("secret_hash", sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
+        sa.Column("key_id", sa.String(length=32), nullable=False),
+        sa.Column("secret_hash", sa.String(length=256), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("driver_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("driver_id", sa.String(length=64), nullable=True),
         sa.Column("operator_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["driver_id"], ["drivers.id"], name=op.f("fk_api_keys_driver_id_drivers")
-        ),
+        sa.ForeignKeyConstraint(["driver_id"], ["drivers.id"], name=op.f("fk_api_keys_driver_id_drivers")),
         sa.ForeignKeyConstraint(
             ["operator_id"],
             ["operator_accounts.id"],
@@ -95,28 +90,28 @@ def upgrade() -> None:
         "orders",
         sa.Column("pickup_lat", sa.Float(), nullable=False),
         sa.Column("pickup_lon", sa.Float(), nullable=False),
-        sa.Column("pickup_address", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+        sa.Column("pickup_address", sa.String(length=300), nullable=True),
         sa.Column("dropoff_lat", sa.Float(), nullable=True),
         sa.Column("dropoff_lon", sa.Float(), nullable=True),
         sa.Column("pickup_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("customer_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-        sa.Column("caller_e164", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=True),
+        sa.Column("caller_e164", sa.String(length=16), nullable=True),
         sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("driver_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("failure_cause", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("driver_id", sa.String(length=64), nullable=True),
+        sa.Column("failure_cause", sa.String(length=32), nullable=True),
         sa.Column("head_start_s", sa.Float(), nullable=False),
         sa.Column("score_head_start_s", sa.Float(), nullable=False),
-        sa.Column("tier", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
-        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+        sa.Column("tier", sa.String(length=16), nullable=True),
+        sa.Column("reason", sa.String(length=300), nullable=True),
         sa.Column("value", sa.Float(), nullable=False),
         sa.Column("value_at_risk", sa.Float(), nullable=False),
         sa.Column("fare", sa.Float(), nullable=True),
         sa.Column("eta_s", sa.Float(), nullable=True),
         sa.Column("dist_m", sa.Float(), nullable=True),
-        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("idempotency_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=200), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=True),
@@ -125,9 +120,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_orders_customer_id_customers")
         ),
-        sa.ForeignKeyConstraint(
-            ["driver_id"], ["drivers.id"], name=op.f("fk_orders_driver_id_drivers")
-        ),
+        sa.ForeignKeyConstraint(["driver_id"], ["drivers.id"], name=op.f("fk_orders_driver_id_drivers")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_orders")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_orders_idempotency_key")),
     )
@@ -139,10 +132,10 @@ def upgrade() -> None:
 
     op.create_table(
         "phones",
-        sa.Column("e164", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("raw", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("e164", sa.String(length=16), nullable=False),
+        sa.Column("raw", sa.String(length=64), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("customer_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
@@ -156,12 +149,12 @@ def upgrade() -> None:
 
     op.create_table(
         "pickup_addresses",
-        sa.Column("text", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("text", sa.String(length=300), nullable=False),
         sa.Column("lat", sa.Float(), nullable=False),
         sa.Column("lon", sa.Float(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("customer_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("address_key", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("address_key", sa.String(length=300), nullable=False),
         sa.Column("use_count", sa.Integer(), nullable=False),
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -176,24 +169,22 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("pickup_addresses", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_pickup_addresses_customer_id"), ["customer_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_pickup_addresses_customer_id"), ["customer_id"], unique=False)
 
     op.create_table(
         "calls",
-        sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
-        sa.Column("caller_raw", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("line", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("operator_extension", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("external_id", sa.String(length=160), nullable=False),
+        sa.Column("caller_raw", sa.String(length=64), nullable=True),
+        sa.Column("line", sa.String(length=64), nullable=True),
+        sa.Column("operator_extension", sa.String(length=32), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("caller_e164", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
-        sa.Column("customer_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("caller_e164", sa.String(length=16), nullable=True),
+        sa.Column("customer_id", sa.String(length=32), nullable=True),
         sa.Column("ringing_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
-        sa.Column("order_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("outcome", sa.String(length=16), nullable=True),
+        sa.Column("order_id", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_calls_customer_id_customers")
         ),
@@ -208,18 +199,16 @@ def upgrade() -> None:
 
     op.create_table(
         "order_events",
-        sa.Column("order_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-        sa.Column("driver_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("order_id", sa.String(length=32), nullable=True),
+        sa.Column("driver_id", sa.String(length=64), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
-        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("cause", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=True),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("cause", sa.String(length=300), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["order_id"], ["orders.id"], name=op.f("fk_order_events_order_id_orders")
-        ),
+        sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name=op.f("fk_order_events_order_id_orders")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_order_events")),
     )
     with op.batch_alter_table("order_events", schema=None) as batch_op:

@@ -58,8 +58,6 @@ def test_an_address_is_known_once_per_customer(session: Session) -> None:
             )
         )
     session.commit()
-    session.add(
-        PickupAddress(customer_id="a", text="LENINA 5", address_key="lenina 5", lat=56.8, lon=60.6)
-    )
+    session.add(PickupAddress(customer_id="a", text="LENINA 5", address_key="lenina 5", lat=56.8, lon=60.6))
     with pytest.raises(IntegrityError):
         session.commit()

@@ -39,9 +39,7 @@ def test_core_order_round_trip(session: Session) -> None:
     """A stored order converts to the core's Order with epoch seconds and positions."""
     session.add(Customer(id="c1"))
     pickup_at = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
-    session.add(
-        make_order(customer_id="c1", pickup_at=pickup_at, dropoff_lat=56.9, dropoff_lon=60.7)
-    )
+    session.add(make_order(customer_id="c1", pickup_at=pickup_at, dropoff_lat=56.9, dropoff_lon=60.7))
     session.commit()
     session.expunge_all()
     stored = session.get(Order, "o1")
@@ -89,9 +87,7 @@ def test_failed_order_view_and_public_enums(session: Session) -> None:
 
 def test_idempotency_key_is_unique_but_optional(session: Session) -> None:
     """Orders without a key coexist; a second order with a used key is refused."""
-    session.add_all(
-        [make_order(id="a"), make_order(id="b"), make_order(id="c", idempotency_key="k")]
-    )
+    session.add_all([make_order(id="a"), make_order(id="b"), make_order(id="c", idempotency_key="k")])
     session.commit()
     session.add(make_order(id="d", idempotency_key="k"))
     with pytest.raises(IntegrityError):

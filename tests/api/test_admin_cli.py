@@ -1,0 +1,137 @@
+"""`keepcab db | keys | operators | import` against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import typer
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from api.auth import authenticate, login_operator
+from api.cli import attach_admin_commands
+from api.db import current_revision, make_engine
+from api.models import Order
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+HEADER = "phone,requested_at,outcome,fare,pickup_lat,pickup_lon\n"
+
+
+@pytest.fixture(scope="module")
+def cli() -> typer.Typer:
+    root = typer.Typer()
+
+    @root.callback()
+    def _root() -> None:
+        """Test root."""
+
+    attach_admin_commands(root)
+    return root
+
+
+def run(cli: typer.Typer, *args: str, input: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), input=input)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_db_upgrade_creates_a_fresh_sqlite_database(cli: typer.Typer, tmp_path: Path) -> None:
+    """`keepcab db upgrade` on an empty file leaves it at the head revision."""
+    url = f"sqlite:///{tmp_path}/fresh.db"
+    code, out, _ = run(cli, "db", "upgrade", "--database-url", url)
+    assert code == 0 and "revision 0001" in out
+    engine = make_engine(url)
+    assert current_revision(engine) == "0001"
+    engine.dispose()
+
+
+def test_keys_create_prints_a_working_key_once(cli: typer.Typer, engine: Engine, database_url: str) -> None:
+    """The printed key authenticates with its role; `keys list` never shows it."""
+    code, out, err = run(
+        cli, "keys", "create", "--role", "phone", "--name", "pbx", "--database-url", database_url
+    )
+    assert code == 0 and "not shown again" in err
+    plaintext = out.strip()
+    with Session(engine) as session:
+        key = authenticate(session, plaintext, NOW)
+        assert key is not None and key.role == "phone" and key.name == "pbx"
+    code, listing, _ = run(cli, "keys", "list", "--database-url", database_url)
+    assert code == 0 and key.key_id in listing and plaintext.split("_", 2)[2] not in listing
+    assert run(cli, "keys", "revoke", key.key_id, "--database-url", database_url)[0] == 0
+    with Session(engine) as session:
+        assert authenticate(session, plaintext, NOW) is None
+    assert run(cli, "keys", "revoke", "nope", "--database-url", database_url)[0] == 1
+
+
+def test_driver_keys_need_a_driver(cli: typer.Typer, engine: Engine, database_url: str) -> None:
+    """`--role driver` without `--driver` (or a bad role) is a usage error."""
+    assert run(cli, "keys", "create", "--role", "driver", "--database-url", database_url)[0] == 2
+    assert run(cli, "keys", "create", "--role", "god", "--database-url", database_url)[0] == 2
+
+
+def test_operators_create_asks_for_the_password(cli: typer.Typer, engine: Engine, database_url: str) -> None:
+    """The password comes from a hidden prompt with confirmation and then logs in."""
+    args = ["operators", "create", "olga", "--extension", "101", "--database-url", database_url]
+    code, out, _ = run(cli, *args, input="long-password\nlong-password\n")
+    assert code == 0 and "created operator olga" in out
+    with Session(engine) as session:
+        assert login_operator(session, "olga", "long-password", NOW, 60) is not None
+    refused = ["operators", "create", "pbx", "--role", "phone", "--database-url", database_url]
+    assert run(cli, *refused, input="long-password\nlong-password\n")[0] == 2
+
+
+def test_import_refuses_a_file_with_any_bad_row(
+    cli: typer.Typer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    """One bad row: nothing imported, exit 1, every problem as file:line:column."""
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        HEADER + "89123456789,2026-05-01,completed,100,56.8,60.6\n12,2026-05-01,completed,x,56.8,60.6\n"
+    )
+    code, _, err = run(cli, "import", "orders", str(path), "--database-url", database_url)
+    assert code == 1
+    assert f"{path}:3:phone: '12' is not a phone number" in err and f"{path}:3:fare:" in err
+    with Session(engine) as session:
+        assert session.exec(select(Order)).all() == []
+
+
+def test_import_skip_bad_imports_the_rest(
+    cli: typer.Typer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    """`--skip-bad` imports good rows and writes bad ones (with problems) to the rejects file."""
+    path, rejects = tmp_path / "orders.csv", tmp_path / "rejects.csv"
+    path.write_text(
+        HEADER + "89123456789,2026-05-01,completed,100,56.8,60.6\n12,2026-05-01,completed,1,56.8,60.6\n"
+        "+79123456789,2026-05-02,no_car,,56.8,60.6\n"
+    )
+    args = ["import", "orders", str(path), "--skip-bad", str(rejects), "--timezone", "Europe/Moscow"]
+    code, out, err = run(cli, *args, "--database-url", database_url)
+    assert code == 0, err
+    assert "imported 2 order(s)" in out and "1 new customer(s)" in out
+    assert rejects.read_text().splitlines()[1].startswith("3,phone:")
+    with Session(engine) as session:
+        assert {order.status for order in session.exec(select(Order))} == {"completed", "rejected"}
+
+
+def test_import_rejects_unknown_time_zone(cli: typer.Typer, tmp_path: Path) -> None:
+    """A misspelt --timezone is a usage error before anything is read."""
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER)
+    assert run(cli, "import", "orders", str(path), "--timezone", "Mars/Olympus")[0] == 2
+
+
+def test_installed_keepcab_has_the_commands() -> None:
+    """The `keepcab` entry point lists db, keys, operators and import."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.argv=['keepcab','--help']; from api.cli import main; main()"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    for name in ("db", "keys", "operators", "import"):
+        assert name in result.stdout

@@ -1,0 +1,158 @@
+"""Reading and validating an order export (no database involved)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from api.importer import parse_number, parse_time, read_export, write_rejects
+from dispatch.model import FailureCause, OrderStatus
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+HEADER = "phone,requested_at,outcome,fare,pickup_address,pickup_lat,pickup_lon\n"
+
+
+def write(tmp_path: Path, body: str, header: str = HEADER, encoding: str = "utf-8") -> Path:
+    path = tmp_path / "export.csv"
+    path.write_text(header + body, encoding=encoding)
+    return path
+
+
+def test_good_rows_are_read_with_normalised_phones_and_utc_times(tmp_path: Path) -> None:
+    """National and international spellings agree; naive times are read in the given zone."""
+    path = write(
+        tmp_path,
+        "8 (912) 345-67-89,2026-05-01 08:00,completed,350,Lenina 5,56.84,60.61\n"
+        '+7 912 345 67 89,01.05.2026 09:30,no_car,,"Mira 1, pod. 2",56.85,60.62\n',
+    )
+    export = read_export(path, "RU", MOSCOW)
+    assert export.problems == [] and not export.fatal
+    first, second = export.rows
+    assert first.e164 == second.e164 == "+79123456789"
+    assert first.requested_at == datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
+    assert (first.status, first.cause, first.fare) == (OrderStatus.COMPLETED, None, 350.0)
+    assert (second.status, second.cause) == (OrderStatus.REJECTED, FailureCause.NO_CAR)
+    assert second.address == "Mira 1, pod. 2" and second.line == 3
+
+
+def test_every_problem_of_every_row_is_listed(tmp_path: Path) -> None:
+    """Each bad cell is reported as file:line:column: problem, all at once."""
+    path = write(
+        tmp_path,
+        "12,yesterday,completed,,Lenina 5,91,60.61\n"
+        "89123456789,2026-05-01T08:00:00Z,teleported,abc,Lenina 5,56.8,xyz\n"
+        "89123456789,2026-05-01T09:00:00Z,completed,100,Lenina 5,56.8,60.6\n",
+    )
+    export = read_export(path, "RU", UTC)
+    rendered = [problem.render("export.csv") for problem in export.problems]
+    assert rendered[0].startswith("export.csv:2:phone: '12' is not a phone number")
+    assert {(p.line, p.column) for p in export.problems} == {
+        (2, "phone"),
+        (2, "requested_at"),
+        (2, "fare"),
+        (2, "pickup_lat"),
+        (3, "outcome"),
+        (3, "fare"),
+        (3, "pickup_lon"),
+    }
+    assert [row.line for row in export.rows] == [4]
+    assert sorted(export.rejected) == [2, 3]
+
+
+def test_withheld_numbers_import_as_anonymous_orders(tmp_path: Path) -> None:
+    """A withheld number is not a problem: the order is kept without a customer."""
+    path = write(tmp_path, "anonymous,1714550400,abandoned,,,56.8,60.6\n")
+    (row,) = read_export(path, "RU", UTC).rows
+    assert row.e164 is None and row.cause is FailureCause.ABANDONED
+    assert row.requested_at == datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+
+
+def test_missing_required_columns_are_fatal(tmp_path: Path) -> None:
+    """Without a required column nothing can be imported, whatever the rows say."""
+    path = write(tmp_path, "89123456789,2026-05-01,completed\n", header="phone,requested_at,outcome\n")
+    export = read_export(path, "RU", UTC)
+    assert export.fatal and export.rows == []
+    assert {(p.line, p.column) for p in export.problems} == {(1, "pickup_lat"), (1, "pickup_lon")}
+
+
+def test_semicolons_bom_and_decimal_commas(tmp_path: Path) -> None:
+    """A Russian Excel export (BOM, `;` separated, decimal commas) reads the same."""
+    header = "Phone;Requested_At;Outcome;Fare;Pickup_Lat;Pickup_Lon;External_ID\n"
+    path = write(
+        tmp_path,
+        "89123456789;01.05.2026 08:00;completed;350,50;56,84;60,61;A-17\n",
+        header=header,
+        encoding="utf-8-sig",
+    )
+    (row,) = read_export(path, "RU", UTC).rows
+    assert row.fare == 350.5 and row.lat == 56.84 and row.key == "import:A-17"
+
+
+def test_short_rows_and_duplicates_are_problems(tmp_path: Path) -> None:
+    """A row with the wrong number of fields, or the same order twice, is rejected."""
+    path = write(
+        tmp_path,
+        "89123456789,2026-05-01T08:00:00Z,completed,100,Lenina 5,56.8,60.6\n"
+        "89123456789,2026-05-01T08:00:00Z\n"
+        "+79123456789,2026-05-01T08:00:00Z,completed,100,Lenina 5,56.8,60.6\n",
+    )
+    export = read_export(path, "RU", UTC)
+    assert [(p.line, p.column) for p in export.problems] == [(3, "row"), (4, "requested_at")]
+    assert "line 2" in export.problems[1].message
+
+
+def test_not_utf8_is_fatal(tmp_path: Path) -> None:
+    """A file in another encoding is refused as a whole, not half-read."""
+    path = write(tmp_path, "89123456789,2026-05-01,completed,1,Ленина 5,56.8,60.6\n", encoding="cp1251")
+    export = read_export(path, "RU", UTC)
+    assert export.fatal and export.problems[0].column == "file"
+
+
+def test_rejects_file_keeps_the_rows_and_their_problems(tmp_path: Path) -> None:
+    """The rejects file has the line, the problems and the original cells of each bad row."""
+    path = write(tmp_path, "12,2026-05-01,completed,100,x,56.8,60.6\n")
+    export = read_export(path, "RU", UTC)
+    rejects = tmp_path / "rejects.csv"
+    assert write_rejects(rejects, export) == 1
+    lines = rejects.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "line,problems," + HEADER.strip()
+    assert lines[1].startswith("2,phone: '12' is not a phone number") and lines[1].endswith(
+        ",12,2026-05-01,completed,100,x,56.8,60.6"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-05-01T08:00:00+03:00", datetime(2026, 5, 1, 5, 0, tzinfo=UTC)),
+        ("2026-05-01T08:00:00Z", datetime(2026, 5, 1, 8, 0, tzinfo=UTC)),
+        ("2026-05-01 08:00", datetime(2026, 5, 1, 5, 0, tzinfo=UTC)),
+        ("01.05.2026 08:00:30", datetime(2026, 5, 1, 5, 0, 30, tzinfo=UTC)),
+        ("1777622400", datetime(2026, 5, 1, 8, 0, tzinfo=UTC)),
+    ],
+)
+def test_time_formats(text: str, expected: datetime) -> None:
+    """ISO 8601, day-first and unix times all parse; naive ones in the given zone."""
+    assert parse_time(text, MOSCOW) == expected
+
+
+@pytest.mark.parametrize("text", ["", "soon", "31.02.2026", "1970-01-01T00:00:00Z", "12"])
+def test_bad_times(text: str) -> None:
+    """Unreadable, impossible or implausibly old times are problems with a message."""
+    with pytest.raises(ValueError, match=r"."):
+        parse_time(text, UTC)
+
+
+@given(st.text(max_size=20))
+def test_parse_number_never_returns_out_of_range(text: str) -> None:
+    """Any text is either a finite number inside the range or a ValueError."""
+    try:
+        value = parse_number(text, -90.0, 90.0)
+    except ValueError:
+        return
+    assert -90.0 <= value <= 90.0
