@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     phone_region: str = "RU"
     call_log_retention_days: int = Field(default=90, ge=1)
     zadarma_secret: SecretStr | None = None  # signature key of Zadarma NOTIFY_* webhooks
+    twilio_auth_token: SecretStr | None = None  # checks X-Twilio-Signature when set
 
     # --- HTTP --------------------------------------------------------------------------
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
