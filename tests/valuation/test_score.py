@@ -1,0 +1,185 @@
+"""score / score_many: the retention properties of issue 3, tiers, reasons and vectorisation."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from dispatch.model import FailureCause, Tier
+from tests.valuation.strategies import causes, histories
+from valuation.history import (
+    CustomerHistory,
+    HistoryArrays,
+    new_history,
+    record_completed,
+    record_failed,
+)
+from valuation.params import DEFAULT_PARAMS, WEEK_S, ValuationParams
+from valuation.score import TIER_ORDER, score, score_many
+
+later_s = st.floats(min_value=0.0, max_value=80 * WEEK_S, allow_nan=False)
+fractions = st.floats(min_value=0.0, max_value=1.0)
+
+
+def _expected_fare(h: CustomerHistory, now_s: float, p: ValuationParams) -> float:
+    """The Gamma-Gamma estimate `score` uses, recomputed from the formula."""
+    decay = 2.0 ** (-max(now_s - h.last_event_at, 0.0) / WEEK_S / p.value_half_life_weeks)
+    return p.gg_p * (p.gg_gamma + h.fare_sum * decay) / (
+        p.gg_p * h.fare_count * decay + p.gg_q - 1.0)
+
+
+@given(histories(), later_s, fractions, st.floats(1.0, 3.0))
+def test_more_completed_trips_never_lower_value(
+    sample: tuple[CustomerHistory, float], wait_s: float, when: float, fare_ratio: float
+) -> None:
+    """One more trip (at a fare no lower than the customer's expected fare) never lowers value."""
+    h, last_at = sample
+    now_s = last_at + wait_s
+    at_s = last_at + when * wait_s if h.orders else now_s  # tenure starts at the first order
+    fare = fare_ratio * _expected_fare(h, at_s, DEFAULT_PARAMS)
+    more = record_completed(h, at_s, fare)
+    before, after = score(h, now_s, DEFAULT_PARAMS), score(more, now_s, DEFAULT_PARAMS)
+    assert after.value >= before.value * (1 - 1e-12)
+
+
+@given(histories(), later_s, st.floats(0.0, WEEK_S), causes)
+def test_a_new_failure_never_lowers_risk_or_head_start(
+    sample: tuple[CustomerHistory, float], gap_s: float, since_s: float, cause: FailureCause
+) -> None:
+    """Within a week of a failure, it has raised (or kept) p_leave_if_failed and the head start.
+
+    Later the failure fades (2-week half-life) while the order it cost stays as evidence
+    that the caller keeps calling, so an old failure may end up lowering the risk: a
+    caller who came back after it did not leave (docs/valuation.md gives the bound).
+    """
+    h, last_at = sample
+    at_s = last_at + gap_s
+    now_s = at_s + since_s
+    worse = record_failed(h, at_s, cause)
+    before, after = score(h, now_s, DEFAULT_PARAMS), score(worse, now_s, DEFAULT_PARAMS)
+    assert after.p_leave_if_failed >= before.p_leave_if_failed - 1e-12
+    assert after.head_start_s >= before.head_start_s - 1e-9
+
+
+@given(histories(), later_s, st.floats(0.0, 900.0), st.floats(1.0, 900.0),
+       st.floats(1e-4, 10.0), st.booleans())
+def test_head_start_always_within_cap(
+    sample: tuple[CustomerHistory, float], wait_s: float, floor_s: float, cap_s: float,
+    c: float, vip: bool,
+) -> None:
+    """Whatever the history, floor, cap and c: 0 <= head start <= cap."""
+    params = ValuationParams(first_order_floor_s=floor_s, max_head_start_s=cap_s, value_per_s=c)
+    h, last_at = sample
+    result = score(h, last_at + wait_s, params, vip=vip)
+    assert 0.0 <= result.head_start_s <= cap_s
+
+
+@given(histories(), later_s, later_s)
+def test_silence_only_lowers_value_and_order_rate(
+    sample: tuple[CustomerHistory, float], wait_s: float, more_s: float
+) -> None:
+    """Without new orders, value and the expected order rate never grow (decayed counters)."""
+    h, last_at = sample
+    early = score(h, last_at + wait_s, DEFAULT_PARAMS)
+    late = score(h, last_at + wait_s + more_s, DEFAULT_PARAMS)
+    assert late.value <= early.value * (1 + 1e-12)
+    assert late.orders_per_week <= early.orders_per_week * (1 + 1e-12)
+
+
+@given(st.floats(0.0, 1e10), st.floats(0.0, 300.0))
+def test_unseen_customer_gets_prior_and_floor(now_s: float, floor_s: float) -> None:
+    """None scores as the population prior, with at least the first-order floor."""
+    params = ValuationParams(first_order_floor_s=floor_s)
+    result = score(None, now_s, params)
+    assert result == score(new_history(), now_s, params)
+    p, lam = params.a / (params.a + params.b), params.r / params.alpha
+    trips = lam * params.horizon_weeks
+    prior = params.population_mean_fare * trips * -np.expm1(-trips * p) / (trips * p)
+    assert result.value == pytest.approx(prior, rel=1e-12)
+    assert result.p_leave_if_served == 0.0
+    assert result.head_start_s >= floor_s and result.tier is Tier.NEW
+
+
+def test_floor_zero_disables_it_and_vip_gets_the_cap() -> None:
+    """With the floor at 0 a newcomer gets only VaR / c; a VIP always gets the cap."""
+    params = ValuationParams(first_order_floor_s=0.0, value_per_s=1.0)
+    newcomer = score(None, 0.0, params)
+    assert newcomer.head_start_s == pytest.approx(newcomer.value_at_risk)
+    assert score(None, 0.0, params, vip=True).head_start_s == params.max_head_start_s
+
+
+def _regular(n: int, every_s: float, fare: float = 20.0) -> CustomerHistory:
+    h = new_history()
+    for i in range(n):
+        h = record_completed(h, i * every_s, fare)
+    return h
+
+
+def test_tiers_follow_the_precedence() -> None:
+    """VIP > at risk > new > regular / occasional by order rate."""
+    regular, occasional = _regular(28, WEEK_S / 2), _regular(3, 8 * WEEK_S)
+    now = 14 * WEEK_S
+    assert score(regular, now, DEFAULT_PARAMS).tier is Tier.REGULAR
+    assert score(occasional, 17 * WEEK_S, DEFAULT_PARAMS).tier is Tier.OCCASIONAL
+    failed = record_failed(regular, now - 3600, FailureCause.NO_CAR)
+    assert score(failed, now, DEFAULT_PARAMS).tier is Tier.AT_RISK
+    assert score(failed, now, DEFAULT_PARAMS, vip=True).tier is Tier.VIP
+    first_failed = record_failed(new_history(), 0.0, FailureCause.DRIVER_NO_SHOW)
+    assert score(first_failed, 4 * WEEK_S, DEFAULT_PARAMS).tier is Tier.NEW
+    assert score(failed, now + 2 * WEEK_S, DEFAULT_PARAMS).tier is Tier.REGULAR
+
+
+def test_reasons_render_for_every_tier() -> None:
+    """Each tier's reason is one short line starting with the tier word and ending in the boost."""
+    regular = _regular(28, WEEK_S / 2)
+    now = 14 * WEEK_S
+    failed = record_failed(regular, now - 2 * 86400, FailureCause.NO_CAR)
+    cases = {
+        Tier.REGULAR: score(regular, now, DEFAULT_PARAMS),
+        Tier.OCCASIONAL: score(_regular(3, 8 * WEEK_S), 17 * WEEK_S, DEFAULT_PARAMS),
+        Tier.NEW: score(None, now, DEFAULT_PARAMS),
+        Tier.AT_RISK: score(failed, now, DEFAULT_PARAMS),
+        Tier.VIP: score(regular, now, DEFAULT_PARAMS, vip=True),
+    }
+    assert set(cases) == set(TIER_ORDER)
+    for tier, result in cases.items():
+        assert result.tier is tier
+        assert result.reason.startswith(f"{tier.value}: ") and "\n" not in result.reason
+        assert len(result.reason) <= 90 and " -> " in result.reason
+    at_risk = "at risk: 28 trips (7.7/mo), 1 failed, last 2 d ago -> +5 min"
+    assert cases[Tier.AT_RISK].reason == at_risk
+    assert cases[Tier.NEW].reason == "new: first order, no history -> +3 min"
+    assert cases[Tier.VIP].reason.endswith("-> +5 min")
+
+
+@settings(max_examples=50)
+@given(st.lists(histories(max_events=12), min_size=1, max_size=20), later_s,
+       st.lists(st.booleans(), min_size=20, max_size=20))
+def test_score_many_matches_score(
+    samples: list[tuple[CustomerHistory, float]], wait_s: float, vips: list[bool]
+) -> None:
+    """The vectorised score equals the scalar one row by row (to 1e-12; tiers exactly)."""
+    hs = [h for h, _ in samples]
+    now_s = max(at for _, at in samples) + wait_s
+    assume(now_s < 1e12)
+    vip = np.array(vips[: len(hs)])
+    arrays = score_many(HistoryArrays.from_histories(hs), now_s, DEFAULT_PARAMS, vip=vip)
+    for i, h in enumerate(hs):
+        one = score(h, now_s, DEFAULT_PARAMS, vip=bool(vip[i]))
+        assert arrays.tier(i) is one.tier
+        for name in ("value", "p_leave_if_served", "p_leave_if_failed", "value_at_risk",
+                     "head_start_s", "orders_per_week"):
+            assert getattr(arrays, name)[i] == pytest.approx(getattr(one, name), rel=1e-12,
+                                                             abs=1e-300), name
+
+
+def test_score_is_a_pure_function_of_its_inputs() -> None:
+    """Same history, time and parameters give the same score; params are not mutated."""
+    h = _regular(5, WEEK_S)
+    params = dataclasses.replace(DEFAULT_PARAMS)
+    assert score(h, 10 * WEEK_S, params) == score(h, 10 * WEEK_S, params)
+    assert params == DEFAULT_PARAMS

@@ -1,0 +1,59 @@
+"""Adapter from valuation to the dispatch core's `Scorer` callable.
+
+The core asks `(customer_id, now) -> PriorityScore` on every order and must never
+be refused an answer: an unknown id, a withheld number or a failing history store
+all fall back to the newcomer score (prior value, first-order floor) so an order
+is never blocked by valuation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dispatch.model import PriorityScore, Scorer
+from valuation.history import CustomerHistory
+from valuation.params import ValuationParams
+from valuation.score import CustomerScore, score
+
+HistoryLookup = Callable[[str], CustomerHistory | None]
+
+
+def to_priority_score(customer_score: CustomerScore) -> PriorityScore:
+    return PriorityScore(
+        head_start_s=customer_score.head_start_s,
+        tier=customer_score.tier,
+        reason=customer_score.reason,
+        value=customer_score.value,
+        value_at_risk=customer_score.value_at_risk,
+    )
+
+
+def make_scorer(
+    lookup: HistoryLookup,
+    params: ValuationParams,
+    vip_ids: frozenset[str] = frozenset(),
+) -> Scorer:
+    """Builds the scorer; `lookup` returns None (or raises) for customers it does not know."""
+
+    def scorer(customer_id: str | None, now: float) -> PriorityScore:
+        history: CustomerHistory | None = None
+        unavailable = False
+        if customer_id is not None:
+            try:
+                history = lookup(customer_id)
+            except Exception:  # the dispatcher must still get an answer; see module doc
+                unavailable = True
+        result = to_priority_score(
+            score(history, now, params, vip=customer_id is not None and customer_id in vip_ids)
+        )
+        if unavailable:
+            return PriorityScore(
+                head_start_s=result.head_start_s,
+                tier=result.tier,
+                reason=f"history unavailable; {result.reason}",
+                value=result.value,
+                value_at_risk=result.value_at_risk,
+            )
+        return result
+
+    return scorer
