@@ -1,0 +1,82 @@
+"""The FastAPI application: `create_app()` wires settings, store, dispatcher and routers.
+
+Nothing connects at import. The lifespan opens the engine and session factory,
+starts the dispatcher service (which first rebuilds itself from the store) and
+closes everything on shutdown. Run it with
+`uvicorn api.app:create_app --factory`; the schema must be at head
+(`keepcab db upgrade`), or pass `migrate=True` for the embedded set-up.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.db import make_engine, make_session_factory, upgrade_database
+from api.deps import KeyCache
+from api.events import EventBus, InProcessEventBus
+from api.http_errors import BodyLimitMiddleware, install_error_handlers
+from api.live.service import DispatcherService
+from api.live.writer import WriterSetup
+from api.metrics import LiveMetrics
+from api.routers import customers, drivers, health, orders, phone, queue
+from api.settings import Settings
+
+ROUTERS = (
+    orders.router,
+    queue.router,
+    drivers.router,
+    customers.router,
+    phone.router,
+    health.router,
+)
+
+DESCRIPTION = """\
+The live keepcab server: orders in, cars out, every decision recorded, callers
+recognised by number. Authenticate with an API key in the `X-API-Key` header
+(`keepcab keys create --role ...`).
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
+    bus: EventBus | None = None,
+    migrate: bool = False,
+) -> FastAPI:
+    """A new application; each one owns its engine, dispatcher, bus and metrics."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            upgrade_database(settings.database_url)
+        engine = make_engine(settings.database_url, echo=settings.database_echo)
+        session_factory = make_session_factory(engine)
+        metrics = LiveMetrics()
+        event_bus = bus or InProcessEventBus()
+        service = DispatcherService(
+            session_factory, WriterSetup.from_settings(settings), event_bus, metrics, clock
+        )
+        app.state.engine, app.state.session_factory = engine, session_factory
+        app.state.metrics, app.state.bus, app.state.service = metrics, event_bus, service
+        app.state.key_cache = KeyCache()
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+            await event_bus.close()
+            engine.dispose()
+
+    app = FastAPI(title="keepcab", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

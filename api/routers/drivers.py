@@ -1,0 +1,132 @@
+"""Drivers: register, go online or offline, report position, arrival and trip completion.
+
+A driver key speaks for one driver only (`keepcab keys create --role driver
+--driver ID`); operators and admins may act for any driver, e.g. when a driver
+phones in. Every report goes through the dispatcher, which may answer it with
+an assignment: the response carries the driver's state after it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
+
+from api.deps import Dispatching, Driving, Principal, Reading, ServiceDep, SessionDep
+from api.live.commands import Apply, Conflict, NotFound
+from api.live.writer import Applied
+from api.models import Driver, DriverCreate, DriverPublic, Role
+from dispatch import commands as c
+from dispatch.model import DriverStatus, Position
+
+router = APIRouter(prefix="/drivers", tags=["drivers"])
+
+
+class Point(BaseModel):
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {"examples": [{"lat": 55.75, "lon": 37.61}]},
+    }
+
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+    def position(self) -> Position:
+        return Position(self.lat, self.lon)
+
+
+class TripEnd(Point):
+    fare: float | None = Field(default=None, ge=0, le=1_000_000, allow_inf_nan=False)
+
+
+class DriverState(BaseModel):
+    """A driver after a report, with the order the dispatcher gave them, if any."""
+
+    driver: DriverPublic
+    assigned_order_id: str | None
+
+
+def _for_self(principal: Principal, driver_id: str) -> None:
+    if principal.role == Role.DRIVER and principal.driver_id != driver_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "a driver key acts only for its own driver")
+
+
+async def _report(
+    service: ServiceDep, principal: Principal, driver_id: str, command: c.Command
+) -> DriverState:
+    _for_self(principal, driver_id)
+    applied: Applied = await service.submit(Apply(command, principal.actor))
+    if applied.driver is None:
+        raise NotFound(f"unknown driver {driver_id!r}")
+    return DriverState(
+        driver=DriverPublic.model_validate(applied.driver),
+        assigned_order_id=applied.driver.order_id,
+    )
+
+
+@router.post("", response_model=DriverPublic, status_code=status.HTTP_201_CREATED)
+def register_driver(body: DriverCreate, principal: Dispatching, session: SessionDep) -> Driver:
+    """Make a fleet driver known to keepcab (the id is the fleet's own)."""
+    if session.get(Driver, body.id) is not None:
+        raise Conflict(f"driver {body.id!r} already exists")
+    row = Driver(id=body.id, name=body.name)
+    session.add(row)
+    session.commit()
+    return row
+
+
+@router.get("", response_model=list[DriverPublic])
+def list_drivers(
+    principal: Reading,
+    session: SessionDep,
+    status_is: Annotated[DriverStatus | None, Query(alias="status")] = None,
+) -> list[Driver]:
+    query = select(Driver).order_by(col(Driver.id))
+    if status_is is not None:
+        query = query.where(Driver.status == status_is.value)
+    return list(session.exec(query))
+
+
+@router.get("/{driver_id}", response_model=DriverPublic)
+def get_driver(driver_id: str, principal: Driving, session: SessionDep) -> Driver:
+    _for_self(principal, driver_id)
+    row = session.get(Driver, driver_id)
+    if row is None:
+        raise NotFound(f"unknown driver {driver_id!r}")
+    return row
+
+
+@router.post("/{driver_id}/online", response_model=DriverState)
+async def go_online(
+    driver_id: str, body: Point, principal: Driving, service: ServiceDep
+) -> DriverState:
+    return await _report(service, principal, driver_id, c.DriverOnline(driver_id, body.position()))
+
+
+@router.post("/{driver_id}/offline", response_model=DriverState)
+async def go_offline(driver_id: str, principal: Driving, service: ServiceDep) -> DriverState:
+    return await _report(service, principal, driver_id, c.DriverOffline(driver_id))
+
+
+@router.post("/{driver_id}/position", response_model=DriverState)
+async def report_position(
+    driver_id: str, body: Point, principal: Driving, service: ServiceDep
+) -> DriverState:
+    return await _report(service, principal, driver_id, c.DriverMoved(driver_id, body.position()))
+
+
+@router.post("/{driver_id}/arrived", response_model=DriverState)
+async def arrived(driver_id: str, principal: Driving, service: ServiceDep) -> DriverState:
+    """The customer got in: the order is picked up."""
+    return await _report(service, principal, driver_id, c.DriverArrived(driver_id))
+
+
+@router.post("/{driver_id}/trip-completed", response_model=DriverState)
+async def trip_completed(
+    driver_id: str, body: TripEnd, principal: Driving, service: ServiceDep
+) -> DriverState:
+    return await _report(
+        service, principal, driver_id, c.TripCompleted(driver_id, body.position(), body.fare)
+    )
