@@ -29,7 +29,7 @@ Share = Annotated[float, Field(ge=0, le=1)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="constants")
 
 
 class Zone(_Section):
@@ -98,6 +98,7 @@ class Distribution(_Section):
 
 class Demand(_Section):
     customers: int = Field(ge=0)
+    history_weeks: NonNegative = 0.0  # synthetic past of completed trips before time 0
     trips_per_week_mean: Positive
     trips_per_week_shape: Positive = math.inf  # Gamma heterogeneity; inf: everyone alike
     regular_min_trips_per_week: Positive = 1.0  # segment boundary occasional / regular
@@ -142,7 +143,7 @@ class Churn(_Section):
 class Policies(_Section):
     names: list[str] = Field(default_factory=lambda: ["reject", "fifo", "retention"])
     vip_head_start_s: NonNegative = 300.0
-    value_per_s: Positive = 0.1
+    value_per_s: Annotated[float, Field(gt=0)] | None = None  # absent: fitted at time 0
     reserve_k: int = Field(default=2, ge=0)
     reserve_min_value_at_risk: NonNegative = 1.0
     reserve_base: str = "retention"

@@ -145,8 +145,8 @@ def _exact_guard_channel(servers: int, reserved: int, high: Fraction,
     for busy in range(servers):
         birth = high + low if busy < servers - reserved else high
         weights.append(weights[-1] * birth / (busy + 1))
-    total = sum(weights)
-    return weights[-1] / total, sum(weights[servers - reserved:]) / total
+    total = sum(weights, Fraction(0))
+    return weights[-1] / total, sum(weights[servers - reserved:], Fraction(0)) / total
 
 
 @given(st.integers(1, 30), st.data())

@@ -97,7 +97,7 @@ def test_invalid_toml_names_the_file() -> None:
     ("share = 0.20 }", "share = 0.10 }", "fleet: shift shares must sum to 1, got 0.9"),
     ("0.6, 0.4, 0.3,", "0.6, 0.4,", "demand: hourly_profile needs 24 values, got 23"),
     ("lat = 50.062", "lat = 51.5", "city: zone 'old town' lies outside the bounding box"),
-    ('kind = "lognormal", mean_min = 14.0, sigma = 0.8', 'kind = "empirical"',
+    ('wait = { kind = "lognormal"', 'wait = { kind = "empirical"',
      "patience.wait: an empirical distribution needs samples_min"),
 ])
 def test_cross_field_rules_explain_themselves(old: str, new: str, message: str) -> None:

@@ -1,0 +1,302 @@
+"""The model: customers, cars and time around the real `Dispatcher`.
+
+Everything that happens to an order goes through `Dispatcher.handle`, the
+same call the live server makes, and the simulator only reacts to the
+decisions that come back: an `OrderAssigned` schedules the car's arrival
+after the quoted ETA, an `OrderPickedUp` schedules the end of the trip, and
+so on. What the core does not know about (patience, trips, shifts, churn,
+retries) lives here, as kernel events.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from dispatch.commands import (
+    CancelOrder,
+    Command,
+    DriverArrived,
+    DriverOffline,
+    DriverOnline,
+    PlaceOrder,
+    Tick,
+    TripCompleted,
+)
+from dispatch.decisions import (
+    Decision,
+    DriverStatusChanged,
+    OrderAssigned,
+    OrderCancelled,
+    OrderCompleted,
+    OrderExpired,
+    OrderPickedUp,
+    OrderQueued,
+    OrderRejected,
+)
+from dispatch.engine import Dispatcher
+from dispatch.model import DriverStatus, FailureCause, Order
+from simulator.kernel import URGENT, EventHandle, Kernel
+from simulator.metrics import (
+    ABANDONED,
+    COMPLETED,
+    EXPIRED,
+    REFUSED_BY_POLICY,
+    REFUSED_NO_CAR,
+    OrderRow,
+    Window,
+)
+from simulator.population import FAILURE, Customer
+from simulator.setup import Setup
+
+_FAILURE_CAUSE = {ABANDONED: FailureCause.ABANDONED, EXPIRED: FailureCause.NO_CAR,
+                  REFUSED_NO_CAR: FailureCause.NO_CAR,
+                  REFUSED_BY_POLICY: FailureCause.REJECTED_BY_POLICY}
+
+
+class Trip:
+    """An order in flight, with the simulation's private knowledge about it."""
+
+    __slots__ = ("abandon", "arrival", "assigned_at", "customer", "driver_id", "first", "order",
+                 "patience_s", "picked_up_at", "queued", "retry")
+
+    def __init__(self, order: Order, customer: Customer, first: bool, retry: bool) -> None:
+        self.order = order
+        self.customer = customer
+        self.first = first
+        self.retry = retry
+        self.queued = False
+        self.driver_id = ""
+        self.assigned_at = math.nan
+        self.picked_up_at = math.nan
+        self.patience_s = math.inf
+        self.abandon: EventHandle | None = None
+        self.arrival: EventHandle | None = None
+
+
+class Model:
+    """One run of one policy; build with `simulator.setup.build`, then `run()`."""
+
+    def __init__(self, setup: Setup, dispatcher: Dispatcher) -> None:
+        self.s = setup
+        self.kernel = Kernel()
+        self.dispatcher = dispatcher
+        self.rows: list[OrderRow] = []
+        self.trips: dict[str, Trip] = {}
+        self._order_seq = 0
+        self._tick: EventHandle | None = None
+        self._tick_at = math.inf
+        self._next_call: EventHandle | None = None
+        self._on: dict[type[Any], Callable[[Any, float], None]] = {
+            DriverStatusChanged: self._status_changed, OrderAssigned: self._assigned,
+            OrderQueued: self._queued, OrderPickedUp: self._picked_up,
+            OrderCompleted: self._completed, OrderCancelled: _ignore,
+            OrderRejected: self._rejected, OrderExpired: self._expired,
+        }
+
+    def run(self) -> None:
+        s, schedule = self.s, self.kernel.schedule
+        for car_id, online_at in s.cars.first_shifts():
+            schedule(online_at, self._shift_starts, car_id, URGENT)
+        self._schedule_call(0.0)
+        if s.newcomer_mean_gap_s < math.inf:
+            self._schedule_newcomer(0.0)
+        self.kernel.run(until=s.window.end_at)
+        s.cars.close(s.window.end_at)
+
+    # ---- commands in, decisions out ---------------------------------------------
+
+    def _handle(self, command: Command, now: float) -> None:
+        on = self._on
+        for decision in self.dispatcher.handle(command, now):
+            on[type(decision)](decision, now)
+
+    def _watch_timers(self) -> None:
+        """Keep one pending Tick at the dispatcher's next expiry or release."""
+        next_at = self.dispatcher.next_timer_at()
+        if next_at is not None and next_at < self._tick_at:
+            if self._tick is not None:
+                Kernel.cancel(self._tick)
+            self._tick_at = next_at
+            self._tick = self.kernel.schedule(max(next_at, self.kernel.now), self._timer_due, None)
+
+    def _timer_due(self, _: None) -> None:
+        self._tick, self._tick_at = None, math.inf
+        self._handle(Tick(), self.kernel.now)
+        self._watch_timers()
+
+    # ---- customers ----------------------------------------------------------------
+
+    def _schedule_call(self, after: float) -> None:
+        """The next call of anyone; redrawn from scratch when a newcomer raises the rate."""
+        s = self.s
+        if self._next_call is not None:
+            Kernel.cancel(self._next_call)
+            self._next_call = None
+        total = s.callers.total_rate_per_s
+        if total <= 0:
+            return
+        at = s.profile.advance(after, s.call_gap() / total)
+        if at < s.window.end_at:
+            self._next_call = self.kernel.schedule(at, self._call, None)
+
+    def _call(self, _: None) -> None:
+        now = self.kernel.now
+        self._next_call = None
+        self._schedule_call(now)
+        customer = self.s.callers.pick(self.s.caller())
+        if not customer.gone_by(now):
+            self._place(customer, now, retry=False)
+
+    def _retry(self, customer: Customer) -> None:
+        if not customer.gone_by(self.kernel.now):
+            self._place(customer, self.kernel.now, retry=True)
+
+    def _schedule_newcomer(self, after: float) -> None:
+        s = self.s
+        at = s.profile.advance(after, s.newcomer_gap() * s.newcomer_mean_gap_s)
+        if at < s.window.end_at:
+            self.kernel.schedule(at, self._newcomer, None)
+
+    def _newcomer(self, _: None) -> None:
+        """A new customer's first call; their later calls join the common stream."""
+        now = self.kernel.now
+        customer = self.s.new_customer(now)
+        self._schedule_newcomer(now)
+        self._schedule_call(now)
+        self._place(customer, now, retry=False)
+
+    def _place(self, customer: Customer, now: float, retry: bool) -> None:
+        s = self.s
+        self._order_seq += 1
+        order = Order(f"o{self._order_seq}", customer.customer_id, s.places.sample(), now,
+                      None, s.places.sample())
+        trip = Trip(order, customer, customer.orders == 0 and customer.completed == 0, retry)
+        customer.orders += 1
+        self.trips[order.order_id] = trip
+        trip.patience_s = s.patience()
+        if trip.patience_s < math.inf:
+            trip.abandon = self.kernel.schedule(now + trip.patience_s, self._gives_up, trip)
+        self._handle(PlaceOrder(order), now)
+        self._watch_timers()
+
+    def _gives_up(self, trip: Trip) -> None:
+        now = self.kernel.now
+        trip.abandon = None
+        if trip.arrival is not None:
+            Kernel.cancel(trip.arrival)
+        self._handle(CancelOrder(trip.order.order_id, FailureCause.ABANDONED), now)
+        self._fail(trip, ABANDONED, now)
+
+    # ---- decisions -----------------------------------------------------------------
+
+    def _queued(self, decision: OrderQueued, now: float) -> None:
+        self.trips[decision.order.order_id].queued = True
+
+    def _assigned(self, decision: OrderAssigned, now: float) -> None:
+        trip = self.trips[decision.order_id]
+        trip.driver_id, trip.assigned_at = decision.driver_id, now
+        trip.arrival = self.kernel.schedule(now + decision.eta_s, self._arrives, trip)
+        s = self.s
+        patience = s.scenario.patience
+        if decision.eta_s <= patience.short_eta_s and patience.short_eta_factor > 1 and trip.abandon:
+            Kernel.cancel(trip.abandon)  # a short quoted ETA makes the caller wait longer
+            give_up_at = trip.order.requested_at + trip.patience_s * patience.short_eta_factor
+            trip.abandon = self.kernel.schedule(max(give_up_at, now), self._gives_up, trip)
+
+    def _arrives(self, trip: Trip) -> None:
+        trip.arrival = None
+        self._handle(DriverArrived(trip.driver_id), self.kernel.now)
+
+    def _picked_up(self, decision: OrderPickedUp, now: float) -> None:
+        trip = self.trips[decision.order_id]
+        trip.picked_up_at = now
+        if trip.abandon is not None:
+            Kernel.cancel(trip.abandon)
+            trip.abandon = None
+        self.kernel.schedule(now + self.s.trip_duration(), self._trip_ends, trip)
+
+    def _trip_ends(self, trip: Trip) -> None:
+        now = self.kernel.now
+        trips = self.s.scenario.trips
+        fare = trips.fare_base + trips.fare_per_min * (now - trip.picked_up_at) / 60.0
+        dropoff = trip.order.dropoff or trip.order.pickup
+        self._handle(TripCompleted(trip.driver_id, dropoff, fare), now)
+
+    def _completed(self, decision: OrderCompleted, now: float) -> None:
+        trip = self.trips.pop(decision.order_id)
+        customer, fare = trip.customer, decision.fare or 0.0
+        customer.completed += 1
+        self._row(trip, COMPLETED, trip.assigned_at, trip.picked_up_at - trip.order.requested_at,
+                  fare)
+        if self.s.book is not None:
+            self.s.book.completed(customer.customer_id, now, fare)
+
+    def _rejected(self, decision: OrderRejected, now: float) -> None:
+        trip = self.trips[decision.order.order_id]
+        by_policy = decision.cause is FailureCause.REJECTED_BY_POLICY
+        self._fail(trip, REFUSED_BY_POLICY if by_policy else REFUSED_NO_CAR, now)
+
+    def _expired(self, decision: OrderExpired, now: float) -> None:
+        self._fail(self.trips[decision.order_id], EXPIRED, now)
+
+    def _status_changed(self, decision: DriverStatusChanged, now: float) -> None:
+        cars, car_id = self.s.cars, decision.driver_id
+        cars.status_changed(car_id, decision.status, decision.position, now)
+        if decision.status is DriverStatus.FREE and car_id in cars.leaving:
+            self._handle(DriverOffline(car_id), now)
+
+    # ---- outcomes ------------------------------------------------------------------
+
+    def _fail(self, trip: Trip, outcome: str, now: float) -> None:
+        self.trips.pop(trip.order.order_id, None)
+        if trip.abandon is not None:
+            Kernel.cancel(trip.abandon)
+            trip.abandon = None
+        assigned_at = trip.assigned_at if trip.assigned_at == trip.assigned_at else now
+        self._row(trip, outcome, assigned_at, math.nan, 0.0)
+        customer, s = trip.customer, self.s
+        if s.book is not None:
+            s.book.failed(customer.customer_id, now, _FAILURE_CAUSE[outcome])
+        churn = s.churn
+        if customer.completed == 0 and s.churn_uniform() < churn.first_failure_leave_probability:
+            customer.leave_by(now, FAILURE)
+        customer.leave_by(now + churn.failure_departure_delay_s(s.churn_exponential()), FAILURE)
+        retry_probability = s.scenario.demand.retry_probability
+        if not customer.gone_by(now) and s.retry_uniform() < retry_probability:
+            self.kernel.schedule(now + s.retry_delay(), self._retry, customer)
+
+    def _row(self, trip: Trip, outcome: str, assigned_at: float, pickup_wait_s: float,
+             fare: float) -> None:
+        if trip.order.requested_at < self.s.window.start_at:
+            return
+        customer = trip.customer
+        self.rows.append(OrderRow(
+            trip.order.requested_at, customer.index, customer.segment, customer.vip, trip.first,
+            trip.retry, outcome, trip.queued, assigned_at - trip.order.requested_at,
+            pickup_wait_s, fare))
+
+    # ---- shifts --------------------------------------------------------------------
+
+    def _shift_starts(self, car_id: str) -> None:
+        now, cars = self.kernel.now, self.s.cars
+        needs_online, offline_at = cars.shift_starts(car_id)
+        if needs_online:
+            self._handle(DriverOnline(car_id, cars.positions[car_id]), now)
+        if offline_at < math.inf:
+            self.kernel.schedule(offline_at, self._shift_ends, car_id, URGENT)
+
+    def _shift_ends(self, car_id: str) -> None:
+        now = self.kernel.now
+        free_now, next_online_at = self.s.cars.shift_ends(car_id)
+        if free_now:
+            self._handle(DriverOffline(car_id), now)
+        self.kernel.schedule(max(next_online_at, now), self._shift_starts, car_id, URGENT)
+
+
+def _ignore(decision: Decision, now: float) -> None:
+    """Cancellations are the simulator's own doing and were accounted for when sent."""
+
+
+__all__ = ["Customer", "Model", "Trip", "Window"]

@@ -1,0 +1,153 @@
+"""The customers: who calls how often, who is on the VIP list, who leaves and when.
+
+Churn is a pair of competing risks, so that every departure has a cause:
+a base hazard no policy can change, and after each failure an extra hazard
+`rise * 2^(-s / half_life)` that fades with the time `s` since that failure
+(an exponentially weighted memory of experiences; Knox & van Oest 2014:
+failures push customers away, the push fades). Each failure's departure time
+is drawn once, in closed form, when the failure happens: the customer leaves
+at the earliest of all drawn times. Departures need no events: a departed
+customer simply makes no further calls.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.scenario import Churn, Demand
+
+WEEK_S = 7 * 86_400.0
+YEAR_S = 365.25 * 86_400.0
+SEGMENTS = ("new", "occasional", "regular")
+BASE, FAILURE = "base", "failure"
+
+
+class Customer:
+    """One caller; mutable, touched on every call, so slotted and plain."""
+
+    __slots__ = ("completed", "customer_id", "depart_at", "depart_cause", "index", "joined_at",
+                 "orders", "rate_per_s", "segment", "vip")
+
+    def __init__(self, index: int, rate_per_s: float, segment: str, joined_at: float,
+                 depart_at: float) -> None:
+        self.index = index
+        self.customer_id = f"u{index}"
+        self.rate_per_s = rate_per_s
+        self.segment = segment
+        self.vip = False
+        self.joined_at = joined_at
+        self.depart_at = depart_at
+        self.depart_cause = BASE
+        self.orders = 0
+        self.completed = 0
+
+    def gone_by(self, at: float) -> bool:
+        return self.depart_at <= at
+
+    def leave_by(self, at: float, cause: str) -> None:
+        """Bring the departure forward to `at` if that is earlier than already drawn."""
+        if at < self.depart_at:
+            self.depart_at = at
+            self.depart_cause = cause
+
+
+@dataclass(frozen=True, slots=True)
+class ChurnModel:
+    """The scenario's churn section in per-second units, with the closed-form draws."""
+
+    base_rate_per_s: float
+    rise_per_s: float
+    memory_s: float  # mean life of a failure's memory: half-life / ln 2
+    first_failure_leave_probability: float
+
+    @classmethod
+    def from_scenario(cls, churn: Churn) -> ChurnModel:
+        return cls(base_rate_per_s=churn.base_departures_per_year / YEAR_S,
+                   rise_per_s=churn.rise_per_failure_per_week / WEEK_S,
+                   memory_s=churn.memory_half_life_days * 86_400.0 / math.log(2.0),
+                   first_failure_leave_probability=churn.first_failure_leave_probability)
+
+    def base_departure_at(self, joined_at: float, exponential: float) -> float:
+        if self.base_rate_per_s == 0.0:
+            return math.inf
+        return joined_at + exponential / self.base_rate_per_s
+
+    def failure_departure_delay_s(self, exponential: float) -> float:
+        """Delay until a failure makes the customer leave, or infinity if it never does.
+
+        The extra hazard integrates to rise * memory * (1 - e^(-s / memory)),
+        which is bounded: with probability exp(-rise * memory) the failure is
+        eventually forgiven. Inverting the integral at an Exp(1) draw gives the
+        delay exactly.
+        """
+        total = self.rise_per_s * self.memory_s
+        if exponential >= total:
+            return math.inf
+        return -self.memory_s * math.log1p(-exponential / total)
+
+    @property
+    def p_leave_per_failure(self) -> float:
+        return -math.expm1(-self.rise_per_s * self.memory_s)
+
+
+def call_rates_per_s(demand: Demand, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Heterogeneous call rates: Gamma with the scenario's mean and shape (BG/NBD's lambda)."""
+    mean_per_s = demand.trips_per_week_mean / WEEK_S
+    if math.isinf(demand.trips_per_week_shape):
+        return np.full(count, mean_per_s)
+    shape = demand.trips_per_week_shape
+    return rng.gamma(shape, mean_per_s / shape, count)
+
+
+def initial_customers(demand: Demand, churn: ChurnModel,
+                      rng: np.random.Generator) -> list[Customer]:
+    """The customer base at time 0, segmented by true call rate, the most frequent on the VIP list."""
+    rates = call_rates_per_s(demand, demand.customers, rng)
+    departures = rng.standard_exponential(demand.customers)
+    regular_per_s = demand.regular_min_trips_per_week / WEEK_S
+    customers = [
+        Customer(i, float(rate), "regular" if rate >= regular_per_s else "occasional", 0.0,
+                 churn.base_departure_at(0.0, float(departure)))
+        for i, (rate, departure) in enumerate(zip(rates, departures, strict=True))
+    ]
+    vip_count = round(demand.vip_share * demand.customers)
+    for index in np.argsort(-rates, kind="stable")[:vip_count]:
+        customers[int(index)].vip = True
+    return customers
+
+
+class Callers:
+    """Who places the next call: all customers' calls as one Poisson stream.
+
+    The superposition of the customers' Poisson processes is a Poisson
+    process at the summed rate, whose every call comes from customer i with
+    probability rate_i / total. So the model keeps one pending call event
+    instead of one per customer (a heap of tens of thousands of entries),
+    picks the caller by bisecting a running sum of rates, and simply drops a
+    call picked for a customer who has already left (exact thinning).
+    """
+
+    __slots__ = ("_customers", "_running")
+
+    def __init__(self, customers: list[Customer]) -> None:
+        self._customers: list[Customer] = []
+        self._running: list[float] = []
+        for customer in customers:
+            self.add(customer)
+
+    def add(self, customer: Customer) -> None:
+        self._customers.append(customer)
+        self._running.append((self._running[-1] if self._running else 0.0) + customer.rate_per_s)
+
+    @property
+    def total_rate_per_s(self) -> float:
+        return self._running[-1] if self._running else 0.0
+
+    def pick(self, uniform: float) -> Customer:
+        """The caller for a uniform draw in [0, 1)."""
+        index = bisect_right(self._running, uniform * self._running[-1])
+        return self._customers[min(index, len(self._customers) - 1)]

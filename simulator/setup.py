@@ -1,0 +1,164 @@
+"""Wiring one run: scenario + policy name + seed -> a ready `Model`.
+
+All randomness comes from named streams spawned from the seed, and every
+draw that does not depend on the policy (the customer base, the synthetic
+past, the cars' starting places) is made here, before the first event, so
+two policies run with one seed start from the same world (common random
+numbers).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dispatch.engine import Dispatcher
+from dispatch.model import Scorer
+from dispatch.policies import Policy, make_policy
+from simulator.fleet import Cars, ShiftPattern, shift_patterns
+from simulator.histories import HistoryBook, vip_class_scorer
+from simulator.kernel import BufferedDraws, RandomStreams, standard_exponentials, uniforms
+from simulator.metrics import Window
+from simulator.population import (
+    Callers,
+    ChurnModel,
+    Customer,
+    call_rates_per_s,
+    initial_customers,
+)
+from simulator.sampling import DAY_S, DailyProfile, PlaceSampler, Sampler, duration_sampler
+from simulator.scenario import Policies, Scenario
+
+STREAMS = ("population", "history", "fleet", "places", "calls", "newcomers", "patience", "trips",
+           "churn", "retries")
+"""Append only: a stream's numbers depend on its position in this tuple."""
+
+
+@dataclass(slots=True)
+class Setup:
+    """Everything the model reads while it runs, already in seconds and samplers."""
+
+    scenario: Scenario
+    window: Window
+    customers: list[Customer]
+    callers: Callers
+    churn: ChurnModel
+    profile: DailyProfile
+    places: PlaceSampler
+    call_gap: Sampler  # Exp(1): scaled by 1 / total call rate in operational time
+    caller: Sampler  # uniform: who calls
+    newcomer_gap: Sampler
+    patience: Sampler
+    trip_duration: Sampler
+    churn_uniform: Sampler
+    churn_exponential: Sampler
+    retry_uniform: Sampler
+    retry_delay: Sampler
+    newcomer_rates: np.random.Generator
+    book: HistoryBook | None
+    cars: Cars
+
+    @property
+    def newcomer_mean_gap_s(self) -> float:
+        per_day = self.scenario.demand.new_customers_per_day
+        return DAY_S / per_day if per_day > 0 else math.inf
+
+    def new_customer(self, now: float) -> Customer:
+        demand = self.scenario.demand
+        rate = float(call_rates_per_s(demand, 1, self.newcomer_rates)[0])
+        departure = self.churn.base_departure_at(now, self.churn_exponential())
+        customer = Customer(len(self.customers), rate, "new", now, departure)
+        self.customers.append(customer)
+        self.callers.add(customer)
+        return customer
+
+
+def _buffered(rng: np.random.Generator, exponential: bool) -> Sampler:
+    return BufferedDraws(rng, standard_exponentials if exponential else uniforms).next
+
+
+def _cars(scenario: Scenario, places: PlaceSampler, window: Window) -> Cars:
+    cars = Cars((window.start_at, window.end_at))
+    patterns: list[ShiftPattern] = shift_patterns(scenario.fleet)
+    for index, pattern in enumerate(patterns):
+        cars.add(f"c{index}", places.sample(), pattern)
+    return cars
+
+
+def build_setup(scenario: Scenario, seed: int | None = None) -> Setup:
+    streams = RandomStreams(scenario.seed if seed is None else seed, STREAMS)
+    start_at = scenario.warmup_days * DAY_S
+    window = Window(start_at, start_at + scenario.horizon_days * DAY_S)
+    churn = ChurnModel.from_scenario(scenario.churn)
+    customers = initial_customers(scenario.demand, churn, streams["population"])
+    book = None
+    if scenario.scoring == "valuation":
+        book = HistoryBook(scenario.valuation_params())
+        book.seed(customers, scenario.demand.history_weeks, _mean_fare(scenario),
+                  streams["history"])
+    return Setup(
+        scenario=scenario, window=window, customers=customers, callers=Callers(customers),
+        churn=churn,
+        profile=DailyProfile(scenario.demand.hourly_profile),
+        places=PlaceSampler(scenario.city.zones, streams["places"]),
+        call_gap=_buffered(streams["calls"], True),
+        caller=_buffered(streams["calls"], False),
+        newcomer_gap=_buffered(streams["newcomers"], True),
+        patience=duration_sampler(scenario.patience.wait, streams["patience"]),
+        trip_duration=duration_sampler(scenario.trips.duration, streams["trips"]),
+        churn_uniform=_buffered(streams["churn"], False),
+        churn_exponential=_buffered(streams["churn"], True),
+        retry_uniform=_buffered(streams["retries"], False),
+        retry_delay=duration_sampler(scenario.demand.retry_delay, streams["retries"]),
+        newcomer_rates=streams["newcomers"],
+        book=book,
+        cars=_cars(scenario, PlaceSampler(scenario.city.zones, streams["fleet"]), window),
+    )
+
+
+def _mean_fare(scenario: Scenario) -> float:
+    trips = scenario.trips
+    return trips.fare_base + trips.fare_per_min * trips.duration.mean_min
+
+
+def policy_and_scorer(setup: Setup, name: str) -> tuple[Policy, Scorer]:
+    """The named policy with the scenario's parameters, and the scorer it reads."""
+    scenario = setup.scenario
+    vip_ids = frozenset(c.customer_id for c in setup.customers if c.vip)
+    cap_s = scenario.dispatch.max_head_start_s
+    value_per_s = scenario.policies.value_per_s
+    if setup.book is None:
+        scorer = vip_class_scorer(vip_ids, cap_s)
+        value_per_s = value_per_s or 1.0 / max(cap_s, 1.0)  # VIP value 1 reaches the cap
+    else:
+        params, fitted_value_per_s = setup.book.calibrated(0.0)
+        if "value_per_s" not in scenario.valuation:
+            setup.book.params = params
+        value_per_s = value_per_s or fitted_value_per_s
+        scorer = setup.book.scorer(vip_ids)
+    policy = make_policy(name, **_policy_params(name, scenario.policies, vip_ids, value_per_s,
+                                                cap_s))
+    return policy, scorer
+
+
+def _policy_params(name: str, policies: Policies, vip_ids: frozenset[str], value_per_s: float,
+                   cap_s: float) -> dict[str, Any]:
+    base = policies.reserve_base if name == "reserve" else name
+    params: dict[str, Any] = {"max_head_start_s": cap_s}
+    if base == "static_vip":
+        params.update(vip_customer_ids=vip_ids, head_start_s=policies.vip_head_start_s)
+    elif base == "value":
+        params.update(value_per_s=value_per_s)
+    if name == "reserve":
+        params.update(k=policies.reserve_k, min_value_at_risk=policies.reserve_min_value_at_risk,
+                      base=base, waits=policies.reserve_waits)
+    return params
+
+
+def build_dispatcher(setup: Setup, policy_name: str) -> Dispatcher:
+    policy, scorer = policy_and_scorer(setup, policy_name)
+    first_zone = setup.scenario.city.zones[0]
+    return Dispatcher(policy, scorer, setup.scenario.dispatch.config(first_zone.lat))

@@ -1,0 +1,151 @@
+"""The simulator reduced to textbook queues reproduces their exact answers.
+
+Each run drives the real Dispatcher with tens of thousands of callers; the
+checks are 99% batch-means confidence intervals around the simulated figure.
+Seeds are fixed, so a run that passes always passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import pytest
+
+from simulator.confidence import batch_means_ci
+from simulator.metrics import ABANDONED, COMPLETED, OrderRow
+from simulator.queueing import erlang_a, erlang_b, erlang_c, guard_channel
+from simulator.replication import simulate_model
+from simulator.scenario import Scenario, load_scenario
+
+MINUTE_S = 60.0
+
+
+def erlang_scenario(servers: int, arrivals_per_min: float, service_min: float,
+                    patience_min: float, orders: int = 25_000, **overrides: Any) -> Scenario:
+    """The bundled `erlang-a` scenario with other rates; overrides go to [policies]/[dispatch]."""
+    raw = load_scenario("erlang-a").model_dump()
+    raw["fleet"]["cars"] = servers
+    raw["demand"]["trips_per_week_mean"] = arrivals_per_min * 7 * 1440 / raw["demand"]["customers"]
+    raw["trips"]["duration"]["mean_min"] = service_min
+    raw["patience"]["wait"]["mean_min"] = patience_min
+    raw["horizon_days"] = orders / arrivals_per_min / 1440
+    for key, value in overrides.items():
+        section = "dispatch" if key in raw["dispatch"] else "policies"
+        raw[section][key] = value
+    return Scenario.model_validate(raw)
+
+
+@cache
+def rows_of(scenario_json: str, policy: str) -> list[OrderRow]:
+    return simulate_model(Scenario.model_validate_json(scenario_json), policy).rows
+
+
+def run(scenario: Scenario, policy: str) -> list[OrderRow]:
+    return rows_of(scenario.model_dump_json(), policy)
+
+
+def rates(servers: int, arrivals_per_min: float, service_min: float,
+          patience_min: float) -> tuple[int, float, float, float]:
+    """Per-second rates for simulator.queueing."""
+    return (servers, arrivals_per_min / MINUTE_S, 1 / (service_min * MINUTE_S),
+            1 / (patience_min * MINUTE_S))
+
+
+def covers(values: Sequence[float], expected: float) -> bool:
+    """Whether the 99% batch-means interval of a per-order series (arrival order) holds `expected`."""
+    interval = batch_means_ci(values, batches=20, confidence=0.99)
+    assert interval.contains(expected), f"{expected} not in [{interval.low}, {interval.high}]"
+    return True
+
+
+ERLANG_A_CASES = [
+    pytest.param((20, 2.2, 10.0, 5.0), id="overloaded rho=1.1"),
+    pytest.param((10, 0.8, 10.0, 20.0), id="rho=0.8 patient"),
+    pytest.param((50, 4.5, 10.0, 2.0), id="rho=0.9 impatient, 50 cars"),
+]
+
+
+@pytest.mark.parametrize("case", ERLANG_A_CASES)
+def test_fifo_reproduces_erlang_a(case: tuple[int, float, float, float]) -> None:
+    """Simulated P(abandon) and P(wait) contain the Erlang A values in their 99% CI."""
+    rows = run(erlang_scenario(*case), "fifo")
+    exact = erlang_a(*rates(*case))
+    assert covers([row.outcome == ABANDONED for row in rows], exact.p_abandon)
+    assert covers([row.queued for row in rows], exact.p_wait)
+    assert len(rows) > 20_000
+
+
+def test_infinite_patience_reproduces_the_erlang_c_mean_wait() -> None:
+    """Nobody abandons, and the mean wait in queue matches Erlang C."""
+    case = (10, 0.8, 10.0, float("inf"))
+    rows = run(erlang_scenario(*case), "fifo")
+    exact = erlang_c(10, 0.8 / MINUTE_S, 1 / (10 * MINUTE_S))
+    assert all(row.outcome == COMPLETED for row in rows)
+    assert covers([row.queue_wait_s for row in rows], exact.mean_wait_s)
+    assert covers([row.queued for row in rows], exact.p_wait)
+
+
+def test_reject_reproduces_erlang_b_for_both_classes() -> None:
+    """The status quo refuses exactly the Erlang B share of callers, VIP or not."""
+    rows = run(erlang_scenario(20, 2.2, 10.0, 5.0), "reject")
+    blocking = erlang_b(20, 22.0)
+    for vip in (True, False):
+        refused = [row.outcome == "refused_no_car" for row in rows if row.vip is vip]
+        assert covers(refused, blocking)
+    assert not any(row.queued for row in rows)
+
+
+def test_reserve_without_waiting_reproduces_guard_channel_blocking() -> None:
+    """Keeping 3 cars for VIPs gives both classes their trunk-reservation blocking."""
+    scenario = erlang_scenario(20, 1.8, 10.0, 5.0, reserve_k=3, reserve_waits=False)
+    rows = run(scenario, "reserve")
+    exact = guard_channel(20, 3, 0.3 * 1.8 / MINUTE_S, 0.7 * 1.8 / MINUTE_S, 1 / (10 * MINUTE_S))
+    high = [row.outcome != COMPLETED for row in rows if row.vip]
+    low = [row.outcome != COMPLETED for row in rows if not row.vip]
+    assert covers(high, exact.p_block_high)
+    assert covers(low, exact.p_block_low)
+    assert exact.p_block_low > 3 * exact.p_block_high  # the test can tell the classes apart
+
+
+@pytest.mark.parametrize("policy", ["fifo", "static_vip", "value", "retention"])
+def test_work_conserving_policies_keep_erlang_a_total_abandonment(policy: str) -> None:
+    """Priority moves abandonment between classes; the total stays Erlang A's."""
+    case = (20, 2.2, 10.0, 5.0)
+    rows = run(erlang_scenario(*case), policy)
+    assert covers([row.outcome == ABANDONED for row in rows], erlang_a(*rates(*case)).p_abandon)
+
+
+@pytest.mark.parametrize("policy", ["fifo", "static_vip"])
+def test_abandonment_equals_theta_times_mean_wait_per_class(policy: str) -> None:
+    """With exponential patience, P(abandon) = theta * E[wait] holds for each class."""
+    rows = run(erlang_scenario(20, 2.2, 10.0, 5.0), policy)
+    theta = 1 / (5.0 * MINUTE_S)
+    for vip in (True, False):
+        gaps = [(row.outcome == ABANDONED) - theta * row.queue_wait_s
+                for row in rows if row.vip is vip]
+        assert covers(gaps, 0.0)
+
+
+def test_priority_actually_moves_abandonment_to_the_other_class() -> None:
+    """static_vip serves VIPs first: their abandonment falls far below the others'."""
+    rows = run(erlang_scenario(20, 2.2, 10.0, 5.0), "static_vip")
+    vip = [row.outcome == ABANDONED for row in rows if row.vip]
+    other = [row.outcome == ABANDONED for row in rows if not row.vip]
+    assert sum(vip) / len(vip) < 0.6 * sum(other) / len(other)
+
+
+def test_same_seed_same_rows_bit_for_bit() -> None:
+    """Two runs with one seed produce identical order rows; another seed does not."""
+    scenario = erlang_scenario(20, 2.2, 10.0, 5.0, orders=3_000)
+    first = simulate_model(scenario, "retention").rows
+    assert first == simulate_model(scenario, "retention").rows
+    assert first != simulate_model(scenario, "retention", seed=scenario.seed + 1).rows
+
+
+@pytest.mark.parametrize("policy", ["static_vip", "value", "retention"])
+def test_zero_head_starts_reproduce_fifo_exactly(policy: str) -> None:
+    """With the head-start cap at 0 every priority policy is fifo, row for row."""
+    scenario = erlang_scenario(20, 2.2, 10.0, 5.0, orders=5_000, max_head_start_s=0.0)
+    assert simulate_model(scenario, policy).rows == simulate_model(scenario, "fifo").rows
