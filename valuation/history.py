@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 from numpy.typing import NDArray
@@ -62,50 +62,65 @@ def decay_factor(elapsed_s: float, half_life_weeks: float) -> float:
     return math.pow(2.0, -max(elapsed_s, 0.0) / (half_life_weeks * WEEK_S))
 
 
+_SEVERITY_FIELD = {
+    FailureCause.NO_CAR: "severity_no_car",
+    FailureCause.REJECTED_BY_POLICY: "severity_rejected_by_policy",
+    FailureCause.DISPATCHER_CANCELLED: "severity_dispatcher_cancelled",
+    FailureCause.DRIVER_NO_SHOW: "severity_driver_no_show",
+    FailureCause.ABANDONED: "severity_abandoned",
+}
+
+
 def failure_severity(cause: FailureCause, params: ValuationParams = DEFAULT_PARAMS) -> float:
     """How strongly a failure of this cause pushes a customer away (1.0 = refused outright)."""
-    return {
-        FailureCause.NO_CAR: params.severity_no_car,
-        FailureCause.REJECTED_BY_POLICY: params.severity_rejected_by_policy,
-        FailureCause.DISPATCHER_CANCELLED: params.severity_dispatcher_cancelled,
-        FailureCause.DRIVER_NO_SHOW: params.severity_driver_no_show,
-        FailureCause.ABANDONED: params.severity_abandoned,
-    }[cause]
+    weight: float = getattr(params, _SEVERITY_FIELD[cause])
+    return weight
 
 
-def _advance(
-    h: CustomerHistory, at_s: float, params: ValuationParams
-) -> tuple[CustomerHistory, float, float]:
-    """Moves the decayed sums to max(at_s, last_event_at) and counts one more order.
+def _shift(h: CustomerHistory, at_s: float, params: ValuationParams) -> tuple[float, ...]:
+    """How a new order at `at_s` combines with the stored sums.
 
-    Returns the new history and the weights (long, short half-life) a new event at
-    `at_s` carries: 1 for an event in order, less for one that arrives late, so the
-    result does not depend on the order in which outcomes are recorded.
+    Returns (keep_long, keep_short, weight_long, weight_short, repeat_orders, first_at,
+    last_at): stored sums are multiplied by keep_*, the new event enters with weight_*.
+    An event in order ages the history and enters at full weight; a late report ages
+    the event instead, so the result does not depend on the order outcomes arrive in.
     """
     if h.orders == 0:
-        return replace(h, orders=1, first_seen_at=at_s, last_event_at=at_s), 1.0, 1.0
+        return 1.0, 1.0, 1.0, 1.0, 0.0, at_s, at_s
     gap_s = at_s - h.last_event_at
-    long_w = decay_factor(abs(gap_s), params.value_half_life_weeks)
-    short_w = decay_factor(abs(gap_s), params.failure_half_life_weeks)
-    if gap_s < 0:  # a late report: age the event, not the history
-        # The earliest order is never a repeat: if the late one is earlier still, the
-        # former first order becomes the repeat instead.
-        repeat_at = max(at_s, h.first_seen_at)
-        repeat_w = decay_factor(h.last_event_at - repeat_at, params.value_half_life_weeks)
-        moved = replace(h, orders=h.orders + 1, first_seen_at=min(h.first_seen_at, at_s),
-                        repeat_orders=h.repeat_orders + repeat_w)
-        return moved, long_w, short_w
-    moved = replace(
-        h,
+    long_f = decay_factor(abs(gap_s), params.value_half_life_weeks)
+    short_f = decay_factor(abs(gap_s), params.failure_half_life_weeks)
+    if gap_s >= 0:
+        return long_f, short_f, 1.0, 1.0, h.repeat_orders * long_f + 1.0, h.first_seen_at, at_s
+    # The earliest order is never a repeat: if the late one is earlier still, the former
+    # first order becomes the repeat instead.
+    repeat_at = max(at_s, h.first_seen_at)
+    repeat = h.repeat_orders + decay_factor(h.last_event_at - repeat_at,
+                                            params.value_half_life_weeks)
+    return 1.0, 1.0, long_f, short_f, repeat, min(h.first_seen_at, at_s), h.last_event_at
+
+
+def _record(
+    h: CustomerHistory, at_s: float, params: ValuationParams,
+    completed: int = 0, failed: int = 0, fare: float = 0.0, severity: float = 0.0,
+) -> CustomerHistory:
+    """The single O(1) update behind every record_* function."""
+    keep_long, keep_short, w_long, w_short, repeat, first_at, last_at = _shift(h, at_s, params)
+    return CustomerHistory(
         orders=h.orders + 1,
-        last_event_at=at_s,
-        repeat_orders=h.repeat_orders * long_w + 1.0,
-        fare_sum=h.fare_sum * long_w,
-        fare_count=h.fare_count * long_w,
-        phi=h.phi * short_w,
-        recent_failures=h.recent_failures * short_w,
+        completed=h.completed + completed,
+        failed=h.failed + failed,
+        cancelled=h.cancelled + (1 - completed - failed),
+        first_seen_at=first_at,
+        last_event_at=last_at,
+        last_failed_at=h.last_failed_at if not failed
+        else (at_s if h.failed == 0 else max(h.last_failed_at, at_s)),
+        repeat_orders=repeat,
+        fare_sum=h.fare_sum * keep_long + fare * w_long * completed,
+        fare_count=h.fare_count * keep_long + w_long * completed,
+        phi=h.phi * keep_short + severity * w_short,
+        recent_failures=h.recent_failures * keep_short + w_short * failed,
     )
-    return moved, 1.0, 1.0
 
 
 def record_completed(
@@ -116,15 +131,8 @@ def record_completed(
     params: ValuationParams = DEFAULT_PARAMS,
 ) -> CustomerHistory:
     """A served order. A very late pickup still hurts (Halperin et al.), at `severity_very_late`."""
-    moved, long_w, short_w = _advance(h, at_s, params)
-    late = params.severity_very_late * short_w if very_late else 0.0
-    return replace(
-        moved,
-        completed=h.completed + 1,
-        fare_sum=moved.fare_sum + fare * long_w,
-        fare_count=moved.fare_count + long_w,
-        phi=moved.phi + late,
-    )
+    late = params.severity_very_late if very_late else 0.0
+    return _record(h, at_s, params, completed=1, fare=fare, severity=late)
 
 
 def record_failed(
@@ -134,22 +142,14 @@ def record_failed(
     params: ValuationParams = DEFAULT_PARAMS,
 ) -> CustomerHistory:
     """An order that failed the customer; weighs on phi by the severity of its cause."""
-    moved, _, short_w = _advance(h, at_s, params)
-    return replace(
-        moved,
-        failed=h.failed + 1,
-        last_failed_at=at_s if h.failed == 0 else max(h.last_failed_at, at_s),
-        phi=moved.phi + failure_severity(cause, params) * short_w,
-        recent_failures=moved.recent_failures + short_w,
-    )
+    return _record(h, at_s, params, failed=1, severity=failure_severity(cause, params))
 
 
 def record_cancelled(
     h: CustomerHistory, at_s: float, params: ValuationParams = DEFAULT_PARAMS
 ) -> CustomerHistory:
     """The customer's own cancellation: demand (they called), but not our failure."""
-    moved, _, _ = _advance(h, at_s, params)
-    return replace(moved, cancelled=h.cancelled + 1)
+    return _record(h, at_s, params)
 
 
 _FIELD_NAMES = tuple(spec.name for spec in fields(CustomerHistory))
