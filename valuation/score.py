@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +35,7 @@ TIER_ORDER: tuple[Tier, ...] = (Tier.NEW, Tier.OCCASIONAL, Tier.REGULAR, Tier.AT
 _CODE = {tier: code for code, tier in enumerate(TIER_ORDER)}
 WEEKS_PER_MONTH = 365.25 / 12 / 7
 LN2 = math.log(2.0)
+F = TypeVar("F", float, NDArray[np.float64])
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +76,7 @@ def score(
     rate = LN2 / params.value_half_life_weeks
     tenure_w = max(now_s - h.first_seen_at, 0.0) / WEEK_S if h.orders > 0 else 0.0
     age = -math.expm1(-rate * tenure_w) / rate
-    fare = params.gg_p * (params.gg_gamma + h.fare_sum * long_decay) / (
-        params.gg_p * h.fare_count * long_decay + params.gg_q - 1.0
-    )
+    fare = _expected_fare(h.fare_sum * long_decay, h.fare_count * long_decay, params)
     lam = (params.r + x) / (params.alpha + age)
     p = params.a / (params.a + params.b + x)
     p_now = p if h.orders > 0 else 0.0  # BG/NBD: nobody leaves right after a first order
@@ -89,11 +89,7 @@ def score(
     hazard = params.k0 * (1.0 + params.k1 * phi) + (params.k_new if newcomer else 0.0)
     kappa = -math.expm1(-hazard)
     at_risk = value * (1.0 - p_now) * kappa
-    head = min(params.max_head_start_s, at_risk / params.value_per_s)
-    if newcomer:
-        head = max(head, params.effective_floor_s)
-    if vip:
-        head = params.max_head_start_s
+    head = _head_start(at_risk, newcomer, vip, params)
     tier = _tier(vip, phi, newcomer, lam, params)
     return CustomerScore(
         value=value,
@@ -105,6 +101,21 @@ def score(
         reason=render_reason(tier, h, lam, head, now_s),
         orders_per_week=lam,
     )
+
+
+def _expected_fare(fare_sum: F, fare_count: F, params: ValuationParams) -> F:
+    """Gamma-Gamma posterior mean: the customer's own mean fare shrunk toward the population's."""
+    return params.gg_p * (params.gg_gamma + fare_sum) / (
+        params.gg_p * fare_count + params.gg_q - 1.0
+    )
+
+
+def _head_start(at_risk: float, newcomer: bool, vip: bool, params: ValuationParams) -> float:
+    """VaR in seconds, capped; newcomers get at least the floor, VIPs the cap."""
+    if vip:
+        return params.max_head_start_s
+    head = min(params.max_head_start_s, at_risk / params.value_per_s)
+    return max(head, params.effective_floor_s) if newcomer else head
 
 
 def _tier(vip: bool, phi: float, newcomer: bool, lam: float, params: ValuationParams) -> Tier:
@@ -132,9 +143,8 @@ def score_many(
     seen = histories.orders > 0
     tenure_w = np.where(seen, np.maximum(now_s - histories.first_seen_at, 0.0) / WEEK_S, 0.0)
     age = -np.expm1(-rate * tenure_w) / rate
-    fare = params.gg_p * (params.gg_gamma + histories.fare_sum * long_decay) / (
-        params.gg_p * histories.fare_count * long_decay + params.gg_q - 1.0
-    )
+    fare = _expected_fare(histories.fare_sum * long_decay, histories.fare_count * long_decay,
+                          params)
     lam = (params.r + x) / (params.alpha + age)
     p = params.a / (params.a + params.b + x)
     p_now = np.where(seen, p, 0.0)
@@ -148,10 +158,8 @@ def score_many(
     hazard = params.k0 * (1.0 + params.k1 * phi) + np.where(newcomer, params.k_new, 0.0)
     kappa = -np.expm1(-hazard)
     at_risk = value * (1.0 - p_now) * kappa
-    head = np.minimum(params.max_head_start_s, at_risk / params.value_per_s)
-    head = np.where(newcomer, np.maximum(head, params.effective_floor_s), head)
     is_vip = np.zeros(len(histories), dtype=bool) if vip is None else vip
-    head = np.where(is_vip, params.max_head_start_s, head)
+    head = _head_starts(at_risk, newcomer, is_vip, params)
     return ScoreArrays(
         value=value,
         p_leave_if_served=p_now,
@@ -161,6 +169,17 @@ def score_many(
         tier_code=_tier_codes(is_vip, phi, newcomer, lam, params),
         orders_per_week=lam,
     )
+
+
+def _head_starts(
+    at_risk: NDArray[np.float64], newcomer: NDArray[np.bool_], vip: NDArray[np.bool_],
+    params: ValuationParams,
+) -> NDArray[np.float64]:
+    """`_head_start` over arrays."""
+    head = np.minimum(params.max_head_start_s, at_risk / params.value_per_s)
+    head = np.where(newcomer, np.maximum(head, params.effective_floor_s), head)
+    result: NDArray[np.float64] = np.where(vip, params.max_head_start_s, head)
+    return result
 
 
 def _tier_codes(
