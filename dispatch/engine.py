@@ -15,8 +15,6 @@ which no car is available.
 
 from __future__ import annotations
 
-import heapq
-import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -57,11 +55,9 @@ from dispatch.errors import (
 )
 from dispatch.geo import FreeDriverIndex, Grid, eta_s, haversine_m
 from dispatch.model import (
-    NEUTRAL_SCORE,
     DriverStatus,
     DriverView,
     FailureCause,
-    Order,
     OrderStatus,
     OrderView,
     Position,
@@ -70,54 +66,10 @@ from dispatch.model import (
     neutral_scorer,
 )
 from dispatch.policies import Policy
+from dispatch.state import EXPIRE, RELEASE, LiveDriver, LiveOrder, Timer, Timers
 from dispatch.waiting import WaitingOrders
 
 __all__ = ["DispatchConfig", "Dispatcher"]
-
-_RELEASE, _EXPIRE = 0, 1
-
-
-class _Order:
-    __slots__ = (
-        "driver_id",
-        "expire_at",
-        "head_start_s",
-        "order",
-        "override_s",
-        "release_at",
-        "score",
-        "seq",
-        "status",
-    )
-
-    def __init__(self, order: Order, seq: int) -> None:
-        self.order = order
-        self.seq = seq
-        self.status = OrderStatus.QUEUED
-        self.driver_id: str | None = None
-        self.score = NEUTRAL_SCORE
-        self.head_start_s = 0.0
-        self.override_s: float | None = None
-        self.expire_at = math.inf
-        self.release_at = -math.inf
-
-    def view(self, cause: FailureCause | None = None) -> OrderView:
-        return OrderView(
-            self.order, self.status, self.driver_id, cause, self.score, self.head_start_s
-        )
-
-
-class _Driver:
-    __slots__ = ("driver_id", "order_id", "position", "status")
-
-    def __init__(self, driver_id: str, position: Position) -> None:
-        self.driver_id = driver_id
-        self.position = position
-        self.status = DriverStatus.OFFLINE
-        self.order_id: str | None = None
-
-    def view(self) -> DriverView:
-        return DriverView(self.driver_id, self.status, self.position, self.order_id)
 
 
 class Dispatcher:
@@ -130,11 +82,10 @@ class Dispatcher:
         self.policy = policy
         self.scorer = scorer
         self.config = config or DispatchConfig()
-        self._orders: dict[str, _Order] = {}
-        self._drivers: dict[str, _Driver] = {}
-        self._timers: list[tuple[float, int, int, str]] = []
+        self._orders: dict[str, LiveOrder] = {}
+        self._drivers: dict[str, LiveDriver] = {}
+        self._timers = Timers(self._timer_is_live)
         self._seq = 0
-        self._timer_seq = 0
         self._free: FreeDriverIndex | None = None
         self._waiting: WaitingOrders | None = None
         if self.config.ref_lat is not None:
@@ -187,7 +138,7 @@ class Dispatcher:
 
     def _restore_driver(self, view: DriverView) -> None:
         self._ensure_grids(view.position)
-        driver = self._drivers[view.driver_id] = _Driver(view.driver_id, view.position)
+        driver = self._drivers[view.driver_id] = LiveDriver(view.driver_id, view.position)
         driver.status, driver.order_id = view.status, view.order_id
         if view.status is DriverStatus.FREE:
             assert self._free is not None
@@ -199,11 +150,11 @@ class Dispatcher:
             raise InvalidCommand(f"order {order.order_id!r} is {view.status}: nothing to restore")
         self._ensure_grids(order.pickup)
         self._seq += 1
-        live = self._orders[order.order_id] = _Order(order, self._seq)
+        live = self._orders[order.order_id] = LiveOrder(order, self._seq)
         live.score, live.head_start_s, live.status = view.score, view.head_start_s, view.status
         if view.status is OrderStatus.SCHEDULED:
             live.release_at = order.due_at - self.config.prebook_lead_s
-            self._add_timer(live.release_at, _RELEASE, order.order_id)
+            self._timers.add(live.release_at, RELEASE, order.order_id)
         elif view.status is OrderStatus.QUEUED:
             self._enqueue(live, live.release_at)
         else:
@@ -253,10 +204,7 @@ class Dispatcher:
 
     def next_timer_at(self) -> float | None:
         """When the next Tick has work to do (an expiry or a pre-booking release)."""
-        timers = self._timers
-        while timers and not self._timer_is_live(timers[0]):
-            heapq.heappop(timers)
-        return timers[0][0] if timers else None
+        return self._timers.next_at()
 
     # ---- orders ----------------------------------------------------------------
 
@@ -266,17 +214,17 @@ class Dispatcher:
             raise DuplicateOrder(order.order_id)
         self._ensure_grids(order.pickup)
         self._seq += 1
-        live = _Order(order, self._seq)
+        live = LiveOrder(order, self._seq)
         self._orders[order.order_id] = live
         release_at = order.due_at - self.config.prebook_lead_s
         if order.pickup_at is not None and release_at > now:
             live.status = OrderStatus.SCHEDULED
             live.release_at = release_at
-            self._add_timer(release_at, _RELEASE, order.order_id)
+            self._timers.add(release_at, RELEASE, order.order_id)
             return [OrderScheduled(order, release_at, now)]
         return self._admit(live, now)
 
-    def _admit(self, live: _Order, now: float) -> list[Decision]:
+    def _admit(self, live: LiveOrder, now: float) -> list[Decision]:
         """Score the order once, then serve it, queue it or refuse it."""
         order = live.order
         live.score = self.scorer(order.customer_id, now)
@@ -288,14 +236,12 @@ class Dispatcher:
         if driver is not None:
             return self._assign(live, driver, now, manual=False)
         if not self.policy.waits:
-            cause = (
-                FailureCause.REJECTED_BY_POLICY if self.free_driver_count else FailureCause.NO_CAR
-            )
+            cause = FailureCause.REJECTED_BY_POLICY if self.free_driver_count else FailureCause.NO_CAR
             del self._orders[order.order_id]
             return [OrderRejected(order, cause, live.score, now)]
         return [self._enqueue(live, now)]
 
-    def _enqueue(self, live: _Order, now: float) -> OrderQueued:
+    def _enqueue(self, live: LiveOrder, now: float) -> OrderQueued:
         assert self._waiting is not None
         order = live.order
         live.status = OrderStatus.QUEUED
@@ -304,10 +250,10 @@ class Dispatcher:
         )
         if self.config.max_wait_s is not None:
             live.expire_at = order.due_at + self.config.max_wait_s
-            self._add_timer(live.expire_at, _EXPIRE, order.order_id)
+            self._timers.add(live.expire_at, EXPIRE, order.order_id)
         return OrderQueued(order, live.score, live.head_start_s, effective_at, now)
 
-    def _car_for(self, live: _Order) -> _Driver | None:
+    def _car_for(self, live: LiveOrder) -> LiveDriver | None:
         free = self._free
         if free is None or not free or not self.policy.may_take_car(live.score, len(free)):
             return None
@@ -321,9 +267,7 @@ class Dispatcher:
                 f"order {command.order_id!r} is picked up: complete the trip instead of cancelling"
             )
         status = OrderStatus.CANCELLED if command.cause is None else command.cause.terminal_status
-        decisions: list[Decision] = [
-            OrderCancelled(command.order_id, command.cause, live.driver_id, now)
-        ]
+        decisions: list[Decision] = [OrderCancelled(command.order_id, command.cause, live.driver_id, now)]
         self._forget(live)
         live.status = status
         if live.driver_id is not None:
@@ -332,7 +276,7 @@ class Dispatcher:
             decisions.extend(self._make_free(driver, now))
         return decisions
 
-    def _forget(self, live: _Order) -> None:
+    def _forget(self, live: LiveOrder) -> None:
         """Drop a finished order from every structure; its timers go stale."""
         if live.status is OrderStatus.QUEUED and self._waiting is not None:
             self._waiting.remove(live.order.order_id)
@@ -342,9 +286,7 @@ class Dispatcher:
         live = self._order(command.order_id)
         cap = self.config.max_head_start_s
         if not 0 <= command.head_start_s <= cap:
-            raise InvalidCommand(
-                f"head_start_s must be within [0, {cap}], got {command.head_start_s}"
-            )
+            raise InvalidCommand(f"head_start_s must be within [0, {cap}], got {command.head_start_s}")
         if not command.reason.strip():
             raise InvalidCommand("reason is required for a priority override")
         if live.status not in (OrderStatus.QUEUED, OrderStatus.SCHEDULED):
@@ -356,9 +298,7 @@ class Dispatcher:
             assert self._waiting is not None
             effective_at = self._waiting.reprioritise(command.order_id, command.head_start_s)
         return [
-            PriorityOverridden(
-                command.order_id, old, command.head_start_s, effective_at, command.reason, now
-            )
+            PriorityOverridden(command.order_id, old, command.head_start_s, effective_at, command.reason, now)
         ]
 
     def _assign_manually(self, command: AssignManually, now: float) -> list[Decision]:
@@ -373,7 +313,7 @@ class Dispatcher:
             self._waiting.remove(command.order_id)
         return self._assign(live, driver, now, manual=True)
 
-    def _assign(self, live: _Order, driver: _Driver, now: float, *, manual: bool) -> list[Decision]:
+    def _assign(self, live: LiveOrder, driver: LiveDriver, now: float, *, manual: bool) -> list[Decision]:
         assert self._free is not None
         if driver.driver_id in self._free:
             self._free.remove(driver.driver_id)
@@ -396,7 +336,7 @@ class Dispatcher:
             raise InvalidTransition(f"driver {command.driver_id!r} is already {driver.status}")
         self._ensure_grids(command.position)
         if driver is None:
-            driver = self._drivers[command.driver_id] = _Driver(command.driver_id, command.position)
+            driver = self._drivers[command.driver_id] = LiveDriver(command.driver_id, command.position)
         driver.position = command.position
         return self._make_free(driver, now)
 
@@ -437,21 +377,17 @@ class Dispatcher:
     def _completed(self, command: TripCompleted, now: float) -> list[Decision]:
         driver = self._driver(command.driver_id)
         if driver.status is not DriverStatus.ON_TRIP or driver.order_id is None:
-            raise InvalidTransition(
-                f"driver {driver.driver_id!r} is {driver.status}, not on a trip"
-            )
+            raise InvalidTransition(f"driver {driver.driver_id!r} is {driver.status}, not on a trip")
         self._ensure_grids(command.position)
         live = self._orders.pop(driver.order_id)
         live.status = OrderStatus.COMPLETED
         driver.order_id = None
         driver.position = command.position
-        decisions: list[Decision] = [
-            OrderCompleted(live.order.order_id, driver.driver_id, command.fare, now)
-        ]
+        decisions: list[Decision] = [OrderCompleted(live.order.order_id, driver.driver_id, command.fare, now)]
         decisions.extend(self._make_free(driver, now))
         return decisions
 
-    def _make_free(self, driver: _Driver, now: float) -> list[Decision]:
+    def _make_free(self, driver: LiveDriver, now: float) -> list[Decision]:
         """A car that becomes free takes the best waiting order it may, or joins the free index."""
         assert self._free is not None
         driver.status = DriverStatus.FREE
@@ -462,7 +398,7 @@ class Dispatcher:
         self._waiting_remove(order_id)
         return self._assign(self._orders[order_id], driver, now, manual=False)
 
-    def _best_waiting_for(self, driver: _Driver) -> str | None:
+    def _best_waiting_for(self, driver: LiveDriver) -> str | None:
         waiting = self._waiting
         if waiting is None or not len(waiting):
             return None
@@ -483,47 +419,37 @@ class Dispatcher:
 
     def _tick(self, command: Tick, now: float) -> list[Decision]:
         decisions: list[Decision] = []
-        timers = self._timers
-        while timers and timers[0][0] <= now:
-            timer = heapq.heappop(timers)
-            if not self._timer_is_live(timer):
-                continue
-            _, _, kind, order_id = timer
+        for kind, order_id in self._timers.pop_due(now):
             live = self._orders[order_id]
-            if kind == _RELEASE:
+            if kind == RELEASE:
                 decisions.extend(self._admit(live, now))
                 continue
             assert self._waiting is not None
             self._waiting.remove(order_id)
             del self._orders[order_id]
             live.status = OrderStatus.REJECTED
-            decisions.append(
-                OrderExpired(order_id, FailureCause.NO_CAR, now - live.order.due_at, now)
-            )
+            waited_s = now - live.order.due_at
+            decisions.append(OrderExpired(order_id, FailureCause.NO_CAR, waited_s, now))
         return decisions
 
-    def _add_timer(self, at: float, kind: int, order_id: str) -> None:
-        self._timer_seq += 1
-        heapq.heappush(self._timers, (at, self._timer_seq, kind, order_id))
-
-    def _timer_is_live(self, timer: tuple[float, int, int, str]) -> bool:
+    def _timer_is_live(self, timer: Timer) -> bool:
         at, _, kind, order_id = timer
         live = self._orders.get(order_id)
         if live is None:
             return False
-        if kind == _RELEASE:
+        if kind == RELEASE:
             return live.status is OrderStatus.SCHEDULED and live.release_at == at
         return live.status is OrderStatus.QUEUED and live.expire_at == at
 
     # ---- plumbing ----------------------------------------------------------------
 
-    def _order(self, order_id: str) -> _Order:
+    def _order(self, order_id: str) -> LiveOrder:
         live = self._orders.get(order_id)
         if live is None:
             raise UnknownOrder(order_id)
         return live
 
-    def _driver(self, driver_id: str) -> _Driver:
+    def _driver(self, driver_id: str) -> LiveDriver:
         driver = self._drivers.get(driver_id)
         if driver is None:
             raise UnknownDriver(driver_id)
