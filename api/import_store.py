@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, insert
+from sqlmodel import Session, SQLModel, col, select
 
 from api.aggregates import CHUNK, rebuild_aggregates
 from api.importer import ImportRow
@@ -28,6 +30,13 @@ from api.models import (
     new_id,
 )
 from valuation.params import DEFAULT_PARAMS, ValuationParams
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a model: inserting into it skips the ORM's per-row bookkeeping."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +62,11 @@ def _already_stored(session: Session, keys: Sequence[str]) -> set[str]:
 
 
 def _customers_by_phone(session: Session, rows: Sequence[ImportRow]) -> tuple[dict[str, str], int]:
-    """E.164 -> customer id for every known caller in `rows`, creating the new ones."""
+    """E.164 -> customer id for every known caller in `rows`, creating the new ones.
+
+    New customers and phones go in as plain rows (bulk Core inserts); rows are
+    walked in time order, so the last name and the latest time win.
+    """
     numbers = sorted({row.e164 for row in rows if row.e164})
     phones: dict[str, Phone] = {}
     for start in range(0, len(numbers), CHUNK):
@@ -61,34 +74,59 @@ def _customers_by_phone(session: Session, rows: Sequence[ImportRow]) -> tuple[di
         phones.update(
             (phone.e164, phone) for phone in session.exec(select(Phone).where(col(Phone.e164).in_(chunk)))
         )
-    new_customers: list[Customer] = []
+    new_customers: dict[str, dict[str, Any]] = {}
+    new_phones: dict[str, dict[str, Any]] = {}
     for row in sorted((row for row in rows if row.e164), key=lambda row: row.requested_at):
-        phone = phones.get(str(row.e164))
-        if phone is None:
-            customer = Customer(id=new_id(), display_name=row.name, created_at=row.requested_at)
-            phone = Phone(
-                e164=str(row.e164), raw=row.raw_phone, customer_id=customer.id, created_at=row.requested_at
-            )
-            new_customers.append(customer)
-            phones[phone.e164] = phone
-        if phone.last_seen_at is None or phone.last_seen_at < row.requested_at:
-            phone.last_seen_at = row.requested_at
-    session.add_all(new_customers)
-    session.flush()  # no ORM relationships, so parents are flushed before the rows that point at them
-    session.add_all(phones.values())
-    session.flush()
+        e164 = str(row.e164)
+        phone = phones.get(e164)
+        if phone is not None:
+            if phone.last_seen_at is None or phone.last_seen_at < row.requested_at:
+                phone.last_seen_at = row.requested_at
+                session.add(phone)
+            continue
+        if e164 not in new_phones:
+            customer_id = new_id()
+            new_customers[e164] = {
+                "id": customer_id,
+                "display_name": None,
+                "created_at": row.requested_at,
+                "history": {},
+                "completed_count": 0,
+                "failed_count": 0,
+                "cancelled_count": 0,
+            }
+            new_phones[e164] = {
+                "e164": e164,
+                "raw": row.raw_phone,
+                "customer_id": customer_id,
+                "created_at": row.requested_at,
+            }
+        new_phones[e164]["last_seen_at"] = row.requested_at
+        new_customers[e164]["display_name"] = row.name or new_customers[e164]["display_name"]
+    if new_customers:
+        session.execute(insert(table_of(Customer)), list(new_customers.values()))
+        session.execute(insert(table_of(Phone)), list(new_phones.values()))
     _name_unnamed(session, rows, {e164: phone.customer_id for e164, phone in phones.items()})
-    return {e164: phone.customer_id for e164, phone in phones.items()}, len(new_customers)
+    ids = {e164: phone.customer_id for e164, phone in phones.items()}
+    ids.update((e164, values["customer_id"]) for e164, values in new_phones.items())
+    return ids, len(new_customers)
 
 
 def _name_unnamed(session: Session, rows: Sequence[ImportRow], ids: dict[str, str]) -> None:
-    """Give a name from the export to customers who have none (never to forgotten ones)."""
-    names = {ids[str(row.e164)]: row.name for row in rows if row.e164 and row.name}
+    """Give a name from the export to existing customers who have none (never to forgotten ones)."""
+    names = {ids[row.e164]: row.name for row in rows if row.e164 in ids and row.name}
     for customer_id, name in names.items():
         customer = session.get(Customer, customer_id)
         if customer is not None and customer.display_name is None and customer.forgotten_at is None:
             customer.display_name = name
             session.add(customer)
+
+
+def _use_address(place: PickupAddress, row: ImportRow) -> None:
+    place.use_count += 1
+    if place.last_used_at is None or place.last_used_at <= row.requested_at:
+        place.last_used_at = row.requested_at
+        place.text, place.lat, place.lon = str(row.address), row.lat, row.lon
 
 
 def _count_addresses(session: Session, rows: Sequence[ImportRow], ids: dict[str, str]) -> int:
@@ -99,49 +137,60 @@ def _count_addresses(session: Session, rows: Sequence[ImportRow], ids: dict[str,
         chunk = customer_ids[start : start + CHUNK]
         for place in session.exec(select(PickupAddress).where(col(PickupAddress.customer_id).in_(chunk))):
             known[(place.customer_id, place.address_key)] = place
-    created = 0
+    fresh: dict[tuple[str, str], dict[str, Any]] = {}
     for row in sorted(rows, key=lambda row: row.requested_at):
         if not (row.e164 and row.address):
             continue
         slot = (ids[row.e164], address_key(row.address))
-        found = known.get(slot)
-        if found is None:
-            found = PickupAddress(
-                customer_id=slot[0],
-                address_key=slot[1],
-                text=row.address,
-                lat=row.lat,
-                lon=row.lon,
-                created_at=row.requested_at,
-            )
-            known[slot] = found
-            created += 1
-        place = found
-        place.use_count += 1
-        if place.last_used_at is None or place.last_used_at <= row.requested_at:
-            place.last_used_at = row.requested_at
-            place.text, place.lat, place.lon = row.address, row.lat, row.lon
-        session.add(place)
-    return created
+        if slot in known:
+            _use_address(known[slot], row)
+            session.add(known[slot])
+            continue
+        values = fresh.setdefault(
+            slot,
+            {"customer_id": slot[0], "address_key": slot[1], "use_count": 0, "created_at": row.requested_at},
+        )
+        values["use_count"] += 1
+        values.update(text=row.address, lat=row.lat, lon=row.lon, last_used_at=row.requested_at)
+    if fresh:
+        session.execute(insert(table_of(PickupAddress)), list(fresh.values()))
+    return len(fresh)
 
 
-def _order(row: ImportRow, customer_id: str | None, now: datetime) -> Order:
-    return Order(
-        id=new_id(),
-        customer_id=customer_id,
-        caller_e164=row.e164,
-        pickup_lat=row.lat,
-        pickup_lon=row.lon,
-        pickup_address=row.address,
-        requested_at=row.requested_at,
-        status=row.status.value,
-        failure_cause=row.cause.value if row.cause else None,
-        fare=row.fare,
-        source="import",
-        idempotency_key=row.key,
-        created_at=now,
-        updated_at=now,
-    )
+def _order_values(row: ImportRow, customer_id: str | None, now: datetime) -> dict[str, Any]:
+    """An order as a plain row: bulk Core inserts are ~10x faster than building ORM objects."""
+    return {
+        "id": new_id(),
+        "customer_id": customer_id,
+        "caller_e164": row.e164,
+        "pickup_lat": row.lat,
+        "pickup_lon": row.lon,
+        "pickup_address": row.address,
+        "requested_at": row.requested_at,
+        "status": row.status.value,
+        "failure_cause": row.cause.value if row.cause else None,
+        "fare": row.fare,
+        "head_start_s": 0.0,
+        "score_head_start_s": 0.0,
+        "value": 0.0,
+        "value_at_risk": 0.0,
+        "source": "import",
+        "idempotency_key": row.key,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _event_values(order: dict[str, Any], line: int, file_name: str, now: datetime) -> dict[str, Any]:
+    return {
+        "order_id": order["id"],
+        "at": now,
+        "kind": "imported",
+        "status": order["status"],
+        "actor": "import",
+        "cause": order["failure_cause"],
+        "payload": {"file": file_name, "line": line},
+    }
 
 
 def store_export(
@@ -157,24 +206,15 @@ def store_export(
     fresh = [row for row in rows if row.key not in stored]
     ids, customers_created = _customers_by_phone(session, fresh)
     addresses_created = _count_addresses(session, fresh, ids)
-    orders = [_order(row, ids.get(str(row.e164)), now) for row in fresh]
-    session.add_all(orders)
-    session.flush()
-    session.add_all(
-        OrderEvent(
-            order_id=order.id,
-            at=now,
-            kind="imported",
-            status=order.status,
-            actor="import",
-            cause=order.failure_cause,
-            payload={"file": file_name, "line": row.line},
-        )
-        for order, row in zip(orders, fresh, strict=True)
-    )
-    rescored = rebuild_aggregates(
-        session, {order.customer_id for order in orders if order.customer_id is not None}, params
-    )
+    orders = [_order_values(row, ids.get(str(row.e164)), now) for row in fresh]
+    if orders:
+        session.execute(insert(table_of(Order)), orders)
+        events = [
+            _event_values(order, row.line, file_name, now) for order, row in zip(orders, fresh, strict=True)
+        ]
+        session.execute(insert(table_of(OrderEvent)), events)
+    customer_ids = {order["customer_id"] for order in orders if order["customer_id"] is not None}
+    rescored = rebuild_aggregates(session, customer_ids, params)
     session.flush()
     return ImportReport(
         orders_created=len(orders),

@@ -25,11 +25,12 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
 from api.models.customers import MAX_ADDRESS_CHARS
-from api.phones import NumberKind, normalise_phone
+from api.phones import CallerNumber, NumberKind, normalise_phone
 from dispatch.model import FailureCause, OrderStatus
 
 REQUIRED_COLUMNS = ("phone", "requested_at", "outcome", "pickup_lat", "pickup_lon")
@@ -83,23 +84,33 @@ class ParsedExport:
     fatal: bool = False  # the file itself is unusable (header, encoding): nothing can import
 
 
+@lru_cache(maxsize=1 << 16)
+def _normalise_cached(raw: str, region: str) -> CallerNumber:
+    """Regulars repeat their number on every row; libphonenumber is most of the validation time."""
+    return normalise_phone(raw, region)
+
+
+def _read_moment(text: str) -> datetime | None:
+    if text.replace(".", "", 1).isdigit():
+        return datetime.fromtimestamp(float(text), UTC)
+    try:
+        return datetime.fromisoformat(text)  # fast, so tried before the day-first patterns
+    except ValueError:
+        pass
+    for pattern in DAY_FIRST_FORMATS:
+        try:
+            return datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+    return None
+
+
 def parse_time(text: str, zone: tzinfo) -> datetime:
     if not text:
         raise ValueError("missing")
-    moment: datetime | None = None
-    if text.replace(".", "", 1).isdigit():
-        moment = datetime.fromtimestamp(float(text), UTC)
-    for pattern in DAY_FIRST_FORMATS if moment is None else ():
-        try:
-            moment = datetime.strptime(text, pattern)
-            break
-        except ValueError:
-            continue
+    moment = _read_moment(text)
     if moment is None:
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a time (ISO 8601, DD.MM.YYYY HH:MM or unix seconds)") from None
+        raise ValueError(f"{text!r} is not a time (ISO 8601, DD.MM.YYYY HH:MM or unix seconds)")
     moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
     if moment < EARLIEST:
         raise ValueError(f"{text!r} is before {EARLIEST.year}")
@@ -151,7 +162,7 @@ def parse_row(cells: dict[str, str], line: int, region: str, zone: tzinfo) -> Im
             problems.append(RowProblem(line, column, str(error)))
             return None
 
-    number = normalise_phone(cells.get("phone", ""), region)
+    number = _normalise_cached(cells.get("phone", ""), region)
     if number.kind is NumberKind.INVALID:
         problems.append(RowProblem(line, "phone", f"{number.raw!r} is not a phone number ({number.problem})"))
     requested_at = take("requested_at", lambda text: parse_time(text, zone))
