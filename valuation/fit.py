@@ -83,6 +83,7 @@ def fit_retention(
     time) and q = ((alpha + age) / (alpha + age + W))^(r + x) the chance that a
     customer who stays is silent anyway, so slow callers are not mistaken for lost ones.
     """
+    log = log.until(end_at)
     states, _ = replay(log, params)
     usable, left = retention_rows(log, states, end_at, window_weeks)
     w, y = log.severity[usable], left[usable]
@@ -137,6 +138,7 @@ def fit_params(
     percentile: float = 95.0,
 ) -> ValuationParams:
     """All three fits in order; horizons, half-lives, cap, floor and tiers are kept from `base`."""
+    log = log.until(end_at)
     rfm = rfm_summary(log, end_at)
     bg, gg = fit_bgnbd(rfm), fit_gamma_gamma(rfm)
     params = replace(base, r=bg.r, alpha=bg.alpha, a=bg.a, b=bg.b,

@@ -69,6 +69,12 @@ class OrderLog:
             n_customers=count if n_customers is None else n_customers,
         )
 
+    def until(self, end_at: float) -> OrderLog:
+        """The orders finished by `end_at`, so a fit never peeks past its own cutoff."""
+        keep = self.at_s <= end_at
+        return OrderLog(self.customer[keep], self.at_s[keep], self.outcome[keep],
+                        self.fare[keep], self.severity[keep], self.n_customers)
+
     @property
     def end_at(self) -> float:
         return float(self.at_s.max()) if len(self.at_s) else 0.0

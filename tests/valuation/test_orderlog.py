@@ -59,3 +59,10 @@ def test_rfm_ignores_orders_after_the_end() -> None:
     np.testing.assert_allclose(rfm.x, [0, 1, 0])
     np.testing.assert_allclose(rfm.T, [0, 2.5, 0])
     np.testing.assert_allclose(rfm.trips, [0, 1, 0])
+
+
+def test_until_drops_later_orders() -> None:
+    """A log cut at a time keeps only orders finished by then, and every customer index."""
+    log, _ = order_log_from_records(RECORDS)
+    cut = log.until(2 * WEEK_S)
+    assert cut.at_s.tolist() == [0.0, 2 * WEEK_S] and cut.n_customers == 3

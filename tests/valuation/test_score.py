@@ -183,3 +183,23 @@ def test_score_is_a_pure_function_of_its_inputs() -> None:
     params = dataclasses.replace(DEFAULT_PARAMS)
     assert score(h, 10 * WEEK_S, params) == score(h, 10 * WEEK_S, params)
     assert params == DEFAULT_PARAMS
+
+
+@pytest.mark.parametrize(
+    ("ago_s", "words"),
+    [(600.0, "last 10 min ago"), (5 * 3600.0, "last 5 h ago"), (4 * 86400.0, "last 4 d ago"),
+     (90 * 86400.0, "last 3 mo ago")],
+)
+def test_reason_says_how_long_ago_in_operator_units(ago_s: float, words: str) -> None:
+    """The last failure's age reads in minutes, hours, days or months."""
+    h = record_failed(_regular(5, WEEK_S), 10 * WEEK_S, FailureCause.NO_CAR)
+    assert words in score(h, 10 * WEEK_S + ago_s, DEFAULT_PARAMS).reason
+
+
+def test_reason_renders_small_and_zero_head_starts() -> None:
+    """Head starts under 90 s read in seconds; an expensive second reads 'no head start'."""
+    h = _regular(3, 8 * WEEK_S)
+    seconds = score(h, 17 * WEEK_S, DEFAULT_PARAMS)
+    assert 0.5 <= seconds.head_start_s < 90 and seconds.reason.endswith(" s")
+    costly = ValuationParams(value_per_s=1e9)
+    assert score(h, 17 * WEEK_S, costly).reason.endswith("-> no head start")
