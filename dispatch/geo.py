@@ -190,10 +190,13 @@ class Grid:
         band side counts as empty only a whole row past a pole, so rounding at the
         poles cannot hide a point.
         """
+        lat, lon = self._angles(p)
+        return self._ring_bound_m(lat, lon, self.cell_of(p), r)
+
+    def _ring_bound_m(self, lat: float, lon: float, centre: Cell, r: int) -> float:
         if r <= 0:
             return 0.0
-        lat, lon = self._angles(p)
-        cx, cy = self.cell_of(p)
+        cx, cy = centre
         band_lo, band_hi = (cy - r + 1) * self._lat_step, (cy + r) * self._lat_step
         slack = self._lat_step
         below = lat - max(band_lo, -_HALF_PI) if band_lo > -_HALF_PI - slack else math.inf
@@ -282,17 +285,19 @@ class FreeDriverIndex:
             raise ValueError(f"radius_m must be >= 0, got {radius_m!r}")
         best: list[tuple[float, str]] = []
         cells = self._cells
-        cx, cy = self.grid.cell_of(p)
+        grid = self.grid
+        lat, lon = grid._angles(p)
+        centre = grid.cell_of(p)
         visited = 0
         r = 0
         while visited < len(cells):
             bound = best[-1][0] if len(best) == k else radius_m
-            if self.grid.ring_min_dist_m(p, r) > bound:
+            if grid._ring_bound_m(lat, lon, centre, r) > bound:
                 break
             if 8 * r > len(cells) - visited:
-                self._scan_remaining(p, k, radius_m, best, (cx, cy), r)
+                self._scan_remaining(p, k, radius_m, best, centre, r)
                 break
-            for cell in self.grid.ring_cells((cx, cy), r):
+            for cell in grid.ring_cells(centre, r):
                 drivers = cells.get(cell)
                 if drivers is not None:
                     visited += 1

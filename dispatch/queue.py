@@ -58,29 +58,22 @@ class OrderQueue:
     def max_head_start_s(self) -> float:
         return self._max_head_start_s
 
-    def push(
-        self, order_id: str, due_at: float, head_start_s: float = 0.0, seq: int | None = None
-    ) -> float:
+    def push(self, order_id: str, due_at: float, head_start_s: float = 0.0, seq: int | None = None) -> float:
         """Enqueue an order and return its effective_at; the key is frozen from now on."""
-        live = self._live
-        if order_id in live:
-            raise ValueError(f"order {order_id!r} is already queued")
         if not 0.0 <= head_start_s <= self._max_head_start_s:
-            raise ValueError(
-                f"head_start_s must be in [0, {self._max_head_start_s}], got {head_start_s!r}"
-            )
+            raise ValueError(f"head_start_s must be in [0, {self._max_head_start_s}], got {head_start_s!r}")
         if due_at != due_at:
             raise ValueError(f"due_at must be a number, got {due_at!r}")
+        next_seq = self._next_seq
         if seq is None:
-            seq = self._next_seq
+            seq = next_seq
+        entry = (due_at - head_start_s, seq, order_id, due_at, head_start_s)
+        if self._live.setdefault(order_id, entry) is not entry:
+            raise ValueError(f"order {order_id!r} is already queued")
+        if seq >= next_seq:
             self._next_seq = seq + 1
-        elif seq >= self._next_seq:
-            self._next_seq = seq + 1
-        effective_at = due_at - head_start_s
-        entry = (effective_at, seq, order_id, due_at, head_start_s)
-        live[order_id] = entry
         heappush(self._heap, entry)
-        return effective_at
+        return entry[0]
 
     def pop(self) -> str:
         """Remove and return the best waiting order, skipping tombstones as they surface."""
@@ -89,9 +82,11 @@ class OrderQueue:
         while heap:
             entry = heappop(heap)
             order_id = entry[2]
-            if live.get(order_id) is entry:
-                del live[order_id]
+            current = live.pop(order_id, None)
+            if current is entry:
                 return order_id
+            if current is not None:  # a tombstone of a re-prioritised order: keep the live one
+                live[order_id] = current
         raise IndexError("pop from an empty OrderQueue")
 
     def _drop_stale_head(self) -> _Entry | None:
@@ -131,9 +126,7 @@ class OrderQueue:
         if old is None:
             raise KeyError(order_id)
         if not 0.0 <= head_start_s <= self._max_head_start_s:
-            raise ValueError(
-                f"head_start_s must be in [0, {self._max_head_start_s}], got {head_start_s!r}"
-            )
+            raise ValueError(f"head_start_s must be in [0, {self._max_head_start_s}], got {head_start_s!r}")
         due_at = old[3]
         effective_at = due_at - head_start_s
         entry = (effective_at, old[1], order_id, due_at, head_start_s)
