@@ -15,10 +15,18 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
+from alembic import command
 from sqlmodel import Session, col, select
 
 from api.auth import create_api_key, create_operator, revoke_api_key
-from api.db import current_revision, make_engine, make_session_factory, upgrade_database
+from api.db import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    make_engine,
+    make_session_factory,
+    upgrade_database,
+)
 from api.import_store import store_export
 from api.importer import read_export, write_rejects
 from api.models import ApiKey, Role
@@ -59,6 +67,25 @@ def db_upgrade(revision: str = typer.Argument("head"), database_url: str | None 
         typer.echo(f"database at revision {current_revision(engine)}")
     finally:
         engine.dispose()
+
+
+@db_app.command("current")
+def db_current(database_url: str | None = DatabaseUrl) -> None:
+    """Print the schema revision of the database and the newest one this code knows."""
+    engine = make_engine(_url(database_url))
+    try:
+        typer.echo(f"database {current_revision(engine) or 'empty'}, code {head_revision()}")
+    finally:
+        engine.dispose()
+
+
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Option("--message", "-m", help="What the migration changes.")],
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """(Developers) write a new migration from the difference between the models and the database."""
+    command.revision(alembic_config(_url(database_url)), message=message, autogenerate=True)
 
 
 @keys_app.command("create")

@@ -49,6 +49,14 @@ def test_db_upgrade_creates_a_fresh_sqlite_database(cli: typer.Typer, tmp_path: 
     engine.dispose()
 
 
+def test_db_current_reports_both_revisions(cli: typer.Typer, tmp_path: Path) -> None:
+    """`db current` reports both revisions; before and after an upgrade."""
+    url = f"sqlite:///{tmp_path}/fresh.db"
+    assert "database empty, code 0001" in run(cli, "db", "current", "--database-url", url)[1]
+    run(cli, "db", "upgrade", "--database-url", url)
+    assert "database 0001, code 0001" in run(cli, "db", "current", "--database-url", url)[1]
+
+
 def test_keys_create_prints_a_working_key_once(cli: typer.Typer, engine: Engine, database_url: str) -> None:
     """The printed key authenticates with its role; `keys list` never shows it."""
     code, out, err = run(

@@ -92,3 +92,21 @@ def test_naive_times_are_refused(session: Session) -> None:
     session.add(Customer(id="c1", created_at=datetime(2026, 3, 1, 12, 0)))
     with pytest.raises(Exception, match="naive datetime"):
         session.commit()
+
+
+def test_downgrade_to_base_and_back(tmp_path: pytest.TempPathFactory) -> None:
+    """The initial migration can be undone and redone (a broken downgrade blocks rollbacks)."""
+    from alembic import command
+
+    from api.db import alembic_config
+
+    url = f"sqlite:///{tmp_path}/roundtrip.db"
+    upgrade_database(url)
+    command.downgrade(alembic_config(url), "base")
+    engine = make_engine(url)
+    try:
+        assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+        upgrade_database(engine)
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
