@@ -7,10 +7,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.importer import parse_number, parse_time, read_export, write_rejects
+from api.importer import OUTCOMES, parse_number, parse_time, read_export, write_rejects
 from dispatch.model import FailureCause, OrderStatus
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -156,3 +156,55 @@ def test_parse_number_never_returns_out_of_range(text: str) -> None:
     except ValueError:
         return
     assert -90.0 <= value <= 90.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=300), st.sampled_from([",", ";", "\t"]))
+def test_any_file_content_gives_problems_not_exceptions(body: str, separator: str) -> None:
+    """Whatever the file holds, reading it returns rows and problems and never raises."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "fuzz.csv"
+        path.write_text(HEADER.replace(",", separator) + body, encoding="utf-8")
+        export = read_export(path, "RU", UTC)
+    assert len(export.rows) + len(export.rejected) <= body.count("\n") + body.count("\r") + 1
+    assert all(problem.line >= 1 for problem in export.problems)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.from_regex(r"9[0-9]{9}", fullmatch=True),
+            st.integers(min_value=1_000_000_000, max_value=2_000_000_000),
+            st.sampled_from(sorted(OUTCOMES)),
+            st.integers(min_value=0, max_value=1_000_000),
+            st.floats(min_value=-90, max_value=90, allow_nan=False),
+            st.floats(min_value=-180, max_value=180, allow_nan=False),
+        ),
+        max_size=8,
+    )
+)
+def test_valid_rows_round_trip(rows: list[tuple[str, int, str, int, float, float]]) -> None:
+    """Rows written from valid values read back as exactly those values."""
+    import tempfile
+
+    body = "".join(
+        f"8{phone},{at},{outcome},{cents / 100:.2f},,{lat!r},{lon!r}\n"
+        for phone, at, outcome, cents, lat, lon in rows
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "export.csv"
+        path.write_text(HEADER + body, encoding="utf-8")
+        export = read_export(path, "RU", UTC)
+    by_line = {row.line: row for row in export.rows}
+    for index, (phone, at, outcome, cents, lat, lon) in enumerate(rows):
+        line = index + 2
+        if line not in by_line:  # an unassigned mobile range, or the same row twice
+            assert {p.column for p in export.problems if p.line == line} <= {"phone", "requested_at"}
+            continue
+        row = by_line[line]
+        assert row.e164 == "+7" + phone and row.requested_at.timestamp() == at
+        assert (row.status, row.cause) == OUTCOMES[outcome]
+        assert row.fare == float(f"{cents / 100:.2f}") and (row.lat, row.lon) == (lat, lon)
