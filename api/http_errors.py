@@ -10,10 +10,13 @@ whether or not the client sent a Content-Length.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -84,7 +87,29 @@ async def _unavailable(request: Request, error: Exception) -> JSONResponse:
     return response
 
 
+def _json_safe(value: Any) -> Any:
+    """An input echoed back in a 422 must itself be valid JSON (NaN and Infinity are not)."""
+    try:
+        encoded = jsonable_encoder(value)
+        json.dumps(encoded, allow_nan=False)
+    except (TypeError, ValueError):
+        return repr(value)[:200]
+    return encoded
+
+
+async def _invalid(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    detail = []
+    for entry in error.errors():
+        item = {"loc": list(entry["loc"]), "msg": entry["msg"], "type": entry["type"]}
+        if "input" in entry:
+            item["input"] = _json_safe(entry["input"])
+        detail.append(item)
+    return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(RequestProblem, _request_problem)
     app.add_exception_handler(NotFound, _not_found)

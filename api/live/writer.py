@@ -27,7 +27,7 @@ from api.settings import Settings
 from dispatch import commands as c
 from dispatch.decisions import Decision
 from dispatch.engine import DispatchConfig, Dispatcher
-from dispatch.errors import UnknownOrder
+from dispatch.errors import UnknownDriver, UnknownOrder
 from dispatch.model import DriverStatus, DriverView, OrderStatus, Position
 from dispatch.policies import Policy, make_policy
 from valuation.history import CustomerHistory
@@ -248,6 +248,11 @@ class Writer:
                 raise Conflict(
                     f"order {row.id!r} is {row.status}: it can no longer change"
                 ) from None
+            raise
+        except UnknownDriver as error:  # registered, but never online since the engine started
+            known = session.get(Driver, error.driver_id)
+            if known is not None:
+                raise Conflict(f"driver {known.id!r} is {known.status}") from None
             raise
         try:
             events = self.store.persist(

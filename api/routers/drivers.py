@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from api.deps import Dispatching, Driving, Principal, Reading, ServiceDep, SessionDep
 from api.live.commands import Apply, Conflict, NotFound
 from api.live.writer import Applied
-from api.models import Driver, DriverCreate, DriverPublic, Role
+from api.models import Driver, DriverPublic, Role
 from dispatch import commands as c
 from dispatch.model import DriverStatus, Position
 
@@ -39,6 +39,15 @@ class Point(BaseModel):
 
 class TripEnd(Point):
     fare: float | None = Field(default=None, ge=0, le=1_000_000, allow_inf_nan=False)
+
+
+class DriverRegistration(BaseModel):
+    """A fleet driver's id (callsign) and name; the id pattern is enforced here."""
+
+    model_config = {"extra": "forbid"}
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    name: str | None = Field(default=None, max_length=200)
 
 
 class DriverState(BaseModel):
@@ -67,7 +76,9 @@ async def _report(
 
 
 @router.post("", response_model=DriverPublic, status_code=status.HTTP_201_CREATED)
-def register_driver(body: DriverCreate, principal: Dispatching, session: SessionDep) -> Driver:
+def register_driver(
+    body: DriverRegistration, principal: Dispatching, session: SessionDep
+) -> Driver:
     """Make a fleet driver known to keepcab (the id is the fleet's own)."""
     if session.get(Driver, body.id) is not None:
         raise Conflict(f"driver {body.id!r} already exists")
