@@ -18,7 +18,13 @@ import typer
 from alembic import command
 from sqlmodel import Session, col, select
 
-from api.auth import create_api_key, create_operator, revoke_api_key
+from api.auth import (
+    create_api_key,
+    create_operator,
+    disable_operator,
+    revoke_api_key,
+    set_operator_password,
+)
 from api.db import (
     alembic_config,
     current_revision,
@@ -29,7 +35,7 @@ from api.db import (
 )
 from api.import_store import store_export
 from api.importer import read_export, write_rejects
-from api.models import ApiKey, Role
+from api.models import ApiKey, OperatorAccount, Role
 from api.settings import Settings
 from valuation.params import DEFAULT_PARAMS, ValuationParams
 
@@ -144,6 +150,43 @@ def operators_create(
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--role") from None
     typer.echo(f"created {role.value} {username}")
+
+
+@operators_app.command("list")
+def operators_list(database_url: str | None = DatabaseUrl) -> None:
+    """Every console account (never a password hash)."""
+    with _transaction(database_url) as session:
+        for account in session.exec(select(OperatorAccount).order_by(col(OperatorAccount.username))):
+            state = "disabled" if account.disabled_at else "active"
+            typer.echo(f"{account.username}\t{account.role}\t{state}\t{account.extension or '-'}")
+
+
+@operators_app.command("passwd")
+def operators_passwd(
+    username: str,
+    password: str = typer.Option(..., prompt="New password", hide_input=True, confirmation_prompt=True),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Set a new password; the account's open console sessions end."""
+    if len(password) < 8:
+        raise typer.BadParameter("at least 8 characters", param_hint="password")
+    with _transaction(database_url) as session:
+        found = set_operator_password(session, username, password, datetime.now(UTC))
+    if not found:
+        typer.echo(f"no account {username!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"password changed for {username}")
+
+
+@operators_app.command("disable")
+def operators_disable(username: str, database_url: str | None = DatabaseUrl) -> None:
+    """Stop an account from logging in and end its sessions (kept for the audit)."""
+    with _transaction(database_url) as session:
+        found = disable_operator(session, username, datetime.now(UTC))
+    if not found:
+        typer.echo(f"no account {username!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"disabled {username}")
 
 
 def _valuation_params(settings: Settings) -> ValuationParams:

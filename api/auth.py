@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlmodel import Session, select
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
 
 from api.models.access import ApiKey, OperatorAccount, Role
 
@@ -167,7 +168,7 @@ def login_operator(
     session: Session, username: str, password: str, now: datetime, ttl_s: float
 ) -> IssuedKey | None:
     """A short-lived key of the account's role for a correct password, else None."""
-    account = session.exec(select(OperatorAccount).where(OperatorAccount.username == username)).first()
+    account = _account(session, username)
     if account is None:
         verify_secret(password, _dummy_hash("password"))  # no timing hint that the name exists
         return None
@@ -180,3 +181,51 @@ def login_operator(
         operator_id=account.id,
         expires_at=now + timedelta(seconds=ttl_s),
     )
+
+
+def _account(session: Session, username: str) -> OperatorAccount | None:
+    return session.exec(select(OperatorAccount).where(OperatorAccount.username == username)).first()
+
+
+def set_operator_password(session: Session, username: str, password: str, now: datetime) -> bool:
+    """Replace a password and end every session issued under the old one; False if no such user."""
+    account = _account(session, username)
+    if account is None:
+        return False
+    account.password_hash = hash_password(password)
+    session.add(account)
+    _end_sessions(session, account, now)
+    return True
+
+
+def disable_operator(session: Session, username: str, now: datetime) -> bool:
+    """Stop an account from logging in and end its sessions; the row stays for the audit."""
+    account = _account(session, username)
+    if account is None:
+        return False
+    if account.disabled_at is None:
+        account.disabled_at = now
+        session.add(account)
+    _end_sessions(session, account, now)
+    return True
+
+
+def _end_sessions(session: Session, account: OperatorAccount, now: datetime) -> None:
+    live = session.exec(
+        select(ApiKey).where(ApiKey.operator_id == account.id, col(ApiKey.revoked_at).is_(None))
+    )
+    for key in live:
+        key.revoked_at = now
+        session.add(key)
+
+
+def purge_expired_sessions(session: Session, before: datetime) -> int:
+    """Delete login keys that expired before `before` (each login adds one); returns how many.
+
+    Long-lived machine keys have no expiry and are never purged, revoked or not,
+    so the audit of who held which key survives.
+    """
+    result = session.execute(
+        delete(ApiKey).where(col(ApiKey.expires_at).is_not(None), col(ApiKey.expires_at) < before)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

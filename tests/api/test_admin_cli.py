@@ -92,6 +92,21 @@ def test_operators_create_asks_for_the_password(cli: typer.Typer, engine: Engine
     assert run(cli, *refused, input="long-password\nlong-password\n")[0] == 2
 
 
+def test_operators_list_passwd_disable(cli: typer.Typer, engine: Engine, database_url: str) -> None:
+    """Accounts are listed without secrets; passwd and disable act on them or exit 1 if unknown."""
+    url = ["--database-url", database_url]
+    run(cli, "operators", "create", "pavel", "--role", "analyst", *url, input="pavel-pass-1\npavel-pass-1\n")
+    code, listing, _ = run(cli, "operators", "list", *url)
+    assert code == 0 and "pavel\tanalyst\tactive" in listing and "scrypt" not in listing
+    assert run(cli, "operators", "passwd", "pavel", *url, input="pavel-pass-2\npavel-pass-2\n")[0] == 0
+    with Session(engine) as session:
+        assert login_operator(session, "pavel", "pavel-pass-2", NOW, 60) is not None
+    assert run(cli, "operators", "disable", "pavel", *url)[0] == 0
+    assert "pavel\tanalyst\tdisabled" in run(cli, "operators", "list", *url)[1]
+    assert run(cli, "operators", "disable", "nobody", *url)[0] == 1
+    assert run(cli, "operators", "passwd", "nobody", *url, input="whatever-1\nwhatever-1\n")[0] == 1
+
+
 def test_import_refuses_a_file_with_any_bad_row(
     cli: typer.Typer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:

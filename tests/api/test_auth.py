@@ -7,19 +7,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from api.auth import (
     authenticate,
     create_api_key,
     create_operator,
+    disable_operator,
     hash_key_secret,
     hash_password,
     login_operator,
+    purge_expired_sessions,
     revoke_api_key,
+    set_operator_password,
     verify_secret,
 )
-from api.models import Driver, Role
+from api.models import ApiKey, Driver, Role
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -136,3 +139,44 @@ def test_key_hash_verifies_only_its_secret(secret: str, other: str) -> None:
     encoded = hash_key_secret(secret)
     assert verify_secret(secret, encoded)
     assert verify_secret(other, encoded) == (other == secret)
+
+
+def test_new_password_ends_old_sessions(session: Session) -> None:
+    """After a password change the old password fails and keys from earlier logins stop working."""
+    create_operator(session, "vera", "first-password")
+    session.commit()
+    issued = login_operator(session, "vera", "first-password", NOW, 3600)
+    assert issued is not None
+    assert set_operator_password(session, "vera", "second-password", NOW)
+    session.commit()
+    assert authenticate(session, issued.plaintext, NOW) is None
+    assert login_operator(session, "vera", "first-password", NOW, 60) is None
+    assert login_operator(session, "vera", "second-password", NOW, 60) is not None
+    assert not set_operator_password(session, "nobody", "whatever-pass", NOW)
+
+
+def test_disabling_ends_sessions_and_logins(session: Session) -> None:
+    """A disabled account cannot log in and its open sessions end at once."""
+    create_operator(session, "gleb", "gleb-password")
+    session.commit()
+    issued = login_operator(session, "gleb", "gleb-password", NOW, 3600)
+    assert issued is not None
+    assert disable_operator(session, "gleb", NOW)
+    session.commit()
+    assert authenticate(session, issued.plaintext, NOW) is None
+    assert login_operator(session, "gleb", "gleb-password", NOW, 60) is None
+    assert not disable_operator(session, "nobody", NOW)
+
+
+def test_purge_removes_only_expired_login_keys(session: Session) -> None:
+    """Expired session keys are deleted; machine keys (no expiry) stay even when revoked."""
+    machine = create_api_key(session, Role.PHONE)
+    old_login = create_api_key(session, Role.OPERATOR, expires_at=NOW - timedelta(days=2))
+    live_login = create_api_key(session, Role.OPERATOR, expires_at=NOW + timedelta(hours=1))
+    revoke_api_key(session, machine.row.key_id, NOW)
+    session.commit()
+    assert purge_expired_sessions(session, NOW - timedelta(days=1)) == 1
+    session.commit()
+    left = {key.key_id for key in session.exec(select(ApiKey))}
+    assert left == {machine.row.key_id, live_login.row.key_id}
+    assert old_login.row.key_id not in left
