@@ -198,12 +198,3 @@ class HistoryArrays:
         sums = [np.zeros(n, dtype=np.float64) for _ in range(len(_FIELD_NAMES) - 4)]
         return cls(*counts, *sums)  # type: ignore[arg-type]
 
-
-def elapsed_weeks(now_s: float, at_s: float) -> float:
-    return max(now_s - at_s, 0.0) / WEEK_S
-
-
-def decayed_tenure_weeks(now_s: float, first_seen_at: float, half_life_weeks: float) -> float:
-    """Tenure with the same forgetting as the orders, so old silence stops counting forever."""
-    rate = math.log(2.0) / half_life_weeks
-    return -math.expm1(-rate * elapsed_weeks(now_s, first_seen_at)) / rate
