@@ -29,9 +29,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dispatch.geo import FreeDriverIndex, haversine_m
+from dispatch.free_index import FreeDriverIndex
+from dispatch.geo import haversine_m
 from dispatch.model import Position
 from dispatch.queue import OrderQueue
+from dispatch_latency import bench_dispatcher  # type: ignore[import-not-found]  # bench/ sibling
 
 QUEUE_TARGET_RATIO = 0.5
 
@@ -140,6 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {"quick": args.quick}
     results.update(bench_queue(quick=args.quick))
     results.update(bench_nearest(quick=args.quick))
+    results.update(bench_dispatcher(quick=args.quick))
     print(json.dumps(results, sort_keys=True))
 
 

@@ -28,6 +28,7 @@ class DispatchConfig:
             "prebook_lead_s": 0 <= self.prebook_lead_s < math.inf,
             "max_head_start_s": 0 <= self.max_head_start_s < math.inf,
             "cell_m": 0 < self.cell_m < math.inf,
+            "ref_lat": self.ref_lat is None or -85.0 <= self.ref_lat <= 85.0,
         }
         for name, ok in checks.items():
             if not ok:

@@ -53,7 +53,8 @@ from dispatch.errors import (
     UnknownDriver,
     UnknownOrder,
 )
-from dispatch.geo import FreeDriverIndex, Grid, eta_s, haversine_m
+from dispatch.free_index import FreeDriverIndex
+from dispatch.geo import MAX_REF_LAT, Grid, eta_s, haversine_m
 from dispatch.model import (
     DriverStatus,
     DriverView,
@@ -458,7 +459,7 @@ class Dispatcher:
     def _ensure_grids(self, position: Position) -> None:
         """Fix the projection on the first position seen, unless configured."""
         if self._free is None:
-            self._build_grids(position.lat)
+            self._build_grids(max(-MAX_REF_LAT, min(MAX_REF_LAT, position.lat)))
 
     def _build_grids(self, ref_lat: float) -> None:
         cell_m = self.config.cell_m

@@ -38,7 +38,7 @@ from dispatch.errors import (
     UnknownDriver,
     UnknownOrder,
 )
-from dispatch.model import DriverStatus, FailureCause, OrderStatus
+from dispatch.model import DriverStatus, FailureCause, OrderStatus, Position
 from dispatch.policies import make_policy
 from tests.dispatch.helpers import CENTRE, at_km, order, table_scorer
 
@@ -311,3 +311,12 @@ def test_config_rejects_nonsense() -> None:
         DispatchConfig(pickup_radius_m=-1)
     with pytest.raises(ValueError, match="speed_mps"):
         DispatchConfig(speed_mps=0)
+
+
+def test_polar_first_position_still_builds_a_grid() -> None:
+    """A first position beyond the grid's +-85 degree reference range is clamped, not an error."""
+    d = fifo()
+    decisions = d.handle(DriverOnline("svalbard", Position(89.0, 15.0)), 0)
+    assert decisions[0].status is DriverStatus.FREE
+    with pytest.raises(ValueError, match="ref_lat"):
+        DispatchConfig(ref_lat=89.0)
