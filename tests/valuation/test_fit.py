@@ -1,13 +1,10 @@
 """Fits recover the parameters that generated synthetic data, deterministically.
 
 Tolerances (relative, fixed seeds): BG/NBD r and alpha 10%, a and b 15%;
-Gamma-Gamma p, q, gamma 15% and the mean fare 3%; retention k0 and k_new 20%,
-k1 35% (it is only seen through customers failed twice within weeks).
+Gamma-Gamma p, q, gamma 15% and the mean fare 3%.
 """
 
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 import pytest
@@ -16,9 +13,7 @@ from valuation.fit import (
     fit_bgnbd,
     fit_gamma_gamma,
     fit_params,
-    fit_retention,
     fit_value_per_s,
-    retention_rows,
     weighted_percentile,
 )
 from valuation.orderlog import OrderLog, rfm_summary
@@ -58,33 +53,6 @@ def test_gamma_gamma_recovers_fares(plain_log: OrderLog) -> None:
     assert fitted.q == pytest.approx(4.0, rel=0.15)
     assert fitted.gamma == pytest.approx(7.5, rel=0.15)
     assert fitted.mean_fare == pytest.approx(15.0, rel=0.03)
-
-
-def test_retention_recovers_failure_hazard(failing_log: OrderLog) -> None:
-    """k0, k1, k_new come back when a quarter of orders fail, starting from wrong guesses."""
-    start = dataclasses.replace(UNDECAYED, k0=0.5, k1=3.0, k_new=0.01)
-    fitted = fit_retention(failing_log, start, END_AT)
-    assert fitted.k0 == pytest.approx(0.15, rel=0.20)
-    assert fitted.k1 == pytest.approx(1.0, rel=0.35)
-    assert fitted.k_new == pytest.approx(0.25, rel=0.20)
-    assert dataclasses.replace(fitted, k0=0.5, k1=3.0, k_new=0.01) == start
-
-
-def test_retention_rows_keep_only_observed_windows(failing_log: OrderLog) -> None:
-    """A row is used only if its whole window lies inside the log, whatever followed it."""
-    states, _ = replay(failing_log, UNDECAYED)
-    usable, left = retention_rows(failing_log, states, END_AT, 8.0)
-    assert np.all(failing_log.at_s[usable] + 8 * WEEK_S <= END_AT)
-    assert np.all(usable[failing_log.at_s + 8 * WEEK_S <= END_AT])
-    assert 0.0 < left[usable].mean() < 1.0
-
-
-def test_retention_needs_observed_windows() -> None:
-    """A log shorter than the window cannot label anything, and says so."""
-    log = draw_order_log(UNDECAYED, Population(50, horizon_weeks=2.0, acquisition_weeks=1.0),
-                         np.random.default_rng(1))
-    with pytest.raises(ValueError, match="window"):
-        fit_retention(log, UNDECAYED, 2 * WEEK_S)
 
 
 def test_weighted_percentile_counts_weight_not_rows() -> None:
