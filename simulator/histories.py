@@ -75,7 +75,9 @@ class HistoryBook:
         order = np.lexsort((times, owners))
         owners, times = owners[order], times[order]
         for index, history in _fold_completed(owners, times, mean_fare, self.params):
-            self.histories[customers[index].customer_id] = history
+            customer = customers[index]
+            self.histories[customer.customer_id] = history
+            customer.orders = customer.completed = history.completed  # not a first order
 
 
 def _fold_completed(owners: np.ndarray, times: np.ndarray, fare: float,

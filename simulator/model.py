@@ -88,6 +88,7 @@ class Model:
         self._tick: EventHandle | None = None
         self._tick_at = math.inf
         self._next_call: EventHandle | None = None
+        self._expiries = dispatcher.config.max_wait_s is not None  # the model never pre-books
         self._on: dict[type[Any], Callable[[Any, float], None]] = {
             DriverStatusChanged: self._status_changed, OrderAssigned: self._assigned,
             OrderQueued: self._queued, OrderPickedUp: self._picked_up,
@@ -179,7 +180,8 @@ class Model:
         if trip.patience_s < math.inf:
             trip.abandon = self.kernel.schedule(now + trip.patience_s, self._gives_up, trip)
         self._handle(PlaceOrder(order), now)
-        self._watch_timers()
+        if self._expiries:
+            self._watch_timers()
 
     def _gives_up(self, trip: Trip) -> None:
         now = self.kernel.now

@@ -83,7 +83,8 @@ class DailyProfile:
         hour = min(bisect_right(self._cumulative, rest) - 1, 23)
         while self._weights[hour] == 0.0:  # rest fell exactly on the end of a silent stretch
             hour = (hour + 1) % 24
-        return day * DAY_S + hour * HOUR_S + (rest - self._cumulative[hour]) / self._weights[hour]
+        later = day * DAY_S + hour * HOUR_S + (rest - self._cumulative[hour]) / self._weights[hour]
+        return max(later, at)  # rounding in the round trip must never move time backwards
 
 
 class PlaceSampler:

@@ -1,0 +1,85 @@
+"""Simulated histories: the synthetic past, outcome updates, calibration and class scorer."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from dispatch.model import FailureCause, Tier
+from simulator.histories import HistoryBook, _fold_completed, vip_class_scorer
+from simulator.population import WEEK_S, Customer
+from valuation.history import CustomerHistory, record_completed
+from valuation.params import ValuationParams
+
+PARAMS = ValuationParams()
+
+
+def test_closed_form_past_equals_recording_trips_one_by_one() -> None:
+    """The vectorised synthetic history is what record_completed builds trip by trip."""
+    rng = np.random.default_rng(8)
+    owners = np.repeat(np.arange(3), [1, 4, 9])
+    times = np.concatenate([np.sort(-rng.uniform(0, 60 * WEEK_S, n)) for n in (1, 4, 9)])
+    folded = dict(_fold_completed(owners, times, 12.0, PARAMS))
+    for owner in range(3):
+        expected = CustomerHistory()
+        for at in times[owners == owner]:
+            expected = record_completed(expected, float(at), 12.0, params=PARAMS)
+        got = folded[owner]
+        assert (got.orders, got.completed, got.first_seen_at, got.last_event_at) == (
+            expected.orders, expected.completed, expected.first_seen_at, expected.last_event_at)
+        for name in ("repeat_orders", "fare_sum", "fare_count"):
+            assert getattr(got, name) == pytest.approx(getattr(expected, name), rel=1e-12)
+
+
+def test_seeding_gives_frequent_callers_longer_pasts() -> None:
+    """Trips in the synthetic past grow with the customer's true rate, and all end before 0."""
+    customers = [Customer(i, rate / WEEK_S, "occasional", 0.0, math.inf)
+                 for i, rate in enumerate([0.1] * 500 + [3.0] * 500)]
+    book = HistoryBook(PARAMS)
+    book.seed(customers, 52.0, 15.0, np.random.default_rng(1))
+    slow = [book.histories.get(f"u{i}", CustomerHistory()).completed for i in range(500)]
+    fast = [book.histories.get(f"u{i}", CustomerHistory()).completed for i in range(500, 1000)]
+    assert np.mean(fast) > 10 * np.mean(slow)
+    assert [c.completed for c in customers[500:]] == fast  # their next order is not a first one
+    assert max(h.last_event_at for h in book.histories.values()) < 0
+
+
+def test_outcomes_update_the_history_the_scorer_reads() -> None:
+    """A failure raises the caller's failure memory, and the scorer sees it at once."""
+    book = HistoryBook(PARAMS)
+    scorer = book.scorer(frozenset())
+    for at in (0.0, WEEK_S, 2 * WEEK_S):
+        book.completed("u1", at, 20.0)
+    before = scorer("u1", 3 * WEEK_S)
+    book.failed("u1", 3 * WEEK_S, FailureCause.NO_CAR)
+    after = scorer("u1", 3 * WEEK_S)
+    assert book.histories["u1"].failed == 1
+    assert after.value_at_risk > before.value_at_risk
+    assert after.tier is Tier.AT_RISK
+
+
+def test_calibration_puts_the_95th_percentile_caller_at_the_cap() -> None:
+    """After calibration about 5% of call-weighted customers reach the full head start."""
+    customers = [Customer(i, float(r) / WEEK_S, "occasional", 0.0, math.inf)
+                 for i, r in enumerate(np.random.default_rng(3).gamma(0.5, 1.6, 3000))]
+    book = HistoryBook(PARAMS)
+    book.seed(customers, 52.0, 15.0, np.random.default_rng(4))
+    params, value_per_s = book.calibrated(0.0)
+    book.params = params
+    scorer = book.scorer(frozenset())
+    heads = [scorer(c.customer_id, 0.0).head_start_s for c in customers
+             if c.customer_id in book.histories]
+    at_cap = np.mean([h >= params.max_head_start_s for h in heads])
+    assert 0.0 < at_cap < 0.2
+    assert value_per_s > 0 and params.value_per_s != PARAMS.value_per_s
+
+
+def test_vip_class_scorer_has_two_classes_only() -> None:
+    """VIPs get the head start and a value at risk of 1; everyone else is neutral."""
+    scorer = vip_class_scorer(frozenset({"u1"}), 300.0)
+    vip, other, withheld = scorer("u1", 0.0), scorer("u2", 0.0), scorer(None, 0.0)
+    assert (vip.head_start_s, vip.value_at_risk) == (300.0, 1.0)
+    assert other == withheld
+    assert (other.head_start_s, other.value_at_risk) == (0.0, 0.0)

@@ -1,0 +1,102 @@
+"""Summaries computed from order rows and customers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from simulator.confidence import batch_means_ci
+from simulator.metrics import (
+    OrderRow,
+    Window,
+    daily_series,
+    lost_customers,
+    lost_future_revenue,
+    summarise_orders,
+)
+from simulator.population import BASE, FAILURE, Customer
+
+DAY = 86_400.0
+WINDOW = Window(DAY, 3 * DAY)
+
+
+def _row(at: float, outcome: str, queued: bool = False, wait: float = 0.0,
+         fare: float = 0.0) -> OrderRow:
+    pickup = wait if outcome == "completed" else math.nan
+    return OrderRow(at, 0, "regular", False, False, False, outcome, queued, wait, pickup, fare)
+
+
+def _customer(index: int, joined_at: float, depart_at: float, cause: str) -> Customer:
+    customer = Customer(index, 1e-5, "regular", joined_at, depart_at)
+    customer.depart_cause = cause
+    return customer
+
+
+def test_order_summary_counts_outcomes_and_wait_percentiles() -> None:
+    """Failures by cause, queued share and wait percentiles of completed orders only."""
+    rows = [_row(DAY, "completed", wait=float(w)) for w in range(1, 101)]
+    rows += [_row(DAY, "abandoned", queued=True, wait=500.0), _row(DAY, "refused_no_car")]
+    summary = summarise_orders(rows)
+    assert (summary.placed, summary.completed, summary.failed, summary.queued) == (102, 100, 2, 1)
+    assert summary.failed_by_cause["abandoned"] == 1
+    assert summary.rate("refused_no_car") == pytest.approx(1 / 102)
+    assert summary.wait_p50_s == pytest.approx(50.5)
+    assert summary.wait_p99_s == pytest.approx(99.01)
+
+
+def test_an_empty_segment_has_no_wait_rather_than_a_zero_wait() -> None:
+    """No orders: percentiles are NaN, counts zero."""
+    summary = summarise_orders([])
+    assert summary.placed == 0 and math.isnan(summary.wait_p50_s)
+
+
+def test_lost_customers_count_departures_inside_the_window_by_cause() -> None:
+    """Gone before the window: not at risk; joined after it: not at risk; inside: lost."""
+    customers = [
+        _customer(0, 0.0, 0.5 * DAY, BASE),  # left before the window
+        _customer(1, 0.0, 1.5 * DAY, FAILURE),  # lost to a failure
+        _customer(2, 0.0, 2.5 * DAY, BASE),  # lost to base churn
+        _customer(3, 2.0 * DAY, math.inf, BASE),  # joined during the window, stayed
+        _customer(4, 0.0, 5.0 * DAY, FAILURE),  # leaves after the window
+        _customer(5, 4.0 * DAY, math.inf, BASE),  # joins after the window
+    ]
+    lost = lost_customers(customers, WINDOW)
+    assert (lost.at_risk, lost.lost_to_failures, lost.lost_to_base_churn) == (4, 1, 1)
+    assert lost.share == pytest.approx(0.5)
+
+
+def test_lost_future_revenue_is_rate_times_fare_times_expected_remaining_life() -> None:
+    """Without base churn, a lost customer was worth rate * fare * horizon."""
+    customers = [_customer(0, 0.0, 1.5 * DAY, FAILURE), _customer(1, 0.0, 1.5 * DAY, BASE)]
+    assert lost_future_revenue(customers, WINDOW, 10.0, 0.0, 100 * DAY) == pytest.approx(
+        1e-5 * 10.0 * 100 * DAY)
+    assert lost_future_revenue(customers, WINDOW, 10.0, 1e-6, 100 * DAY) < 1e-5 * 10.0 * 100 * DAY
+
+
+def test_daily_series_adds_up_to_the_totals() -> None:
+    """Each day's orders, revenue and departures fall in their own day."""
+    rows = [_row(1.2 * DAY, "completed", fare=5.0), _row(2.5 * DAY, "completed", fare=7.0),
+            _row(2.6 * DAY, "expired")]
+    days = daily_series(rows, [_customer(0, 0.0, 2.1 * DAY, BASE)], WINDOW)
+    assert [(d.placed, d.completed, d.failed, d.revenue, d.lost_customers) for d in days] == [
+        (1, 1, 0, 5.0, 0), (2, 1, 1, 7.0, 1)]
+
+
+def test_batch_means_interval_covers_the_mean_of_a_correlated_series() -> None:
+    """An AR(1) series with mean 3: the 99% batch-means interval contains 3."""
+    values, x = [], 0.0
+
+    for noise in np.random.default_rng(1).standard_normal(20_000):
+        x = 0.9 * x + noise
+        values.append(3.0 + x)
+    interval = batch_means_ci(values, batches=20, confidence=0.99)
+    assert interval.contains(3.0)
+    assert interval.half_width < 0.5
+
+
+def test_batch_means_needs_enough_values() -> None:
+    """Fewer than two values per batch is refused."""
+    with pytest.raises(ValueError, match="at least 40"):
+        batch_means_ci([1.0] * 10, batches=20)

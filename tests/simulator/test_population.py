@@ -1,0 +1,96 @@
+"""Call rates, the VIP list, the caller stream and churn draws."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from simulator.population import (
+    BASE,
+    FAILURE,
+    WEEK_S,
+    Callers,
+    ChurnModel,
+    Customer,
+    call_rates_per_s,
+    initial_customers,
+)
+from simulator.scenario import Churn, Demand
+
+
+def test_call_rates_are_gamma_with_the_scenario_mean() -> None:
+    """Mean trips per week is kept; shape 0.5 makes rates spread (variance mean^2 / shape)."""
+    demand = Demand(customers=0, trips_per_week_mean=0.8, trips_per_week_shape=0.5)
+    rates = call_rates_per_s(demand, 200_000, np.random.default_rng(1)) * WEEK_S
+    assert rates.mean() == pytest.approx(0.8, rel=0.02)
+    assert rates.var() == pytest.approx(0.8**2 / 0.5, rel=0.05)
+
+
+def test_the_most_frequent_callers_are_the_vips_and_segments_follow_rates() -> None:
+    """vip_share picks the top callers by rate; regulars call at least the threshold."""
+    demand = Demand(customers=1000, trips_per_week_mean=0.8, trips_per_week_shape=0.5,
+                    vip_share=0.05, regular_min_trips_per_week=1.0)
+    customers = initial_customers(demand, ChurnModel.from_scenario(Churn()),
+                                  np.random.default_rng(4))
+    vips = [c for c in customers if c.vip]
+    assert len(vips) == 50
+    assert min(c.rate_per_s for c in vips) >= max(c.rate_per_s for c in customers if not c.vip)
+    for c in customers:
+        assert (c.segment == "regular") == (c.rate_per_s * WEEK_S >= 1.0)
+
+
+def test_callers_are_picked_in_proportion_to_their_rates() -> None:
+    """A customer calling three times as often is picked three times as often."""
+    slow, fast = Customer(0, 1.0, "occasional", 0, math.inf), Customer(1, 3.0, "regular", 0,
+                                                                       math.inf)
+    callers = Callers([slow, fast])
+    picks = [callers.pick(u) for u in np.random.default_rng(9).random(40_000)]
+    assert sum(p is fast for p in picks) / len(picks) == pytest.approx(0.75, abs=0.01)
+    assert callers.total_rate_per_s == 4.0
+
+
+def test_a_newcomer_joins_the_caller_stream() -> None:
+    """Adding a customer raises the total rate and makes them pickable."""
+    callers = Callers([])
+    newcomer = Customer(0, 2.0, "new", 5.0, math.inf)
+    callers.add(newcomer)
+    assert (callers.total_rate_per_s, callers.pick(0.99)) == (2.0, newcomer)
+
+
+def test_each_failure_makes_a_customer_leave_with_the_closed_form_probability() -> None:
+    """P(a failure ever causes departure) = 1 - exp(-rise * memory), delays are positive."""
+    churn = ChurnModel.from_scenario(Churn(rise_per_failure_per_week=0.2,
+                                           memory_half_life_days=14.0))
+    delays = [churn.failure_departure_delay_s(e)
+              for e in np.random.default_rng(2).standard_exponential(100_000)]
+    leaving = [d for d in delays if d < math.inf]
+    assert len(leaving) / len(delays) == pytest.approx(churn.p_leave_per_failure, abs=0.005)
+    assert churn.p_leave_per_failure == pytest.approx(
+        1 - math.exp(-0.2 * 2 / math.log(2)), rel=1e-12)
+    assert min(leaving) > 0
+
+
+def test_the_failure_hazard_fades_with_its_half_life() -> None:
+    """Departures caused by one failure come sooner than later: half within ~the half-life scale."""
+    churn = ChurnModel.from_scenario(Churn(rise_per_failure_per_week=5.0,
+                                           memory_half_life_days=7.0))
+    delays = np.array([churn.failure_departure_delay_s(e)
+                       for e in np.random.default_rng(3).standard_exponential(50_000)])
+    finite = delays[np.isfinite(delays)]
+    hazard_integral = churn.rise_per_s * churn.memory_s * (1 - np.exp(-finite / churn.memory_s))
+    # the integrated hazard at the drawn delays is Exp(1) truncated below its total
+    assert np.mean(hazard_integral) == pytest.approx(
+        1 - churn.rise_per_s * churn.memory_s * math.exp(-churn.rise_per_s * churn.memory_s)
+        / (1 - math.exp(-churn.rise_per_s * churn.memory_s)), rel=0.02)
+
+
+def test_departures_keep_the_earliest_cause() -> None:
+    """leave_by only ever brings a departure forward, and records why."""
+    customer = Customer(0, 1.0, "regular", 0.0, depart_at=100.0)
+    customer.leave_by(200.0, FAILURE)
+    assert (customer.depart_at, customer.depart_cause) == (100.0, BASE)
+    customer.leave_by(50.0, FAILURE)
+    assert (customer.depart_at, customer.depart_cause, customer.gone_by(50.0)) == (
+        50.0, FAILURE, True)

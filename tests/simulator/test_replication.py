@@ -1,0 +1,74 @@
+"""Whole runs of the bundled small town with the real valuation in the loop."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+import pytest
+
+from simulator.model import Model
+from simulator.replication import run_replication, simulate_model, summarise
+from simulator.scenario import load_scenario
+
+
+@cache
+def town(policy: str) -> Model:
+    return simulate_model(load_scenario("small-town"), policy)
+
+
+def test_a_week_in_the_small_town_adds_up() -> None:
+    """Orders, revenue and departures in the daily series add up to the totals."""
+    scenario = load_scenario("small-town")
+    result = summarise(town("fifo"), "fifo", scenario.seed)
+    assert result.orders.placed > 500
+    assert len(result.days) == scenario.horizon_days
+    assert sum(d.placed for d in result.days) == result.orders.placed
+    assert sum(d.revenue for d in result.days) == pytest.approx(result.revenue)
+    assert sum(d.lost_customers for d in result.days) == result.lost.lost
+    assert result.orders.completed + result.orders.failed == result.orders.placed
+    assert 0.0 < result.utilisation < 1.0
+    assert sum(s.placed for s in result.orders_by_segment.values()) == result.orders.placed
+    assert result.lost.lost == sum(s.lost for s in result.lost_by_segment.values())
+
+
+def test_results_convert_to_plain_json() -> None:
+    """to_dict is JSON-ready, derived shares included."""
+    result = summarise(town("fifo"), "fifo", 7)
+    body = json.loads(json.dumps(result.to_dict()))
+    assert body["policy"] == "fifo"
+    assert body["lost"]["share"] == pytest.approx(result.lost.share)
+    assert set(body["lost_by_segment"]) == {"new", "occasional", "regular"}
+
+
+def test_simulated_outcomes_feed_the_valuation_histories() -> None:
+    """After a run, histories hold simulated failures and trips after time 0."""
+    book = town("retention").s.book
+    assert book is not None
+    assert any(h.failed > 0 and h.last_failed_at > 0 for h in book.histories.values())
+    assert any(h.last_event_at > 0 and h.completed > 0 for h in book.histories.values())
+    newcomers = [c.customer_id for c in town("retention").s.customers if c.segment == "new"]
+    assert sum(customer_id in book.histories for customer_id in newcomers) > len(newcomers) / 2
+
+
+def test_policies_share_the_same_world_but_decide_differently() -> None:
+    """One seed: identical customer base for every policy (common random numbers), different runs."""
+    fifo, retention = town("fifo"), town("retention")
+    initial = load_scenario("small-town").demand.customers
+    assert [c.rate_per_s for c in fifo.s.customers[:initial]] == [
+        c.rate_per_s for c in retention.s.customers[:initial]]
+    assert fifo.rows != retention.rows
+
+
+def test_a_valuation_run_is_reproducible_bit_for_bit() -> None:
+    """Same scenario, policy and seed: the same result, field for field."""
+    scenario = load_scenario("small-town")
+    first = run_replication(scenario, "reserve", seed=3).to_dict()
+    assert json.dumps(first) == json.dumps(run_replication(scenario, "reserve", seed=3).to_dict())
+
+
+def test_reject_never_queues_and_refuses_when_no_car_can_come() -> None:
+    """The status quo refuses at the door instead of queueing."""
+    rows = town("reject").rows
+    assert not any(row.queued for row in rows)
+    assert any(row.outcome.startswith("refused") for row in rows)
