@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.console import mount_console
 from api.db import make_engine, make_session_factory, upgrade_database
 from api.deps import KeyCache
 from api.events import EventBus, InProcessEventBus
@@ -74,9 +75,10 @@ def create_app(
             engine.dispose()
 
     app = FastAPI(title="keepcab", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
-    app.state.settings = settings
+    app.state.settings, app.state.clock = settings, clock
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    mount_console(app, clock)  # the operator console: `/`, `/ws/console` (api.console)
     return app

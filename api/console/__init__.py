@@ -1,0 +1,71 @@
+"""The operator console: the `/ws/console` hub and the page served at `/`.
+
+`mount_console(app, clock)` is the one hook in `api.app.create_app`: it adds
+the routes and wraps the app's lifespan so the hub starts after the
+dispatcher (it subscribes to the bus the lifespan creates) and stops before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib.resources import files
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from api.events import Event
+
+from .figures import load_figures
+from .hub import ConsoleHub
+from .positions import watch_positions
+from .routes import router as http_router
+from .socket import router as socket_router
+from .state import enrich_events
+
+
+def mount_console(app: FastAPI, clock: Callable[[], float]) -> None:
+    app.include_router(http_router)
+    app.include_router(socket_router)
+    static = str(files("api.console").joinpath("static"))
+    app.mount("/console/static", StaticFiles(directory=static), name="console-static")
+    app.state.console_clock = clock
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
+        async with inner(app) as state:
+            hub = await start_hub(app, clock)
+            watcher = asyncio.create_task(watch_positions(app.state.service, hub, clock))
+            try:
+                yield state
+            finally:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+                await hub.stop()
+
+    app.router.lifespan_context = lifespan
+
+
+async def start_hub(app: FastAPI, clock: Callable[[], float]) -> ConsoleHub:
+    factory, setup = app.state.session_factory, app.state.service.setup
+
+    async def enrich(events: list[tuple[str, Event]]) -> list[dict[str, Any]]:
+        return await run_in_threadpool(enrich_events, factory, setup, events)
+
+    def figures() -> Any:
+        with factory() as session:
+            return load_figures(session, clock())
+
+    hub = ConsoleHub(app.state.bus, enrich, await run_in_threadpool(figures))
+    hub.start()
+    app.state.console_hub = hub
+    return hub
+
+
+__all__ = ["ConsoleHub", "mount_console"]

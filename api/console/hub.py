@@ -1,0 +1,203 @@
+"""The console hub: one subscription to the event bus, fanned out to every operator's websocket.
+
+The hub numbers every console event (`seq`) as it takes it off the bus and
+keeps the last `replay_events` of them, so a console that lost its connection
+reconnects with the last `seq` it saw and gets exactly what it missed; one
+that was away longer than the buffer covers gets a fresh snapshot instead.
+
+Nothing here may slow the dispatcher: the bus hands events to the hub without
+waiting, and the hub hands them to each client's own bounded queue without
+waiting. A client whose queue is full (a slow link, a frozen tab) is
+disconnected rather than allowed to hold anyone back; it reconnects and
+catches up from the buffer. If the hub itself ever fell behind the bus (the
+bus counts what it had to drop), its numbering would have a hole, so it
+forgets its buffer and disconnects every client: they come back to snapshots.
+
+The hub sees the bus only through `EventBus.subscribe` and `Subscription.next`,
+so a Redis Streams bus replaces the in-process one without changes here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from api.events import Event, EventBus, Subscription
+
+from .figures import ShiftFigures
+
+log = logging.getLogger(__name__)
+
+# Close codes a console understands (4000-4999 are for applications).
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_SLOW = 4408
+CLOSE_RESYNC = 4409
+
+RECENT_DECISIONS = 40
+_PREFIXES = ("order.", "driver.", "call.")
+_ORDER_KINDS = {
+    "order_created": "order.created",
+    "scheduled": "order.scheduled",
+    "queued": "order.queued",
+    "assigned": "order.assigned",
+    "rejected": "order.rejected",
+    "expired": "order.expired",
+    "cancelled": "order.cancelled",
+    "picked_up": "order.picked_up",
+    "completed": "order.completed",
+    "priority_overridden": "order.priority_overridden",
+    "driver_status": "driver.status",
+}
+
+
+def console_kind(kind: str) -> str | None:
+    """The console's dotted name for a bus event, or None for events consoles do not get."""
+    dotted = _ORDER_KINDS.get(kind, kind)
+    return dotted if dotted.startswith(_PREFIXES) else None
+
+
+class Outbox(Protocol):
+    """Where the hub puts a client's messages; the websocket endpoint drains it."""
+
+    def offer(self, text: str) -> bool: ...
+
+    def close(self, code: int, reason: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Numbered:
+    seq: int
+    kind: str
+    text: str  # the JSON message as sent, encoded once for every client
+
+
+Enricher = Callable[[list[tuple[str, Event]]], Awaitable[list[dict[str, Any]]]]
+
+
+class ConsoleHub:
+    def __init__(
+        self,
+        bus: EventBus,
+        enrich: Enricher,
+        figures: ShiftFigures,
+        *,
+        replay_events: int = 5000,
+        bus_buffer: int = 20_000,
+    ) -> None:
+        self._bus, self._enrich, self.figures = bus, enrich, figures
+        self._bus_buffer = bus_buffer
+        self._buffer: deque[Numbered] = deque(maxlen=replay_events)
+        self._recent: deque[dict[str, Any]] = deque(maxlen=RECENT_DECISIONS)
+        self._clients: set[Outbox] = set()
+        self._subscription: Subscription | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._dropped_seen = 0
+        self.seq = 0
+        self.disconnected_slow = 0
+
+    # ---- life cycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._subscription = self._bus.subscribe(self._bus_buffer)
+        self._task = asyncio.create_task(self._pump(), name="keepcab-console-hub")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._subscription is not None:
+            self._subscription.close()
+        for client in list(self._clients):
+            client.close(1001, "server shutting down")
+        self._clients.clear()
+
+    # ---- clients ----------------------------------------------------------------------
+
+    @property
+    def client_count(self) -> int:
+        return len(self._clients)
+
+    def attach(self, client: Outbox, last_seq: int | None) -> bool:
+        """Register a client; True if it was resumed from the buffer (events already queued).
+
+        False means the caller must send a snapshot first. Either way every
+        event numbered after the resume point or the snapshot reaches the
+        client, because the hub's task cannot run between this check and the
+        registration (no await in between).
+        """
+        resumed = last_seq is not None and self._can_resume(last_seq)
+        if resumed:
+            for numbered in self._buffer:
+                if numbered.seq > (last_seq or 0) and not client.offer(numbered.text):
+                    return False
+        self._clients.add(client)
+        return resumed
+
+    def detach(self, client: Outbox) -> None:
+        self._clients.discard(client)
+
+    def _can_resume(self, last_seq: int) -> bool:
+        if last_seq > self.seq or last_seq < 0:
+            return False  # from another life of the server: numbering restarted
+        if last_seq == self.seq:
+            return True
+        return bool(self._buffer) and self._buffer[0].seq <= last_seq + 1
+
+    def recent(self) -> list[dict[str, Any]]:
+        return list(self._recent)
+
+    # ---- the pump ---------------------------------------------------------------------
+
+    async def _pump(self) -> None:
+        assert self._subscription is not None
+        while True:
+            event = await self._subscription.next()
+            if event is None:
+                continue
+            self._check_dropped()
+            kind = console_kind(event.kind)
+            if kind is None:
+                continue
+            try:
+                [data] = await self._enrich([(kind, event)])
+            except Exception:  # a failed lookup must not stop the stream; send what we have
+                log.exception("enriching %s failed", kind)
+                data = dict(event.data)
+            self.publish(kind, event.at, data)
+
+    def publish(self, kind: str, at: float, data: dict[str, Any]) -> int:
+        """Number an event and hand it to every client; returns its seq."""
+        self.seq += 1
+        message = {"type": "event", "seq": self.seq, "kind": kind, "at": at, "data": data}
+        numbered = Numbered(self.seq, kind, json.dumps(message, separators=(",", ":")))
+        self._buffer.append(numbered)
+        self.figures.count(kind, at, data)
+        if kind not in {"driver.moved", "driver.status"}:
+            self._recent.append(message)
+        for client in list(self._clients):
+            if not client.offer(numbered.text):
+                self._clients.discard(client)
+                self.disconnected_slow += 1
+                client.close(CLOSE_TOO_SLOW, "too slow: reconnect with your last seq")
+        return self.seq
+
+    def _check_dropped(self) -> None:
+        assert self._subscription is not None
+        dropped = self._subscription.dropped
+        if dropped == self._dropped_seen:
+            return
+        log.warning("console hub fell behind the bus (%d dropped): resync", dropped)
+        self._dropped_seen = dropped
+        self._buffer.clear()
+        self.seq += 1  # a hole: no client's last seq can resume across it
+        for client in list(self._clients):
+            client.close(CLOSE_RESYNC, "events were lost: reconnect for a snapshot")
+        self._clients.clear()

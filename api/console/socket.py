@@ -1,0 +1,173 @@
+"""The `/ws/console` protocol.
+
+1. The client opens the socket and sends `{"type": "hello", "key": ..., "last_seq": N|null}`
+   within `HELLO_TIMEOUT_S` (browsers cannot set headers on a websocket, and a
+   key in the URL would end up in access logs). A missing, wrong or expired
+   key closes the socket with 4401; a key of a role that does not dispatch, 4403.
+2. The server answers `{"type": "welcome", ...}`, then either a snapshot
+   (`{"type": "snapshot", "seq": S, "state": {...}}`) or, when `last_seq` is
+   still in the hub's buffer, nothing but the missed events.
+3. Then every console event `{"type": "event", "seq": N, "kind": ..., "at": ..., "data": {...}}`
+   in `seq` order, and a `{"type": "heartbeat", "now": ..., "seq": ...}` every
+   `HEARTBEAT_S` so a console can tick waits on the dispatcher's clock.
+
+Events numbered after a snapshot may already be reflected in it (the
+dispatcher does not stop while a snapshot is read); each event sets state
+rather than changing it, so applying such an event again changes nothing.
+A client that cannot keep up is closed with 4408 and simply reconnects with
+its last `seq`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import authenticate
+from api.models import Role
+
+from .hub import CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED, ConsoleHub
+from .snapshot import build_snapshot
+
+HELLO_TIMEOUT_S = 10.0
+HEARTBEAT_S = 1.0
+CLIENT_QUEUE = 1000
+CONSOLE_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
+
+router = APIRouter()
+
+
+class SocketOutbox:
+    """One client's bounded queue of encoded messages; the hub never waits on it."""
+
+    def __init__(self, capacity: int = CLIENT_QUEUE) -> None:
+        self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=capacity)
+        self.closed = asyncio.Event()
+        self.close_code = 1000
+        self.close_reason = ""
+
+    def offer(self, text: str) -> bool:
+        if self.closed.is_set():
+            return False
+        try:
+            self._queue.put_nowait(text)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    def reset(self) -> None:
+        while not self._queue.empty():
+            self._queue.get_nowait()
+
+    def close(self, code: int, reason: str) -> None:
+        if not self.closed.is_set():
+            self.close_code, self.close_reason = code, reason
+            self.closed.set()
+
+    async def drain_to(self, socket: WebSocket) -> None:
+        while True:
+            await socket.send_text(await self._queue.get())
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    name: str
+    role: Role
+    last_seq: int | None
+
+
+def _check_key(factory: sessionmaker[Session], key: str) -> tuple[Role, str] | None:
+    with factory() as session:
+        row = authenticate(session, key, datetime.now(UTC))
+        return None if row is None else (Role(row.role), row.name)
+
+
+async def _hello(socket: WebSocket) -> Hello | None:
+    """Read and check the hello; close the socket and return None when it is refused."""
+    try:
+        raw = await asyncio.wait_for(socket.receive_text(), HELLO_TIMEOUT_S)
+        message = json.loads(raw)
+        key, last_seq = str(message["key"]), message.get("last_seq")
+        if last_seq is not None and not isinstance(last_seq, int):
+            raise ValueError("last_seq")
+    except (TimeoutError, ValueError, KeyError, TypeError):
+        await socket.close(CLOSE_UNAUTHORIZED, "send a hello with a valid key first")
+        return None
+    checked = await run_in_threadpool(_check_key, socket.app.state.session_factory, key)
+    if checked is None:
+        await socket.close(CLOSE_UNAUTHORIZED, "unknown, revoked or expired key")
+        return None
+    role, name = checked
+    if role not in CONSOLE_ROLES:
+        await socket.close(CLOSE_FORBIDDEN, f"role {role.value} may not use the console")
+        return None
+    return Hello(name.removeprefix("login:"), role, last_seq)
+
+
+async def _heartbeat(socket: WebSocket, hub: ConsoleHub, outbox: SocketOutbox) -> None:
+    clock = socket.app.state.console_clock
+    while True:
+        await asyncio.sleep(HEARTBEAT_S)
+        beat = {"type": "heartbeat", "now": clock(), "seq": hub.seq, "figures": hub.figures.to_json()}
+        if not outbox.offer(json.dumps(beat)):
+            outbox.close(4408, "too slow: reconnect with your last seq")
+
+
+async def _read_until_closed(socket: WebSocket) -> None:
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            await socket.receive_text()  # clients only ever say hello; ignore the rest
+
+
+@router.websocket("/ws/console")
+async def console_socket(socket: WebSocket) -> None:
+    await socket.accept()
+    hello = await _hello(socket)
+    if hello is None:
+        return
+    hub: ConsoleHub = socket.app.state.console_hub
+    outbox = SocketOutbox()
+    resumed = hub.attach(outbox, hello.last_seq)
+    seq = hub.seq  # no await since attach: every later event is in the outbox
+    figures, recent = hub.figures.to_json(), hub.recent()  # as of `seq`, too
+    tasks: list[asyncio.Task[Any]] = []
+    try:
+        welcome = {
+            "type": "welcome",
+            "operator": hello.name,
+            "role": hello.role.value,
+            "resumed": resumed,
+            "seq": seq,
+            "server_time": time.time(),
+        }
+        await socket.send_text(json.dumps(welcome))
+        if not resumed:
+            snapshot = await build_snapshot(socket.app, seq, figures, recent)
+            await socket.send_text(json.dumps(snapshot, separators=(",", ":")))
+        tasks = [
+            asyncio.create_task(outbox.drain_to(socket)),
+            asyncio.create_task(_read_until_closed(socket)),
+            asyncio.create_task(_heartbeat(socket, hub, outbox)),
+            asyncio.create_task(outbox.closed.wait()),
+        ]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass
+    finally:
+        hub.detach(outbox)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if outbox.closed.is_set():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(socket.close(outbox.close_code, outbox.close_reason), 1.0)

@@ -1,0 +1,201 @@
+"""What a console needs to draw: snapshots, and the details events leave out.
+
+Bus events carry no personal data (the order event log is evidence, and
+forgetting a customer must not rewrite it), so the console's pickup addresses
+and names are read here, from the store, at the moment an event is sent to
+the operators who need them. The queue's order, the drivers and the live
+trips come from the dispatcher itself, read between two writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, select
+
+from api.events import Event
+from api.live.writer import WriterSetup
+from api.models import Call, Customer, Order, epoch_s, from_epoch_s
+from api.routers.customers import active_order, current_score, recent_addresses
+from dispatch.engine import Dispatcher
+from dispatch.model import DriverView, OrderStatus, OrderView, QueuedOrderView
+
+RINGING_FOR_S = 600.0  # a call still "ringing" after this long was never closed by the PBX
+_DETAILED = {"order.queued", "order.scheduled", "order.created", "order.assigned"}
+
+
+@dataclass(frozen=True, slots=True)
+class EngineView:
+    queue: list[QueuedOrderView]
+    drivers: list[DriverView]
+    trips: list[OrderView]
+
+
+def read_engine(dispatcher: Dispatcher) -> EngineView:
+    """Run on the writer between two commands: one consistent view of queue, cars and trips."""
+    trips = [
+        view
+        for view in dispatcher.live_orders()
+        if view.status in (OrderStatus.ASSIGNED, OrderStatus.PICKED_UP)
+    ]
+    return EngineView(dispatcher.queue_view(), dispatcher.drivers(), trips)
+
+
+def driver_json(view: DriverView) -> dict[str, Any]:
+    return {
+        "driver_id": view.driver_id,
+        "status": view.status.value,
+        "lat": view.position.lat,
+        "lon": view.position.lon,
+        "order_id": view.order_id,
+    }
+
+
+def order_details(session: Session, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Address, customer and times of orders, for the queue and the map."""
+    if not order_ids:
+        return {}
+    rows = session.exec(select(Order).where(col(Order.id).in_(order_ids))).all()
+    names = _names(session, {row.customer_id for row in rows if row.customer_id})
+    return {
+        row.id: {
+            "order_id": row.id,
+            "customer_id": row.customer_id,
+            "display_name": names.get(row.customer_id or ""),
+            "pickup_address": row.pickup_address,
+            "pickup_lat": row.pickup_lat,
+            "pickup_lon": row.pickup_lon,
+            "requested_at": epoch_s(row.requested_at),
+            "pickup_at": None if row.pickup_at is None else epoch_s(row.pickup_at),
+            "tier": row.tier,
+            "reason": row.reason,
+            "head_start_s": row.head_start_s,
+            "source": row.source,
+        }
+        for row in rows
+    }
+
+
+def _names(session: Session, customer_ids: set[str]) -> dict[str, str | None]:
+    if not customer_ids:
+        return {}
+    rows = session.exec(select(Customer).where(col(Customer.id).in_(sorted(customer_ids))))
+    return {row.id: row.display_name for row in rows}
+
+
+def queue_json(view: EngineView, details: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    entries = []
+    for position, item in enumerate(view.queue, start=1):
+        order = item.order
+        entry = {
+            **details.get(order.order_id, {}),
+            "order_id": order.order_id,
+            "position": position,
+            "customer_id": order.customer_id,
+            "pickup_lat": order.pickup.lat,
+            "pickup_lon": order.pickup.lon,
+            "requested_at": order.requested_at,
+            "pickup_at": order.pickup_at,
+            "effective_at": item.effective_at,
+            "head_start_s": item.head_start_s,
+            "tier": item.tier.value,
+            "reason": item.reason,
+            "status": "queued",
+        }
+        entries.append(entry)
+    return entries
+
+
+def trips_json(view: EngineView, details: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            **details.get(trip.order.order_id, {}),
+            "order_id": trip.order.order_id,
+            "status": trip.status.value,
+            "driver_id": trip.driver_id,
+            "pickup_lat": trip.order.pickup.lat,
+            "pickup_lon": trip.order.pickup.lon,
+        }
+        for trip in view.trips
+    ]
+
+
+def caller_card(session: Session, customer: Customer, now_s: float, setup: WriterSetup) -> dict[str, Any]:
+    """Who is calling, as the incoming-call card shows them (never shown to the caller)."""
+    score = current_score(customer, now_s, setup)
+    order = active_order(session, customer.id)
+    return {
+        "customer_id": customer.id,
+        "display_name": customer.display_name,
+        "tier": score.tier.value,
+        "reason": score.reason,
+        "places": [
+            {"text": place.text, "lat": place.lat, "lon": place.lon}
+            for place in recent_addresses(session, customer.id)
+        ],
+        "active_order": None
+        if order is None
+        else {
+            "order_id": order.id,
+            "status": order.status,
+            "driver_id": order.driver_id,
+            "eta_s": order.eta_s,
+        },
+    }
+
+
+def ringing_calls(session: Session, now_s: float, setup: WriterSetup) -> list[dict[str, Any]]:
+    """Calls ringing now, oldest first, with their caller cards."""
+    since = from_epoch_s(now_s - RINGING_FOR_S)
+    calls = session.exec(
+        select(Call)
+        .where(col(Call.ringing_at) >= since, col(Call.answered_at).is_(None))
+        .where(col(Call.ended_at).is_(None))
+        .order_by(col(Call.ringing_at))
+    ).all()
+    cards = []
+    for call in calls:
+        card: dict[str, Any] = {
+            "call_id": call.external_id,
+            "caller": call.caller_raw,
+            "ringing_at": epoch_s(call.ringing_at),
+            "known": call.customer_id is not None,
+        }
+        customer = None if call.customer_id is None else session.get(Customer, call.customer_id)
+        if customer is not None:
+            card.update(caller_card(session, customer, now_s, setup))
+        cards.append(card)
+    return cards
+
+
+def enrich_events(
+    session_factory: sessionmaker[Session], setup: WriterSetup, events: list[tuple[str, Event]]
+) -> list[dict[str, Any]]:
+    """Event payloads with the details a console shows (runs on a worker thread)."""
+    wanted = [str(e.data["order_id"]) for kind, e in events if kind in _DETAILED and e.data.get("order_id")]
+    with session_factory() as session:
+        details = order_details(session, wanted)
+        enriched = []
+        for kind, event in events:
+            data = dict(event.data)
+            order_id = data.get("order_id")
+            if kind in _DETAILED and order_id in details:
+                data = {**details[str(order_id)], **data}
+            elif kind == "call.ringing":
+                data = _ringing(session, event, setup)
+            enriched.append(data)
+        return enriched
+
+
+def _ringing(session: Session, event: Event, setup: WriterSetup) -> dict[str, Any]:
+    data = {**event.data, "ringing_at": event.at}
+    call = session.exec(select(Call).where(Call.external_id == data.get("call_id"))).first()
+    if call is not None:
+        data["caller"] = call.caller_raw
+    customer_id = data.get("customer_id")
+    customer = None if customer_id is None else session.get(Customer, customer_id)
+    if customer is not None:
+        data.update(caller_card(session, customer, event.at, setup))
+    return data

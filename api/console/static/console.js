@@ -1,0 +1,468 @@
+// keepcab operator console: one websocket for state, REST for actions. No framework, no build.
+"use strict";
+(() => {
+  const DICT = window.KEEPCAB_I18N;
+  const $ = (sel) => document.querySelector(sel);
+  const S = {
+    lang: localStorage.getItem("keepcab.lang") || "en",
+    key: sessionStorage.getItem("keepcab.key"),
+    name: sessionStorage.getItem("keepcab.name") || "",
+    lastSeq: null, socket: null, online: false,
+    queue: new Map(), drivers: new Map(), trips: new Map(), calls: new Map(),
+    recent: [], figures: {}, clock: { server: Date.now() / 1000, perf: performance.now(), speed: 1 },
+    taken: null, places: [], panel: null, bounds: null,
+  };
+
+  // ---- words --------------------------------------------------------------------------
+  function t(key, vars) {
+    let text = (DICT[S.lang] && DICT[S.lang][key]) || DICT.en[key] || key;
+    for (const [name, value] of Object.entries(vars || {})) text = text.split("{" + name + "}").join(value ?? "–");
+    return text;
+  }
+  function translatePage() {
+    document.documentElement.lang = S.lang;
+    document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+    document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
+    $("#lang").textContent = t("lang.switch");
+    renderAll();
+  }
+  const tier = (word) => (word ? `<span class="tier">${esc(t("tier." + word))}</span>` : "");
+  const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  const short = (id) => String(id || "").slice(0, 6);
+  function mmss(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    return (h ? h + ":" + String(m).padStart(2, "0") : String(m)) + ":" + String(r).padStart(2, "0");
+  }
+
+  // ---- the dispatcher's clock (accelerated in the demo) --------------------------------
+  function rebase(serverNow, speed) {
+    S.clock = { server: serverNow, perf: performance.now(), speed: speed ?? S.clock.speed };
+  }
+  const now = () => S.clock.server + ((performance.now() - S.clock.perf) / 1000) * S.clock.speed;
+  const hhmmss = (at) => new Date(at * 1000).toLocaleTimeString(S.lang === "ru" ? "ru-RU" : "en-GB");
+
+  // ---- REST ------------------------------------------------------------------------------
+  async function api(method, path, body) {
+    const response = await fetch(path, {
+      method, headers: { "Content-Type": "application/json", "X-API-Key": S.key || "" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (response.status === 401) showLogin();
+    if (!response.ok) throw new Error(problem(data) || response.statusText);
+    return { data, response };
+  }
+  function problem(data) {
+    if (typeof data.detail === "string") return data.detail;
+    if (Array.isArray(data.detail)) return data.detail.map((d) => `${(d.loc || []).slice(-1)[0]}: ${d.msg}`).join("; ");
+    return data.message || "";
+  }
+
+  // ---- login ----------------------------------------------------------------------------
+  function showLogin() {
+    S.key = null; sessionStorage.removeItem("keepcab.key");
+    if (S.socket) { S.socket.onclose = null; S.socket.close(); S.socket = null; }
+    $("#login").classList.remove("hidden");
+    $("#login-user").focus();
+  }
+  $("#login-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    $("#login-error").textContent = "";
+    const response = await fetch("/console/login", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username: $("#login-user").value, password: $("#login-pass").value }),
+    });
+    if (!response.ok) { $("#login-error").textContent = t("login.failed"); return; }
+    const data = await response.json();
+    S.key = data.key; S.name = data.name;
+    sessionStorage.setItem("keepcab.key", S.key); sessionStorage.setItem("keepcab.name", S.name);
+    $("#login").classList.add("hidden");
+    $("#login-pass").value = "";
+    connect();
+  });
+  $("#logout").addEventListener("click", showLogin);
+  $("#lang").addEventListener("click", () => {
+    S.lang = S.lang === "en" ? "ru" : "en";
+    localStorage.setItem("keepcab.lang", S.lang);
+    translatePage();
+  });
+
+  // ---- the websocket --------------------------------------------------------------------
+  function connect() {
+    const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/console";
+    const socket = new WebSocket(url);
+    S.socket = socket;
+    socket.onopen = () => socket.send(JSON.stringify({ type: "hello", key: S.key, last_seq: S.lastSeq }));
+    socket.onmessage = (message) => receive(JSON.parse(message.data));
+    socket.onclose = (e) => {
+      setOnline(false);
+      if (e.code === 4401 || e.code === 4403) { showLogin(); return; }
+      setTimeout(() => { if (S.socket === socket && S.key) connect(); }, 1000);
+    };
+  }
+  function setOnline(online) {
+    S.online = online;
+    $("#conn").textContent = t(online ? "conn.online" : "conn.offline");
+    $("#conn").classList.toggle("online", online);
+  }
+  function receive(m) {
+    if (m.type === "welcome") { setOnline(true); $("#operator").textContent = m.operator; return; }
+    if (m.type === "snapshot") { loadSnapshot(m); return; }
+    if (m.type === "heartbeat") { rebase(m.now); S.figures = m.figures; renderFigures(); return; }
+    if (m.type === "event") {
+      if (S.lastSeq !== null && m.seq <= S.lastSeq) return; // already applied
+      S.lastSeq = m.seq;
+      apply(m);
+      scheduleRender();
+    }
+  }
+  function loadSnapshot(m) {
+    const st = m.state;
+    S.lastSeq = m.seq;
+    rebase(m.now, m.clock_speed);
+    S.queue = new Map(st.queue.map((o) => [o.order_id, o]));
+    S.drivers = new Map(st.drivers.map((d) => [d.driver_id, d]));
+    S.trips = new Map(st.trips.map((o) => [o.order_id, o]));
+    S.calls = new Map(st.calls.map((c) => [c.call_id, c]));
+    S.recent = st.recent.slice(-40);
+    S.figures = st.figures;
+    renderAll();
+  }
+
+  // Every event sets state (it never adds to it), so applying one twice changes nothing.
+  function apply(m) {
+    const d = m.data, id = d.order_id;
+    switch (m.kind) {
+      case "order.queued": S.queue.set(id, { ...(S.queue.get(id) || {}), ...d, status: "queued" }); break;
+      case "order.priority_overridden": {
+        const o = S.queue.get(id);
+        if (o) S.queue.set(id, { ...o, head_start_s: d.new_head_start_s, effective_at: d.effective_at, overridden: d.cause });
+        break;
+      }
+      case "order.assigned": S.queue.delete(id); S.trips.set(id, { ...d }); break;
+      case "order.picked_up": S.trips.set(id, { ...(S.trips.get(id) || {}), ...d }); break;
+      case "order.completed": case "order.cancelled": case "order.rejected": case "order.expired":
+        S.queue.delete(id); S.trips.delete(id); break;
+      case "driver.status":
+        if (d.driver_status === "offline") S.drivers.delete(d.driver_id);
+        else S.drivers.set(d.driver_id, { ...(S.drivers.get(d.driver_id) || {}), driver_id: d.driver_id, status: d.driver_status, lat: d.lat, lon: d.lon });
+        break;
+      case "driver.moved":
+        for (const car of d.drivers) {
+          if (car.status === "offline") S.drivers.delete(car.driver_id); else S.drivers.set(car.driver_id, car);
+        }
+        break;
+      case "call.ringing": S.calls.set(d.call_id, d); break;
+      case "call.answered": case "call.ended": case "call.abandoned":
+        if (!(S.taken && S.taken.call_id === d.call_id)) S.calls.delete(d.call_id);
+        break;
+    }
+    if (m.kind !== "driver.moved" && m.kind !== "driver.status") {
+      S.recent.push(m);
+      if (S.recent.length > 40) S.recent.shift();
+    }
+  }
+
+  // ---- rendering -----------------------------------------------------------------------
+  let pending = false;
+  function scheduleRender() {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => { pending = false; renderAll(); });
+  }
+  function renderAll() { renderFigures(); renderCalls(); renderQueue(); renderMap(); renderRecent(); }
+
+  function sortedQueue() {
+    return [...S.queue.values()].sort((a, b) =>
+      (a.effective_at - b.effective_at) || ((a.requested_at || 0) - (b.requested_at || 0)) || (a.order_id < b.order_id ? -1 : 1));
+  }
+  const waitOf = (o) => now() - (o.pickup_at || o.requested_at || now());
+
+  function renderFigures() {
+    const f = S.figures || {};
+    const longest = Math.max(0, ...[...S.queue.values()].map(waitOf));
+    const fig = (label, value, extra) => `<div class="fig"><b>${value ?? 0}</b><small>${esc(label)}${extra || ""}</small></div>`;
+    $("#figures").innerHTML =
+      fig(t("fig.orders"), f.orders) + fig(t("fig.assigned"), f.assigned) + fig(t("fig.refused"), f.refused) +
+      fig(t("fig.abandoned"), (f.abandoned || 0) + (f.calls_abandoned || 0), ` (${esc(t("fig.calls_abandoned"))}: <span id="calls-abandoned">${f.calls_abandoned || 0}</span>)`) +
+      fig(t("fig.longest_wait"), `<span id="longest-wait">${mmss(longest)}</span>`);
+  }
+
+  function callTitle(c) {
+    if (c.known) return esc(c.display_name || c.caller || t("calls.unknown"));
+    return esc(t("calls.unknown")) + (c.caller ? " · " + esc(c.caller) : " · " + esc(t("calls.withheld")));
+  }
+  function renderCalls() {
+    const calls = [...S.calls.values()].sort((a, b) => a.ringing_at - b.ringing_at);
+    if (!calls.length) { $("#calls").innerHTML = `<p class="hint">${esc(t("calls.none"))}</p>`; return; }
+    $("#calls").innerHTML = calls.map((c, i) => {
+      const places = (c.places || []).map((p, k) =>
+        `<li><button type="button" data-call="${esc(c.call_id)}" data-place="${k}">${i === 0 ? `<kbd>${k + 1}</kbd>` : ""}${esc(p.text)}</button></li>`).join("");
+      const active = c.active_order ? `<div class="active">${esc(t("calls.active_order"))}: ${esc(short(c.active_order.order_id))} · ${esc(c.active_order.status)}${c.active_order.driver_id ? " · " + esc(c.active_order.driver_id) : ""}</div>` : "";
+      const taken = S.taken && S.taken.call_id === c.call_id;
+      return `<div class="call${taken ? " taken" : ""}" data-call-card="${esc(c.call_id)}">
+        <div class="who">${callTitle(c)}${tier(c.tier)}${taken ? ` <small>(${esc(t("calls.taken"))})</small>` : ""}</div>
+        ${c.known && c.caller ? `<div class="hint">${esc(c.caller)}</div>` : ""}
+        ${c.reason ? `<div class="reason">${esc(c.reason)}</div>` : ""}
+        <ol>${places}</ol>${active}
+        <button type="button" class="link" data-call="${esc(c.call_id)}" data-place="-1">${i === 0 ? "<kbd>Enter</kbd>" : ""}${esc(t("form.address"))}…</button>
+      </div>`;
+    }).join("");
+  }
+  $("#calls").addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-call]");
+    if (button) takeCall(button.dataset.call, Number(button.dataset.place));
+  });
+
+  function renderQueue() {
+    const rows = sortedQueue();
+    $("#queue-empty").style.display = rows.length ? "none" : "";
+    const html = [];
+    rows.forEach((o, i) => {
+      const wait = waitOf(o);
+      html.push(`<tr data-order="${esc(o.order_id)}">
+        <td>${i + 1}</td><td class="wait${wait > 600 ? " long" : ""}">${mmss(wait)}</td>
+        <td>${esc(o.pickup_address || `${Number(o.pickup_lat).toFixed(4)}, ${Number(o.pickup_lon).toFixed(4)}`)}</td>
+        <td>${esc(o.display_name || short(o.customer_id) || "—")}${tier(o.tier)}</td>
+        <td>+${mmss(o.head_start_s || 0)}</td>
+        <td class="reason">${esc(o.overridden ? o.overridden : o.reason)}</td>
+        <td class="actions">
+          <button type="button" class="link" data-act="assign">${esc(t("act.assign"))}</button>
+          <button type="button" class="link" data-act="cancel">${esc(t("act.cancel"))}</button>
+          <button type="button" class="link" data-act="priority">${esc(t("act.priority"))}</button>
+        </td></tr>`);
+      if (S.panel && S.panel.order_id === o.order_id) html.push(panelRow(o));
+    });
+    const focused = S.panel ? saveFocus() : null;
+    $("#queue tbody").innerHTML = html.join("");
+    if (focused) focused();
+  }
+  function saveFocus() {
+    const values = [...document.querySelectorAll("tr.panel [name]")].map((el) => [el.name, el.value]);
+    const active = document.activeElement;
+    const name = active && active.closest && active.closest("tr.panel") ? active.name : null;
+    return () => {
+      for (const [n, v] of values) { const el = document.querySelector(`tr.panel [name="${n}"]`); if (el) el.value = v; }
+      const el = name && document.querySelector(`tr.panel [name="${name}"]`);
+      if (el) el.focus();
+    };
+  }
+  function panelRow(o) {
+    const kind = S.panel.kind;
+    let fields = "";
+    if (kind === "assign") {
+      const free = [...S.drivers.values()].filter((d) => d.status === "free")
+        .sort((a, b) => dist(a, o) - dist(b, o));
+      fields = `<label>${esc(t("act.driver"))}<select name="driver">${free.map((d) =>
+        `<option value="${esc(d.driver_id)}">${esc(d.driver_id)} · ${(dist(d, o) / 1000).toFixed(1)} km</option>`).join("") || `<option value="">${esc(t("act.no_free"))}</option>`}</select></label>`;
+    } else if (kind === "cancel") {
+      const causes = ["customer", "abandoned", "dispatcher_cancelled", "no_car", "driver_no_show"];
+      fields = `<label>${esc(t("act.cause"))}<select name="cause">${causes.map((c) => `<option value="${c}">${esc(t("cause." + c))}</option>`).join("")}</select></label>
+        <label>${esc(t("act.reason"))}<input name="reason"></label>`;
+    } else {
+      fields = `<label>${esc(t("act.head_start_s"))}<input name="head_start_s" type="number" min="0" max="300" step="30" value="${Math.round(o.head_start_s || 0)}"></label>
+        <label>${esc(t("act.reason"))}<input name="reason" required></label>`;
+    }
+    return `<tr class="panel"><td colspan="7"><form class="row" data-panel="${esc(o.order_id)}">${fields}
+      <button type="submit">${esc(t("act.ok"))}</button><button type="button" class="secondary" data-act="close">${esc(t("act.close"))}</button>
+      <span class="status"></span></form></td></tr>`;
+  }
+  function dist(a, b) {
+    const la = (b.pickup_lat ?? b.lat), lo = (b.pickup_lon ?? b.lon);
+    const dy = (a.lat - la) * 111320, dx = (a.lon - lo) * 111320 * Math.cos((la * Math.PI) / 180);
+    return Math.hypot(dx, dy);
+  }
+  $("#queue").addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-act]");
+    if (!button) return;
+    if (button.dataset.act === "close") { S.panel = null; renderQueue(); return; }
+    const row = button.closest("tr[data-order]");
+    S.panel = { order_id: row.dataset.order, kind: button.dataset.act };
+    renderQueue();
+    const first = document.querySelector("tr.panel select, tr.panel input");
+    if (first) first.focus();
+  });
+  $("#queue").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const form = e.target, id = form.dataset.panel, status = form.querySelector(".status");
+    const value = (name) => (form.elements[name] ? form.elements[name].value.trim() : "");
+    try {
+      if (S.panel.kind === "assign") await api("POST", `/orders/${id}/assign`, { driver_id: value("driver") });
+      else if (S.panel.kind === "cancel") await api("POST", `/orders/${id}/cancel`, { cause: value("cause"), reason: value("reason") || null });
+      else {
+        if (!value("reason")) { status.textContent = t("act.reason_required"); status.className = "status error"; return; }
+        await api("POST", `/orders/${id}/priority`, { head_start_s: Number(value("head_start_s")), reason: value("reason") });
+      }
+      S.panel = null;
+      renderQueue();
+    } catch (error) {
+      status.textContent = t("error.generic", { detail: error.message });
+      status.className = "status error";
+    }
+  });
+
+  // ---- the map -----------------------------------------------------------------------
+  const W = 600, H = 420, PAD = 24;
+  function updateBounds(points) {
+    let b = S.bounds;
+    for (const [lat, lon] of points) {
+      if (lat == null || lon == null) continue;
+      if (!b) b = { s: lat - 0.005, n: lat + 0.005, w: lon - 0.008, e: lon + 0.008 };
+      b = { s: Math.min(b.s, lat), n: Math.max(b.n, lat), w: Math.min(b.w, lon), e: Math.max(b.e, lon) };
+    }
+    S.bounds = b;
+  }
+  function frame() {
+    const b = S.bounds, cos = Math.cos((((b.s + b.n) / 2) * Math.PI) / 180);
+    const spanX = (b.e - b.w) * cos || 1e-6, spanY = b.n - b.s || 1e-6;
+    const k = Math.min((W - 2 * PAD) / spanX, (H - 2 * PAD) / spanY);
+    return { b, cos, k, x0: (W - spanX * k) / 2, y0: (H - spanY * k) / 2 };
+  }
+  function project(lat, lon) {
+    const f = frame();
+    return [f.x0 + (lon - f.b.w) * f.cos * f.k, H - f.y0 - (lat - f.b.s) * f.k];
+  }
+  function unproject(x, y) {
+    const f = frame();
+    return [f.b.s + (H - f.y0 - y) / f.k, f.b.w + (x - f.x0) / (f.cos * f.k)];
+  }
+  function renderMap() {
+    const cars = [...S.drivers.values()];
+    const waiting = [...S.queue.values()];
+    updateBounds([...cars.map((d) => [d.lat, d.lon]), ...waiting.map((o) => [o.pickup_lat, o.pickup_lon])]);
+    const counts = { free: 0, en_route: 0, on_trip: 0 };
+    cars.forEach((d) => { if (d.status in counts) counts[d.status] += 1; });
+    $("#driver-counts").innerHTML = ["free", "en_route", "on_trip"].map((s) =>
+      `<i style="background:var(--${s})"></i>${esc(t("drivers." + s))}: <b data-count="${s}">${counts[s]}</b>`).join(" ");
+    if (!S.bounds) { $("#map").innerHTML = ""; return; }
+    const parts = [];
+    for (let i = 1; i < 6; i++) {
+      parts.push(`<line class="grid" x1="${(W * i) / 6}" y1="0" x2="${(W * i) / 6}" y2="${H}"/>`);
+      parts.push(`<line class="grid" x1="0" y1="${(H * i) / 6}" x2="${W}" y2="${(H * i) / 6}"/>`);
+    }
+    for (const o of waiting) {
+      const [x, y] = project(o.pickup_lat, o.pickup_lon);
+      parts.push(`<rect class="pickup" x="${x - 4}" y="${y - 4}" width="8" height="8"><title>${esc(o.pickup_address || o.order_id)}</title></rect>`);
+    }
+    for (const d of cars) {
+      const [x, y] = project(d.lat, d.lon);
+      parts.push(`<circle class="car ${esc(d.status)}" cx="${x}" cy="${y}" r="6"><title>${esc(d.driver_id)} · ${esc(t("drivers." + d.status))}</title></circle><text x="${x + 8}" y="${y + 3}">${esc(d.driver_id)}</text>`);
+    }
+    const coords = parseCoords($("#f-coords").value);
+    if (coords) { const [x, y] = project(coords[0], coords[1]); parts.push(`<circle class="chosen" cx="${x}" cy="${y}" r="9"/>`); }
+    $("#map").innerHTML = parts.join("");
+  }
+  $("#map").addEventListener("click", (e) => {
+    if (!S.bounds) return;
+    const box = $("#map").getBoundingClientRect();
+    const [lat, lon] = unproject(((e.clientX - box.left) / box.width) * W, ((e.clientY - box.top) / box.height) * H);
+    $("#f-coords").value = `${lat.toFixed(5)}, ${lon.toFixed(5)}`;
+    renderMap();
+    $("#f-address").focus();
+  });
+
+  function renderRecent() {
+    $("#recent").innerHTML = S.recent.slice().reverse().slice(0, 25).map((m) => {
+      const d = m.data || {};
+      const cause = d.cause ? t("cause." + d.cause) : "";
+      const text = t("ev." + m.kind, { order: short(d.order_id), driver: d.driver_id, cause, caller: d.display_name || d.caller || t("calls.unknown") });
+      return `<li data-seq="${m.seq}"><time>${hhmmss(m.at)}</time>${esc(text)}</li>`;
+    }).join("");
+  }
+
+  // ---- the order form --------------------------------------------------------------------
+  function parseCoords(text) {
+    const m = String(text || "").match(/^\s*(-?\d+(?:\.\d+)?)\s*[,; ]\s*(-?\d+(?:\.\d+)?)\s*$/);
+    return m ? [Number(m[1]), Number(m[2])] : null;
+  }
+  function takeCall(callId, placeIndex) {
+    const c = S.calls.get(callId);
+    if (!c) return;
+    clearForm();
+    S.taken = { call_id: callId, customer_id: c.customer_id || null };
+    $("#f-call").value = callId;
+    $("#f-phone").value = c.caller || "";
+    $("#f-customer").value = c.known ? `${c.display_name || short(c.customer_id)} · ${t("tier." + c.tier)}` : t("calls.unknown");
+    S.places = c.places || [];
+    fillPlaces(S.places);
+    const place = S.places[placeIndex];
+    if (place) { $("#f-address").value = place.text; $("#f-coords").value = `${place.lat}, ${place.lon}`; }
+    renderCalls();
+    renderMap();
+    $("#f-address").focus();
+    $("#f-address").select();
+  }
+  function fillPlaces(places) {
+    $("#f-places").innerHTML = places.map((p) => `<option value="${esc(p.text)}"></option>`).join("");
+  }
+  function clearForm() {
+    $("#order-form").reset();
+    $("#f-call").value = "";
+    $("#f-status").textContent = "";
+    S.taken = null; S.places = [];
+    fillPlaces([]);
+    renderCalls();
+    renderMap();
+  }
+  let placeTimer = null;
+  $("#f-address").addEventListener("input", () => {
+    const text = $("#f-address").value;
+    const known = S.places.find((p) => p.text === text);
+    if (known) { $("#f-coords").value = `${known.lat}, ${known.lon}`; renderMap(); return; }
+    clearTimeout(placeTimer);
+    placeTimer = setTimeout(async () => {
+      const q = new URLSearchParams({ q: text });
+      if (S.taken && S.taken.customer_id) q.set("customer_id", S.taken.customer_id);
+      try {
+        const { data } = await api("GET", "/console/places?" + q);
+        const own = S.taken ? (S.calls.get(S.taken.call_id) || {}).places || [] : [];
+        S.places = [...own, ...data.filter((p) => !own.some((o) => o.text === p.text))];
+        fillPlaces(S.places);
+      } catch (_) { /* suggestions are a convenience */ }
+    }, 150);
+  });
+  $("#f-clear").addEventListener("click", clearForm);
+  $("#order-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const coords = parseCoords($("#f-coords").value);
+    const status = $("#f-status");
+    if (!coords) { status.textContent = t("form.need_coords"); status.className = "status error"; return; }
+    const body = { pickup_lat: coords[0], pickup_lon: coords[1] };
+    const address = $("#f-address").value.trim(), phone = $("#f-phone").value.trim(), call = $("#f-call").value;
+    if (address) body.pickup_address = address;
+    if (phone) body.phone = phone;
+    if (call) body.call_id = call;
+    try {
+      const { data, response } = await api("POST", "/orders", body);
+      const existing = response.headers.get("Keepcab-Existing-Order");
+      if (call) S.calls.delete(call);
+      clearForm();
+      status.textContent = existing ? t("form.existing", { id: short(data.id), why: existing }) : t("form.created", { id: short(data.id) });
+      status.className = "status";
+      status.dataset.orderId = data.id;
+    } catch (error) {
+      status.textContent = t("error.generic", { detail: error.message });
+      status.className = "status error";
+    }
+  });
+
+  // ---- the keyboard --------------------------------------------------------------------
+  document.addEventListener("keydown", (e) => {
+    const typing = e.target.closest && e.target.closest("input, select, textarea");
+    if (e.key === "Escape") {
+      if (S.panel) { S.panel = null; renderQueue(); return; }
+      if (e.target.closest && e.target.closest("#order-form")) { clearForm(); $("#f-phone").focus(); }
+      return;
+    }
+    if (typing || e.ctrlKey || e.altKey || e.metaKey || !$("#login").classList.contains("hidden")) return;
+    const first = [...S.calls.values()].sort((a, b) => a.ringing_at - b.ringing_at)[0];
+    if (!first) return;
+    if (/^[1-3]$/.test(e.key)) { e.preventDefault(); takeCall(first.call_id, Number(e.key) - 1); }
+    else if (e.key === "Enter" && !e.target.closest("button")) { e.preventDefault(); takeCall(first.call_id, -1); }
+  });
+
+  setInterval(() => { renderQueue(); renderFigures(); }, 1000);
+  translatePage();
+  if (S.key) { $("#login").classList.add("hidden"); connect(); } else showLogin();
+})();
