@@ -46,14 +46,42 @@ def test_more_completed_trips_never_lower_value(
     assert after.value >= before.value * (1 - 1e-12)
 
 
-@given(histories(), later_s, st.floats(0.0, WEEK_S), causes)
-def test_a_new_failure_never_lowers_risk_or_head_start(
+@given(histories(), later_s, later_s, causes)
+def test_a_new_failure_never_lowers_the_head_start(
     sample: tuple[CustomerHistory, float], gap_s: float, since_s: float, cause: FailureCause
 ) -> None:
-    """Within a week of a failure, it has raised (or kept) p_leave_if_failed and the head start.
+    """At any later time, a failure has raised (or kept) the head start of the next order."""
+    h, last_at = sample
+    at_s = last_at + gap_s
+    now_s = at_s + since_s
+    worse = record_failed(h, at_s, cause)
+    before, after = score(h, now_s, DEFAULT_PARAMS), score(worse, now_s, DEFAULT_PARAMS)
+    assert after.head_start_s >= before.head_start_s - 1e-9
+
+
+@given(histories(), later_s, later_s, causes)
+def test_without_floor_a_failure_still_never_lowers_a_known_callers_head_start(
+    sample: tuple[CustomerHistory, float], gap_s: float, since_s: float, cause: FailureCause
+) -> None:
+    """For a caller seen before, the property holds without the newcomer floor too."""
+    h, last_at = sample
+    assume(h.orders > 0)
+    no_floor = ValuationParams(first_order_floor_s=0.0)
+    at_s = last_at + gap_s
+    now_s = at_s + since_s
+    before = score(h, now_s, no_floor)
+    after = score(record_failed(h, at_s, cause), now_s, no_floor)
+    assert after.head_start_s >= before.head_start_s - 1e-9
+
+
+@given(histories(), later_s, st.floats(0.0, WEEK_S), causes)
+def test_a_recent_failure_never_lowers_p_leave_if_failed(
+    sample: tuple[CustomerHistory, float], gap_s: float, since_s: float, cause: FailureCause
+) -> None:
+    """Within a week of a failure, it has raised (or kept) p_leave_if_failed.
 
     Later the failure fades (2-week half-life) while the order it cost stays as evidence
-    that the caller keeps calling, so an old failure may end up lowering the risk: a
+    that the caller keeps calling, so an old failure may end up lowering this chance: a
     caller who came back after it did not leave (docs/valuation.md gives the bound).
     """
     h, last_at = sample
@@ -62,7 +90,6 @@ def test_a_new_failure_never_lowers_risk_or_head_start(
     worse = record_failed(h, at_s, cause)
     before, after = score(h, now_s, DEFAULT_PARAMS), score(worse, now_s, DEFAULT_PARAMS)
     assert after.p_leave_if_failed >= before.p_leave_if_failed - 1e-12
-    assert after.head_start_s >= before.head_start_s - 1e-9
 
 
 @given(histories(), later_s, st.floats(0.0, 900.0), st.floats(1.0, 900.0),
