@@ -12,13 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dispatch.model import FailureCause, Order, Position
+from dispatch.values import fast_init
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PlaceOrder:
     order: Order
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CancelOrder:
     """`cause=None` is the customer's own cancellation, which is not a failure."""
@@ -27,23 +30,27 @@ class CancelOrder:
     cause: FailureCause | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class DriverOnline:
     driver_id: str
     position: Position
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class DriverOffline:
     driver_id: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class DriverMoved:
     driver_id: str
     position: Position
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class DriverArrived:
     """The driver reached the pickup and the customer got in."""
@@ -51,6 +58,7 @@ class DriverArrived:
     driver_id: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TripCompleted:
     """The trip ended; the driver is free again at `position`."""
@@ -60,6 +68,7 @@ class TripCompleted:
     fare: float | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AssignManually:
     """An operator gives an order to a chosen driver, bypassing the queue order."""
@@ -68,6 +77,7 @@ class AssignManually:
     driver_id: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OverridePriority:
     """An operator sets a waiting order's head start; the reason is mandatory and audited."""
@@ -77,6 +87,7 @@ class OverridePriority:
     reason: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Tick:
     """Time passed: expire orders past their max wait, release due pre-bookings."""

@@ -8,7 +8,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class DispatchConfig:
-    """Tunables of the live engine; defaults are documented in docs/dispatch.md."""
+    """Tunables of the live engine; defaults are documented in docs/dispatch.md.
+
+    `spatial=False` is zone matching: every free car can take every order and
+    the car idle longest goes first (pickup radius, cells and ref_lat unused).
+    """
 
     pickup_radius_m: float = 5000.0
     speed_mps: float = 8.3
@@ -18,6 +22,7 @@ class DispatchConfig:
     max_head_start_s: float = 300.0
     cell_m: float = 1000.0
     ref_lat: float | None = None
+    spatial: bool = True
 
     def __post_init__(self) -> None:
         checks = {

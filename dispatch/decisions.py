@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dispatch.model import DriverStatus, FailureCause, Order, Position, PriorityScore
+from dispatch.values import fast_init
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderScheduled:
     """A pre-booked order waits for `release_at` before it competes for cars."""
@@ -21,6 +23,7 @@ class OrderScheduled:
     at: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderQueued:
     order: Order
@@ -30,6 +33,7 @@ class OrderQueued:
     at: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderAssigned:
     order_id: str
@@ -40,6 +44,7 @@ class OrderAssigned:
     manual: bool = False
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderRejected:
     """Refused at the door (the status quo "sorry, no free cars", or a policy rule)."""
@@ -50,6 +55,7 @@ class OrderRejected:
     at: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderExpired:
     """Waited longer than the firm's maximum wait without a car."""
@@ -60,6 +66,7 @@ class OrderExpired:
     at: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderCancelled:
     order_id: str
@@ -68,6 +75,7 @@ class OrderCancelled:
     at: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderPickedUp:
     order_id: str
@@ -75,6 +83,7 @@ class OrderPickedUp:
     at: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderCompleted:
     order_id: str
@@ -83,6 +92,7 @@ class OrderCompleted:
     at: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PriorityOverridden:
     order_id: str
@@ -93,6 +103,7 @@ class PriorityOverridden:
     at: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class DriverStatusChanged:
     driver_id: str

@@ -55,6 +55,7 @@ from dispatch.errors import (
 )
 from dispatch.free_index import FreeDriverIndex
 from dispatch.geo import MAX_REF_LAT, Grid, eta_s, haversine_m
+from dispatch.matching import FreeCars, Waiting
 from dispatch.model import (
     DriverStatus,
     DriverView,
@@ -69,6 +70,7 @@ from dispatch.model import (
 from dispatch.policies import Policy
 from dispatch.state import EXPIRE, RELEASE, LiveDriver, LiveOrder, Timer, Timers
 from dispatch.waiting import WaitingOrders
+from dispatch.zone import IdleCarQueue, ZoneWaitingOrders
 
 __all__ = ["DispatchConfig", "Dispatcher"]
 
@@ -87,9 +89,12 @@ class Dispatcher:
         self._drivers: dict[str, LiveDriver] = {}
         self._timers = Timers(self._timer_is_live)
         self._seq = 0
-        self._free: FreeDriverIndex | None = None
-        self._waiting: WaitingOrders | None = None
-        if self.config.ref_lat is not None:
+        self._free: FreeCars | None = None
+        self._waiting: Waiting | None = None
+        if not self.config.spatial:
+            self._free = IdleCarQueue()
+            self._waiting = ZoneWaitingOrders(self.config.max_head_start_s)
+        elif self.config.ref_lat is not None:
             self._build_grids(self.config.ref_lat)
         self._handlers: dict[type[Any], Callable[[Any, float], list[Decision]]] = {
             PlaceOrder: self._place,

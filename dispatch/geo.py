@@ -47,6 +47,8 @@ _sqrt = math.sqrt
 
 def haversine_m(a: Position, b: Position) -> float:
     """Great-circle distance in metres on a spherical Earth (error < 0.5% against WGS84)."""
+    if a.lat == b.lat and a.lon == b.lon:  # common in zone models; the formula gives 0.0 too
+        return 0.0
     lat_a = _radians(a.lat)
     lat_b = _radians(b.lat)
     sin_half_dlat = _sin((lat_b - lat_a) * 0.5)

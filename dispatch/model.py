@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from dispatch.values import fast_init
+
 
 class OrderStatus(StrEnum):
     """Lifecycle of an order; the last four are terminal."""
@@ -77,12 +79,14 @@ class Tier(StrEnum):
     VIP = "VIP"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Position:
     lat: float
     lon: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Order:
     """A request for a car.
@@ -105,6 +109,7 @@ class Order:
         return self.requested_at if self.pickup_at is None else self.pickup_at
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PriorityScore:
     """What a scorer says about a caller at the moment of the call.
@@ -137,6 +142,7 @@ def neutral_scorer(customer_id: str | None, now: float) -> PriorityScore:
     return NEUTRAL_SCORE
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class DriverView:
     """A read-only snapshot of a driver for shells and consoles."""
@@ -147,6 +153,7 @@ class DriverView:
     order_id: str | None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class QueuedOrderView:
     """A waiting order as the console shows it, in service order."""
@@ -158,6 +165,7 @@ class QueuedOrderView:
     reason: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderView:
     """An order's current state, including the score it was queued with."""

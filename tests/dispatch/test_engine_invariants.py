@@ -201,3 +201,29 @@ class DispatcherMachine(RuleBasedStateMachine):
 
 DispatcherMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=50, deadline=None)
 TestDispatcherInvariants = DispatcherMachine.TestCase
+
+
+ZONE = DispatchConfig(spatial=False, max_wait_s=900, prebook_lead_s=300)
+
+
+class ZoneDispatcherMachine(DispatcherMachine):
+    """The same invariants in zone mode, where quiescence means no free car while anyone waits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dispatcher = Dispatcher(make_policy(self.policy), table_scorer(HEAD_STARTS), ZONE)
+
+    @invariant()
+    def no_free_car_can_take_a_waiting_order(self) -> None:
+        free = [d for d in self.dispatcher.drivers() if d.status is DriverStatus.FREE]
+        assert self.dispatcher.free_driver_count == len(free)
+        assert not (free and self.dispatcher.queue_length)
+
+    def teardown(self) -> None:
+        replay = Dispatcher(make_policy(self.policy), table_scorer(HEAD_STARTS), ZONE)
+        replayed = [replay.handle(command, now) for command, now in self.log]
+        assert replayed == self.decided, "same commands must give the same decisions"
+
+
+ZoneDispatcherMachine.TestCase.settings = settings(max_examples=100, stateful_step_count=50, deadline=None)
+TestZoneDispatcherInvariants = ZoneDispatcherMachine.TestCase
