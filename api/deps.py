@@ -12,7 +12,7 @@ query on every ring; a revoked key therefore stops working within that time.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -63,6 +63,12 @@ def get_session(request: Request) -> Iterator[Session]:
     factory: sessionmaker[Session] = request.app.state.session_factory
     with factory() as session:
         yield session
+
+
+def get_clock(request: Request) -> Callable[[], float]:
+    """The app's clock (unix seconds): wall time live, a hand-moved clock in tests."""
+    clock: Callable[[], float] = request.app.state.clock
+    return clock
 
 
 def get_service(request: Request) -> DispatcherService:
@@ -159,6 +165,7 @@ PUBLIC = RoleGate(public=True)
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 ServiceDep = Annotated[DispatcherService, Depends(get_service)]
+ClockDep = Annotated[Callable[[], float], Depends(get_clock)]
 MetricsDep = Annotated[LiveMetrics, Depends(get_metrics)]
 BusDep = Annotated[EventBus, Depends(get_bus)]
 

@@ -64,6 +64,7 @@ class DecisionStore:
             order_id = payload.pop("order_id", None)
             driver_id = payload.pop("driver_id", None)
             status = payload.pop("status", None)
+            event_cause = payload.pop("cause", None) or cause
             if driver_id is not None and isinstance(decision, d.DriverStatusChanged):
                 drivers.add(driver_id)
             session.add(
@@ -74,7 +75,7 @@ class DecisionStore:
                     kind=kind,
                     status=status,
                     actor=actor,
-                    cause=payload.pop("cause", None) or cause,
+                    cause=event_cause,
                     payload=payload,
                 )
             )
@@ -82,7 +83,13 @@ class DecisionStore:
                 Event(
                     kind,
                     decision.at,
-                    {"order_id": order_id, "driver_id": driver_id, "status": status, **payload},
+                    {
+                        "order_id": order_id,
+                        "driver_id": driver_id,
+                        "status": status,
+                        "cause": event_cause,
+                        **payload,
+                    },
                 )
             )
         for driver_id in drivers:

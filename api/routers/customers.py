@@ -8,7 +8,6 @@ firm's figures do not change when a customer exercises their right to erasure.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,7 +16,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from api.aggregates import load_history
-from api.deps import AdminOnly, OrderTaking, Reading, ServiceDep, SessionDep
+from api.deps import AdminOnly, ClockDep, OrderTaking, Reading, ServiceDep, SessionDep
 from api.live.commands import ForgetCustomer, NotFound, RequestProblem
 from api.live.writer import WriterSetup
 from api.models import (
@@ -29,6 +28,7 @@ from api.models import (
     PhonePublic,
     PickupAddress,
     PickupAddressPublic,
+    from_epoch_s,
 )
 from api.phones import NumberKind, normalise_phone
 from dispatch.model import TERMINAL_ORDER_STATUSES, Tier
@@ -102,7 +102,7 @@ def customer_by_phone(session: Session, e164: str) -> Customer | None:
 
 
 def card(
-    session: Session, customer: Customer, setup: WriterSetup, addresses: int = 3
+    session: Session, customer: Customer, setup: WriterSetup, now_s: float, addresses: int = 3
 ) -> CustomerCard:
     phones = session.exec(
         select(Phone).where(Phone.customer_id == customer.id).order_by(col(Phone.id))
@@ -115,7 +115,7 @@ def card(
             PickupAddressPublic.model_validate(a)
             for a in recent_addresses(session, customer.id, addresses)
         ],
-        score=current_score(customer, time.time(), setup),
+        score=current_score(customer, now_s, setup),
         active_order=None if order is None else OrderPublic.model_validate(order),
     )
 
@@ -126,6 +126,7 @@ def lookup(
     principal: OrderTaking,
     session: SessionDep,
     service: ServiceDep,
+    clock: ClockDep,
 ) -> CustomerCard:
     """`8 (912) 345-67-89`, `+7 912 345 67 89` and `79123456789` find the same customer."""
     number = normalise_phone(phone, service.setup.phone_region)
@@ -138,12 +139,12 @@ def lookup(
     customer = customer_by_phone(session, str(number.e164))
     if customer is None:
         raise NotFound(f"no customer with number {number.e164}")
-    return card(session, customer, service.setup)
+    return card(session, customer, service.setup, clock())
 
 
 @router.get("/{customer_id}", response_model=CustomerDetail)
 def get_customer(
-    customer_id: str, principal: Reading, session: SessionDep, service: ServiceDep
+    customer_id: str, principal: Reading, session: SessionDep, service: ServiceDep, clock: ClockDep
 ) -> CustomerDetail:
     """The customer with their aggregates, current score and last 20 orders."""
     customer = session.get(Customer, customer_id)
@@ -155,7 +156,7 @@ def get_customer(
         .order_by(col(Order.requested_at).desc())
         .limit(20)
     )
-    base = card(session, customer, service.setup, addresses=20)
+    base = card(session, customer, service.setup, clock(), addresses=20)
     return CustomerDetail(
         **base.model_dump(),
         history=dict(customer.history),
@@ -170,9 +171,9 @@ class Forgotten(BaseModel):
 
 
 @router.delete("/{customer_id}/personal-data", response_model=Forgotten)
-async def forget(customer_id: str, principal: AdminOnly, service: ServiceDep) -> Forgotten:
+async def forget(
+    customer_id: str, principal: AdminOnly, service: ServiceDep, clock: ClockDep
+) -> Forgotten:
     """Erase name, phone numbers and addresses; keep anonymous aggregates (audited)."""
     erased: dict[str, int] = await service.submit(ForgetCustomer(customer_id, principal.actor))
-    return Forgotten(
-        customer_id=customer_id, forgotten_at=datetime.now().astimezone(), erased=erased
-    )
+    return Forgotten(customer_id=customer_id, forgotten_at=from_epoch_s(clock()), erased=erased)

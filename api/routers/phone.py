@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
@@ -162,7 +162,8 @@ async def handle_call_event(
 ) -> RingingReply | CallReply:
     """The one path every provider's events take: log, recognise, count, publish."""
     started = time.perf_counter()
-    at = datetime.now(UTC) if event.at is None else from_epoch_s(event.at)
+    clock: Callable[[], float] = request.app.state.clock
+    at = from_epoch_s(clock() if event.at is None else event.at)
     factory: sessionmaker[Session] = request.app.state.session_factory
     service: DispatcherService = request.app.state.service
     reply: RingingReply | CallReply
