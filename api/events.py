@@ -66,6 +66,8 @@ class InProcessSubscription:
 
     async def next(self, timeout_s: float | None = None) -> Event | None:
         """The next event, or None when `timeout_s` passes first."""
+        if not self._queue.empty():
+            return self._queue.get_nowait()
         try:
             return await asyncio.wait_for(self._queue.get(), timeout_s)
         except TimeoutError:

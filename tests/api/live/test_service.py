@@ -1,0 +1,207 @@
+"""The dispatcher service: single writer, persist-then-publish, rebuild after failures and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import select
+
+from api.events import Event
+from api.live.commands import TickIfDue
+from api.live.service import ServiceStopped, StoreUnavailable
+from api.models import Customer, Order, OrderEvent, Role
+from tests.api.app_fixtures import CENTRE, Live, start_live, stop_live
+
+
+def service_of(live: Live) -> Any:
+    return live.app.state.service
+
+
+async def test_events_are_published_only_after_the_commit(live: Live) -> None:
+    """When a console hears `queued`, a fresh session already sees the order."""
+    subscription = live.bus.subscribe()
+    order = await live.order()
+    seen: list[Event] = []
+    while (event := await subscription.next(timeout_s=0.5)) is not None:
+        seen.append(event)
+        if event.kind == "queued":
+            with live.session() as session:
+                row = session.get(Order, event.data["order_id"])
+                assert row is not None and row.status == "queued"
+    assert [e.kind for e in seen] == ["order_created", "queued"] and seen[0].data[
+        "order_id"
+    ] == order["id"]
+
+
+async def test_concurrent_orders_are_all_stored_once(live: Live) -> None:
+    """Forty simultaneous creates (batched by the writer) give forty distinct stored orders."""
+    responses = await asyncio.gather(
+        *[
+            live.post("/orders", json={"pickup_lat": 55.70 + 0.001 * i, "pickup_lon": 37.6})
+            for i in range(40)
+        ]
+    )
+    assert all(r.status_code == 201 for r in responses)
+    ids = {r.json()["id"] for r in responses}
+    queue = (await live.get("/queue")).json()
+    with live.session() as session:
+        stored = {row.id for row in session.exec(select(Order))}
+    assert len(ids) == 40 and stored == ids and {q["order_id"] for q in queue} == ids
+
+
+async def test_concurrent_retries_with_one_key_create_one_order(live: Live) -> None:
+    """Ten simultaneous deliveries of one webhook: one 201, nine 200s, one stored order."""
+    body = {"pickup_lat": 55.7, "pickup_lon": 37.6}
+    responses = await asyncio.gather(
+        *[live.post("/orders", json=body, headers={"Idempotency-Key": "same"}) for _ in range(10)]
+    )
+    assert sorted(r.status_code for r in responses) == [200] * 9 + [201]
+    assert len({r.json()["id"] for r in responses}) == 1
+
+
+async def test_a_failed_write_rolls_back_and_the_engine_is_rebuilt(
+    live: Live, monkeypatch: Any
+) -> None:
+    """The order whose transaction failed is neither stored nor queued; the next one works."""
+    writer = service_of(live)._writer
+    original = writer.store.persist
+    calls = {"n": 0}
+
+    def fail_once(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("disk on fire")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(writer.store, "persist", fail_once)
+    transport = httpx.ASGITransport(
+        app=live.app, raise_app_exceptions=False
+    )  # as a real server answers
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        failed = await client.post(
+            "/orders",
+            json={"pickup_lat": 55.7, "pickup_lon": 37.6},
+            headers=live.auth(Role.OPERATOR),
+        )
+    ok = await live.order(lat=55.8)
+    assert failed.status_code == 500
+    queue = (await live.get("/queue")).json()
+    with live.session() as session:
+        stored = [row.id for row in session.exec(select(Order))]
+    assert stored == [ok["id"]] and [q["order_id"] for q in queue] == [ok["id"]]
+
+
+async def test_an_unreachable_store_is_503_until_it_returns(live: Live, monkeypatch: Any) -> None:
+    """While sessions fail: 503 and not ready; afterwards the engine is rebuilt and orders flow."""
+    await live.order()
+    writer = service_of(live)._writer
+    working = writer._session_factory
+
+    def broken() -> Any:
+        raise OperationalError("SELECT 1", None, ConnectionRefusedError("down"))
+
+    monkeypatch.setattr(writer, "_session_factory", broken)
+    down = await live.post("/orders", json={"pickup_lat": 55.8, "pickup_lon": 37.6})
+    not_ready = await live.client.get("/readyz")
+    monkeypatch.setattr(writer, "_session_factory", working)
+    back = await live.order(lat=55.9)
+    assert down.status_code == 503 and not_ready.status_code == 503
+    assert back["status"] == "queued" and len((await live.get("/queue")).json()) == 2
+    assert (await live.client.get("/readyz")).status_code == 200
+
+
+async def test_a_restart_keeps_the_queue_and_manual_overrides(
+    database_url: str, engine: Engine
+) -> None:
+    """Stop, start: the same orders in the same order with the same (overridden) head starts."""
+    first, lifespan = await start_live(database_url, engine)
+    a = await first.order(phone="+79123456789")
+    b = await first.order(lat=CENTRE[0] + 0.01)
+    await first.post(
+        f"/orders/{b['id']}/priority", json={"head_start_s": 300, "reason": "vip guest"}
+    )
+    before = (await first.get("/queue")).json()
+    await stop_live(first, lifespan)
+    second, lifespan = await start_live(database_url, engine, keys=first.keys, clock=first.clock)
+    try:
+        after = (await second.get("/queue")).json()
+    finally:
+        await stop_live(second, lifespan)
+    assert [q["order_id"] for q in after] == [b["id"], a["id"]] == [q["order_id"] for q in before]
+    assert [q["head_start_s"] for q in after] == [q["head_start_s"] for q in before]
+
+
+async def test_orders_that_expired_while_down_are_failed_at_start(
+    database_url: str, engine: Engine
+) -> None:
+    """Downtime longer than max wait: at restore the order is rejected (no_car) and counted."""
+    first, lifespan = await start_live(database_url, engine)
+    order = await first.order(phone="+79123456789")
+    await stop_live(first, lifespan)
+    first.clock.advance((first.settings.max_wait_s or 0) + 60)
+    second, lifespan = await start_live(database_url, engine, keys=first.keys, clock=first.clock)
+    try:
+        stored = (await second.get(f"/orders/{order['id']}")).json()
+    finally:
+        await stop_live(second, lifespan)
+    assert stored["status"] == "rejected" and stored["failure_cause"] == "no_car"
+    with second.session() as session:
+        customer = session.get(Customer, order["customer_id"])
+        actors = [
+            e.actor
+            for e in session.exec(select(OrderEvent).where(OrderEvent.order_id == order["id"]))
+        ]
+    assert customer is not None and customer.failed_count == 1
+    assert actors[-1] == "dispatcher:restore"
+
+
+async def test_a_restart_lets_a_free_driver_take_what_waited(
+    database_url: str, engine: Engine
+) -> None:
+    """A far free driver whose stored position moved while the app was down takes the waiting order."""
+    first, lifespan = await start_live(database_url, engine)
+    await first.driver("d1", lat=CENTRE[0] + 0.4)
+    order = await first.order()
+    await stop_live(first, lifespan)
+    with first.session() as session:
+        from api.models import Driver
+
+        driver = session.get(Driver, "d1")
+        assert driver is not None
+        driver.lat, driver.lon = CENTRE
+        session.add(driver)
+        session.commit()
+    second, lifespan = await start_live(database_url, engine, keys=first.keys, clock=first.clock)
+    try:
+        stored = (await second.get(f"/orders/{order['id']}")).json()
+    finally:
+        await stop_live(second, lifespan)
+    assert stored["status"] == "assigned" and stored["driver_id"] == "d1"
+
+
+async def test_submitting_to_a_stopped_service_fails_cleanly(
+    database_url: str, engine: Engine
+) -> None:
+    """After shutdown a command is refused with ServiceStopped (a 503), not left hanging."""
+    running, lifespan = await start_live(database_url, engine)
+    service = service_of(running)
+    await stop_live(running, lifespan)
+    with pytest.raises(ServiceStopped):
+        await service.submit(TickIfDue())
+    assert issubclass(ServiceStopped, StoreUnavailable)
+
+
+async def test_reads_see_a_consistent_engine_between_writes(live: Live) -> None:
+    """`read` runs on the writer: queue length equals what the store holds as queued."""
+    for i in range(5):
+        await live.order(lat=55.7 + 0.01 * i)
+    length = await service_of(live).read(lambda dispatcher: dispatcher.queue_length)
+    with live.session() as session:
+        queued = session.exec(select(Order).where(Order.status == "queued")).all()
+    assert length == len(queued) == 5
+    assert (await live.get("/queue", role=Role.ADMIN)).status_code == 200
