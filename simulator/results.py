@@ -1,0 +1,175 @@
+"""Results of `simulator.run` and `simulator.compare`, ready for JSON, CSV and pandas.
+
+Each object keeps its replications' raw `SimulationResult`s, so an analyst in
+a notebook can always go back to the draws behind an interval. Flat rows
+(`rows()`) are the single source of the CSV file and of `to_dataframe()`, so
+the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.measures import (
+    DAY_SERIES,
+    METRIC_BY_KEY,
+    METRICS,
+    day_values,
+    estimate,
+    estimate_dict,
+    metric_values,
+    paired,
+    plain,
+    plain_tree,
+)
+from simulator.metrics import SimulationResult
+from simulator.stats import DEFAULT_CONFIDENCE, Estimate
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyResult:
+    """One policy over its replications: every metric's mean with a confidence interval."""
+
+    label: str
+    policy: str
+    runs: tuple[SimulationResult, ...]
+    confidence: float = DEFAULT_CONFIDENCE
+    metrics: dict[str, Estimate] = field(init=False)
+    days: dict[str, list[Estimate]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not self.runs:
+            raise ValueError(f"policy {self.label!r}: no replications")
+        object.__setattr__(self, "metrics", {
+            m.key: estimate(metric_values(self.runs, m.key), self.confidence) for m in METRICS})
+        object.__setattr__(self, "days", {
+            series: [estimate(values, self.confidence) for values in day_values(self.runs, series)]
+            for series in DAY_SERIES})
+
+    @property
+    def replications(self) -> int:
+        return len(self.runs)
+
+    def values(self, key: str) -> list[float]:
+        """The metric's per-replication values, in replication (seed) order."""
+        return metric_values(self.runs, key)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per metric: the long format of results.csv."""
+        return [_row(self.label, key, value) for key, value in self.metrics.items()]
+
+    def day_rows(self) -> list[dict[str, Any]]:
+        return [{"policy": self.label, "day": day, "series": series, **_interval(value)}
+                for series, values in self.days.items() for day, value in enumerate(values)]
+
+    def to_dict(self, runs: bool = False) -> dict[str, Any]:
+        """JSON-ready (NaN and infinite bounds become null); `runs` adds every replication."""
+        body: dict[str, Any] = {
+            "label": self.label, "policy": self.policy, "replications": self.replications,
+            "seeds": [run.seed for run in self.runs],
+            "metrics": {key: estimate_dict(value) for key, value in self.metrics.items()},
+            "days": {series: [estimate_dict(value) for value in values]
+                     for series, values in self.days.items()},
+        }
+        if runs:
+            body["runs"] = [plain_tree(run.to_dict()) for run in self.runs]
+        return body
+
+    def to_dataframe(self) -> Any:
+        """Metrics as a pandas DataFrame (one row per metric); needs pandas."""
+        return dataframe(self.rows())
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Several policies on common random numbers, each against one baseline policy."""
+
+    scenario: str
+    horizon_days: float
+    warmup_days: float
+    seed: int
+    baseline: str
+    policies: dict[str, PolicyResult]
+    confidence: float = DEFAULT_CONFIDENCE
+    differences: dict[str, dict[str, Estimate]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.baseline not in self.policies:
+            raise ValueError(f"baseline {self.baseline!r} is not among the policies "
+                             f"{list(self.policies)}")
+        base = self.policies[self.baseline]
+        object.__setattr__(self, "differences", {
+            label: {m.key: paired(result.values(m.key), base.values(m.key), self.confidence)
+                    for m in METRICS}
+            for label, result in self.policies.items() if label != self.baseline})
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.policies)
+
+    @property
+    def replications(self) -> int:
+        return self.policies[self.baseline].replications
+
+    def difference(self, label: str, key: str) -> Estimate | None:
+        """`label` minus the baseline for one metric (paired), None for the baseline itself."""
+        return self.differences.get(label, {}).get(key)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per (policy, metric), with the paired difference to the baseline."""
+        rows = []
+        for label, result in self.policies.items():
+            for key, value in result.metrics.items():
+                diff = self.difference(label, key)
+                diffs = {f"diff_{name}": number for name, number in _interval(diff).items()}
+                rows.append({**_row(label, key, value), "baseline": self.baseline, **diffs})
+        return rows
+
+    def day_rows(self) -> list[dict[str, Any]]:
+        return [row for result in self.policies.values() for row in result.day_rows()]
+
+    def to_dict(self, runs: bool = False) -> dict[str, Any]:
+        """JSON-ready: settings, every policy's estimates and the paired differences."""
+        return {
+            "scenario": self.scenario, "horizon_days": self.horizon_days,
+            "warmup_days": self.warmup_days, "seed": self.seed,
+            "replications": self.replications, "confidence": self.confidence,
+            "baseline": self.baseline,
+            "metrics": {m.key: {"label": m.label, "unit": m.unit} for m in METRICS},
+            "policies": {label: result.to_dict(runs) for label, result in self.policies.items()},
+            "differences": {label: {key: estimate_dict(value) for key, value in diffs.items()}
+                            for label, diffs in self.differences.items()},
+        }
+
+    def to_dataframe(self) -> Any:
+        """Long format: one row per (policy, metric) with the difference to the baseline."""
+        return dataframe(self.rows())
+
+    def days_dataframe(self) -> Any:
+        """The per-day series: one row per (policy, day, series)."""
+        return dataframe(self.day_rows())
+
+
+def _interval(value: Estimate | None) -> dict[str, float | int | None]:
+    if value is None:
+        return {"mean": None, "low": None, "high": None, "n": None}
+    return {"mean": plain(value.mean), "low": plain(value.low), "high": plain(value.high),
+            "n": value.n}
+
+
+def _row(label: str, key: str, value: Estimate) -> dict[str, Any]:
+    metric = METRIC_BY_KEY[key]
+    return {"policy": label, "metric": key, "description": metric.label, "unit": metric.unit,
+            **_interval(value)}
+
+
+def dataframe(rows: list[dict[str, Any]]) -> Any:
+    """A pandas DataFrame of plain rows; a clear message when pandas is missing."""
+    try:
+        pandas = importlib.import_module("pandas")
+    except ImportError:
+        raise ImportError("to_dataframe() needs pandas, which is not installed: "
+                          "pip install pandas (or use to_dict())") from None
+    return pandas.DataFrame(rows)
