@@ -1,0 +1,144 @@
+"""`keepcab simulate`: compare dispatch policies on a scenario from the command line.
+
+Mounted on the `keepcab` root through the `keepcab.commands` entry point
+(the `api` package may not import the simulator). Standard output carries
+only results (the summary tables, or with `--json` exactly one JSON object),
+so it can be piped; the progress bar and errors go to standard error. A
+mistake in the analyst's input (a scenario key, a policy name) exits with
+code 2 and one line per problem naming the file and key, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from simulator.api import DEFAULT_REPLICATIONS, compare
+from simulator.results import Comparison
+from simulator.runner import ReplicationResult
+from simulator.scenario import ScenarioError, bundled_scenarios, read_scenario_text
+from simulator.tables import TextTable, summary_table, who_pays_matrix
+
+USAGE_ERROR = 2
+PIPED_WIDTH = 160
+
+ScenarioArg = Annotated[str | None, typer.Argument(
+    help=f"Bundled scenario ({', '.join(bundled_scenarios())}) or a TOML file.",
+    show_default=False)]
+PoliciesOpt = Annotated[str | None, typer.Option(
+    "--policies", "-p", help="Comma-separated: reject,fifo,static_vip,value,retention,reserve. "
+    "Default: the scenario's [policies] names.")]
+ReplicationsOpt = Annotated[int, typer.Option("--replications", "-r", min=1,
+                                              help="Replications per policy.")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=0,
+                                      help="Worker processes (0: one per core).")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    help="Dask scheduler address (tcp://host:8786); needs the `cluster` extra.")]
+SeedOpt = Annotated[int | None, typer.Option(help="Root seed (default: the scenario's seed).")]
+DaysOpt = Annotated[float | None, typer.Option(help="Measured days (default: the scenario's).")]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", "-o", help="Write results.json, results.csv, report.md, report.html and plots here.")]
+BaselineOpt = Annotated[str | None, typer.Option(
+    help="Policy to difference against (default: fifo if run, else the first).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as one JSON object.")]
+PrintOpt = Annotated[str | None, typer.Option(
+    "--print-scenario", metavar="NAME", help="Print a bundled scenario's TOML to copy and edit.")]
+
+
+def simulate(scenario: ScenarioArg = None, policies: PoliciesOpt = None,
+             replications: ReplicationsOpt = DEFAULT_REPLICATIONS, jobs: JobsOpt = 1,
+             scheduler: SchedulerOpt = None, seed: SeedOpt = None, days: DaysOpt = None,
+             out: OutOpt = None, baseline: BaselineOpt = None, json_: JsonOpt = False,
+             print_scenario: PrintOpt = None) -> None:
+    """Simulate dispatch policies on a scenario: lost customers, who pays, waits, revenue."""
+    errors = Console(stderr=True)
+    if print_scenario is not None:
+        _print_scenario(print_scenario, errors)
+        return
+    if scenario is None:
+        _fail(errors, ["give a SCENARIO (bundled name or TOML file) or --print-scenario NAME; "
+                       f"bundled: {', '.join(bundled_scenarios())}"])
+    names = [name.strip() for name in policies.split(",") if name.strip()] if policies else None
+    try:
+        with _ProgressBar(errors) as progress:
+            comparison = compare(scenario, names, replications=replications, seed=seed, jobs=jobs,
+                                 scheduler=scheduler, days=days, baseline=baseline,
+                                 progress=progress)
+    except ScenarioError as error:
+        _fail(errors, error.problems)
+    except RuntimeError as error:  # a replication that raised, or a missing optional extra
+        errors.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(1) from None
+    except ValueError as error:
+        _fail(errors, [str(error)])
+    _emit(comparison, out, json_, errors)
+
+
+def _emit(comparison: Comparison, out: Path | None, as_json: bool, errors: Console) -> None:
+    if out is not None:
+        from simulator.report import write_report  # matplotlib only when a report is wanted
+
+        written = write_report(comparison, out)
+        errors.print(f"wrote {', '.join(path.name for path in written)} to {out}", highlight=False)
+    if as_json:
+        typer.echo(json.dumps(comparison.to_dict(), allow_nan=False))
+        return
+    console = Console()
+    if not console.is_terminal:  # piped to a file or a pager: never truncate a column
+        console = Console(width=max(console.width, PIPED_WIDTH))
+    for table in (summary_table(comparison, compact=True), who_pays_matrix(comparison)):
+        console.print(_rich_table(table))
+        console.print(table.note, style="dim", highlight=False)
+    if out is None:
+        console.print("Waits, causes, segments and plots: add --out DIR for the full report.",
+                      style="dim", highlight=False)
+
+
+def _print_scenario(name: str, errors: Console) -> None:
+    if name not in bundled_scenarios():
+        _fail(errors, [f"{name}: not a bundled scenario (bundled: "
+                       f"{', '.join(bundled_scenarios())})"])
+    typer.echo(read_scenario_text(name)[0], nl=False)
+
+
+def _fail(errors: Console, problems: list[str]) -> NoReturn:
+    for problem in problems:
+        errors.print(f"[red]error:[/red] {problem}", highlight=False, markup=True)
+    raise typer.Exit(USAGE_ERROR)
+
+
+def _rich_table(table: TextTable) -> Table:
+    shown = Table(title=table.title, title_justify="left", header_style="bold")
+    for index, header in enumerate(table.headers):
+        shown.add_column(header, justify="left" if index == 0 else "right")
+    for row in table.rows:
+        shown.add_row(*row)
+    return shown
+
+
+class _ProgressBar:
+    """A rich bar on standard error, advanced by the runner's progress callback."""
+
+    def __init__(self, console: Console) -> None:
+        self._bar = Progress(TextColumn("[bold]simulating[/bold] {task.description}"),
+                             BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                             console=console, transient=True, disable=not console.is_terminal)
+        self._task = self._bar.add_task("", total=None)
+
+    def __enter__(self) -> _ProgressBar:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+
+    def __call__(self, done: int, total: int, result: ReplicationResult[object]) -> None:
+        task = result.task
+        self._bar.update(self._task, completed=done, total=total,
+                         description=f"{task.label} #{task.replication + 1}")
