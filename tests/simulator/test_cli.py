@@ -94,3 +94,15 @@ def test_keepcab_mounts_simulate_from_the_entry_point() -> None:
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert parse_scenario(done.stdout) == load_scenario("small-town")
+
+
+def test_scheduler_runs_on_a_dask_cluster_with_the_same_results() -> None:
+    """--scheduler ADDRESS sends the replications to Dask; the results equal a local run."""
+    distributed = pytest.importorskip("distributed")
+    args = ["small-town", *QUICK, "--json"]
+    local = runner.invoke(app, args)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        on_dask = runner.invoke(app, [*args, "--scheduler", cluster.scheduler_address])
+    assert on_dask.exit_code == 0, on_dask.output
+    assert json.loads(on_dask.stdout) == json.loads(local.stdout)
