@@ -20,6 +20,7 @@ from api.db import make_engine, make_session_factory, upgrade_database
 from api.deps import KeyCache
 from api.events import EventBus, InProcessEventBus
 from api.http_errors import BodyLimitMiddleware, install_error_handlers
+from api.live.call_log import CallLogWriter
 from api.live.service import DispatcherService
 from api.live.writer import WriterSetup
 from api.metrics import LiveMetrics
@@ -66,10 +67,13 @@ def create_app(
         app.state.engine, app.state.session_factory = engine, session_factory
         app.state.metrics, app.state.bus, app.state.service = metrics, event_bus, service
         app.state.key_cache = KeyCache()
+        app.state.call_log = call_log = CallLogWriter(session_factory)
         await service.start()
+        call_log.start()
         try:
             yield
         finally:
+            await call_log.stop()
             await service.stop()
             await event_bus.close()
             engine.dispose()

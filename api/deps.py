@@ -20,9 +20,11 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import authenticate
 from api.events import EventBus
+from api.live.call_log import CallLogWriter
 from api.live.service import DispatcherService
 from api.metrics import LiveMetrics
 from api.models import Role
@@ -76,6 +78,11 @@ def get_service(request: Request) -> DispatcherService:
     return service
 
 
+def get_call_log(request: Request) -> CallLogWriter:
+    call_log: CallLogWriter = request.app.state.call_log
+    return call_log
+
+
 def get_metrics(request: Request) -> LiveMetrics:
     metrics: LiveMetrics = request.app.state.metrics
     return metrics
@@ -104,19 +111,26 @@ class KeyCache:
         self._entries[presented] = (now_s + KEY_CACHE_TTL_S, principal)
 
 
-def _principal(request: Request, presented: str) -> Principal | None:
+def _authenticate(request: Request, presented: str, now: datetime) -> Principal | None:
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    with factory() as session:
+        row = authenticate(session, presented, now)
+    if row is None:
+        return None
+    return Principal(
+        Role(row.role), row.key_id, row.name, row.driver_id, row.operator_id, row.expires_at
+    )
+
+
+async def _principal(request: Request, presented: str) -> Principal | None:
+    """A cache hit costs no thread hop and no query; a miss verifies the hash off the event loop."""
     cache: KeyCache = request.app.state.key_cache
     now_s, now = time.monotonic(), datetime.now(UTC)
     principal = cache.get(presented, now_s)
     if principal is None:
-        factory: sessionmaker[Session] = request.app.state.session_factory
-        with factory() as session:
-            row = authenticate(session, presented, now)
-        if row is None:
+        principal = await run_in_threadpool(_authenticate, request, presented, now)
+        if principal is None:
             return None
-        principal = Principal(
-            Role(row.role), row.key_id, row.name, row.driver_id, row.operator_id, row.expires_at
-        )
         cache.put(presented, principal, now_s)
     if principal.expires_at is not None and principal.expires_at <= now:
         return None
@@ -134,14 +148,14 @@ class RoleGate:
     def __repr__(self) -> str:
         return "PUBLIC" if self.public else f"allow({', '.join(sorted(self.roles))})"
 
-    def __call__(self, request: Request) -> Principal:
+    async def __call__(self, request: Request) -> Principal:
         if self.public:
             return ANONYMOUS
         settings: Settings = request.app.state.settings
         presented = request.headers.get(settings.api_key_header)
         if presented is None and self.query_key:
             presented = request.query_params.get("key")
-        principal = _principal(request, presented) if presented else None
+        principal = await _principal(request, presented) if presented else None
         if principal is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
@@ -166,6 +180,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 ServiceDep = Annotated[DispatcherService, Depends(get_service)]
 ClockDep = Annotated[Callable[[], float], Depends(get_clock)]
+CallLogDep = Annotated[CallLogWriter, Depends(get_call_log)]
 MetricsDep = Annotated[LiveMetrics, Depends(get_metrics)]
 BusDep = Annotated[EventBus, Depends(get_bus)]
 

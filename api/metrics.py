@@ -38,9 +38,6 @@ class GaugeSource(Protocol):
     @property
     def free_drivers(self) -> int: ...
 
-    @property
-    def live_orders(self) -> int: ...
-
 
 class LiveMetrics:
     def __init__(self) -> None:
@@ -48,7 +45,6 @@ class LiveMetrics:
         r = self.registry
         self.queue_length = Gauge("keepcab_queue_length", "Orders waiting for a car", registry=r)
         self.free_drivers = Gauge("keepcab_free_drivers", "Drivers online and free", registry=r)
-        self.live_orders = Gauge("keepcab_live_orders", "Orders not yet finished", registry=r)
         self.decisions = Counter("keepcab_decisions", "Dispatcher decisions", ["kind"], registry=r)
         self.decision_rate = Gauge(
             "keepcab_decisions_per_second",
@@ -91,7 +87,6 @@ class LiveMetrics:
             decided += self._count(event)
         self.queue_length.set(gauges.queue_length)
         self.free_drivers.set(gauges.free_drivers)
-        self.live_orders.set(gauges.live_orders)
         if batch_s is not None:
             self.batch_latency.observe(batch_s)
         self._update_rate(decided, time.monotonic())

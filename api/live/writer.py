@@ -102,7 +102,6 @@ class WriterSetup:
 class Gauges:
     queue_length: int
     free_drivers: int
-    live_orders: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +149,7 @@ class Writer:
 
     def gauges(self) -> Gauges:
         d = self.dispatcher
-        return Gauges(d.queue_length, d.free_driver_count, len(d.live_orders()))
+        return Gauges(d.queue_length, d.free_driver_count)
 
     # ---- rebuilding --------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from pydantic.json_schema import JsonDict
 from sqlmodel import col, select
 
-from api.deps import Dispatching, OrderTaking, Reading, ServiceDep, SessionDep
+from api.deps import CallLogDep, Dispatching, OrderTaking, Reading, ServiceDep, SessionDep
 from api.live.commands import Apply, NotFound, OrderIntake, SubmitOrder
 from api.live.intake import IntakeResult
 from api.live.writer import Applied
@@ -108,9 +108,12 @@ async def create_order(
     response: Response,
     principal: OrderTaking,
     service: ServiceDep,
+    call_log: CallLogDep,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
 ) -> Order:
     source = "phone" if principal.role == "phone" else "api"
+    if body.call_id is not None:
+        await call_log.flush()  # a ring of a moment ago is in the log before we link to it
     request = SubmitOrder(body.to_intake(), principal.actor, source, idempotency_key)
     result: IntakeResult = await service.submit(request)
     if not result.created:

@@ -33,6 +33,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import BusDep, MetricsDep, PhoneSystem, PhoneWebhook, SettingsDep
 from api.events import Event, EventBus
+from api.live.call_log import CallLogWriter, RingingRow
 from api.live.commands import RequestProblem
 from api.live.service import DispatcherService
 from api.live.writer import WriterSetup
@@ -98,17 +99,24 @@ def _call(session: Session, event: CallEvent, at: datetime) -> Call:
     return row
 
 
-def ring(session: Session, event: CallEvent, at: datetime, setup: WriterSetup) -> RingingReply:
+def ring(
+    session: Session, event: CallEvent, at: datetime, setup: WriterSetup
+) -> tuple[RingingReply, RingingRow]:
+    """Who is calling, read-only; the call-log row is returned for the background writer."""
     number: CallerNumber = normalise_phone(event.caller_raw, setup.phone_region)
     customer: Customer | None = (
         None if number.e164 is None else customer_by_phone(session, number.e164)
     )
-    call = _call(session, event, at)
-    call.caller_e164, call.customer_id = number.e164, None if customer is None else customer.id
-    session.add(call)
-    session.commit()
+    row = RingingRow(
+        event.external_id,
+        event.caller_raw,
+        number.e164,
+        event.line,
+        None if customer is None else customer.id,
+        at,
+    )
     if customer is None:
-        return RingingReply(call_id=call.external_id, known=False)
+        return RingingReply(call_id=event.external_id, known=False), row
     tier = current_score(customer, at.timestamp(), setup).tier
     order = active_order(session, customer.id)
     active = None
@@ -121,8 +129,8 @@ def ring(session: Session, event: CallEvent, at: datetime, setup: WriterSetup) -
         hint = "active_order"
     elif tier in PRIORITY_TIERS:
         hint = "vip_queue"
-    return RingingReply(
-        call_id=call.external_id,
+    reply = RingingReply(
+        call_id=event.external_id,
         known=True,
         customer_id=customer.id,
         display_name=customer.display_name,
@@ -131,6 +139,7 @@ def ring(session: Session, event: CallEvent, at: datetime, setup: WriterSetup) -
         active_order=active,
         route_hint=hint,
     )
+    return reply, row
 
 
 def progress(session: Session, event: CallEvent, at: datetime) -> tuple[CallReply, bool]:
@@ -167,12 +176,15 @@ async def handle_call_event(
     factory: sessionmaker[Session] = request.app.state.session_factory
     service: DispatcherService = request.app.state.service
     reply: RingingReply | CallReply
+    call_log: CallLogWriter = request.app.state.call_log
     with factory() as session:
         if event.kind is CallEventKind.RINGING:
-            reply = await run_in_threadpool(ring, session, event, at, service.setup)
+            reply, row = await run_in_threadpool(ring, session, event, at, service.setup)
+            call_log.record_ringing(row)
             metrics.observe_call(event.kind.value, lost_before_answer=False)
             metrics.phone_lookup.observe(time.perf_counter() - started)
         else:
+            await call_log.flush()  # the ringing row of this call is written before we read it
             reply, lost = await run_in_threadpool(progress, session, event, at)
             metrics.observe_call(event.kind.value, lost_before_answer=lost)
     await bus.publish([Event(event.kind.value, at.timestamp(), reply.model_dump(mode="json"))])

@@ -12,7 +12,6 @@ from api.metrics import RATE_WINDOW_S, LiveMetrics
 class Gauges:
     queue_length: int = 3
     free_drivers: int = 2
-    live_orders: int = 7
 
 
 def value(metrics: LiveMetrics, name: str, **labels: str) -> float:
