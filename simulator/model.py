@@ -88,6 +88,7 @@ class Model:
         self._tick: EventHandle | None = None
         self._tick_at = math.inf
         self._next_call: EventHandle | None = None
+        self._started = False
         self._expiries = dispatcher.config.max_wait_s is not None  # the model never pre-books
         self._on: dict[type[Any], Callable[[Any, float], None]] = {
             DriverStatusChanged: self._status_changed, OrderAssigned: self._assigned,
@@ -96,15 +97,20 @@ class Model:
             OrderRejected: self._rejected, OrderExpired: self._expired,
         }
 
-    def run(self) -> None:
-        s, schedule = self.s, self.kernel.schedule
-        for car_id, online_at in s.cars.first_shifts():
-            schedule(online_at, self._shift_starts, car_id, URGENT)
-        self._schedule_call(0.0)
-        if s.newcomer_mean_gap_s < math.inf:
-            self._schedule_newcomer(0.0)
-        self.kernel.run(until=s.window.end_at)
-        s.cars.close(s.window.end_at)
+    def run(self, until: float | None = None) -> None:
+        """Run to `until` (default: the end of the window); call again to continue."""
+        s = self.s
+        if not self._started:
+            self._started = True
+            for car_id, online_at in s.cars.first_shifts():
+                self.kernel.schedule(online_at, self._shift_starts, car_id, URGENT)
+            self._schedule_call(0.0)
+            if s.newcomer_mean_gap_s < math.inf:
+                self._schedule_newcomer(0.0)
+        end_at = s.window.end_at if until is None else min(until, s.window.end_at)
+        self.kernel.run(until=end_at)
+        if end_at == s.window.end_at:
+            s.cars.close(end_at)
 
     # ---- commands in, decisions out ---------------------------------------------
 

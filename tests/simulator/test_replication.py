@@ -7,9 +7,12 @@ from functools import cache
 
 import pytest
 
+from dispatch.model import DriverStatus
+from simulator.fleet import shift_patterns
 from simulator.model import Model
 from simulator.replication import run_replication, simulate_model, summarise
-from simulator.scenario import load_scenario
+from simulator.scenario import Scenario, load_scenario
+from simulator.setup import build_dispatcher, build_setup
 
 
 @cache
@@ -72,3 +75,32 @@ def test_reject_never_queues_and_refuses_when_no_car_can_come() -> None:
     rows = town("reject").rows
     assert not any(row.queued for row in rows)
     assert any(row.outcome.startswith("refused") for row in rows)
+
+
+def test_every_order_ends_in_exactly_one_outcome() -> None:
+    """Without warm-up, orders placed = rows + orders still in flight at the end."""
+    raw = load_scenario("small-town").model_dump()
+    raw["warmup_days"] = 0.0
+    model = simulate_model(Scenario.model_validate(raw), "retention")
+    assert model._order_seq == len(model.rows) + len(model.trips)
+    assert len(model.trips) < 20
+
+
+def test_cars_work_only_in_their_shifts_or_finishing_a_job() -> None:
+    """At any hour a car outside its shift is offline, or busy and due to leave when free."""
+    scenario = load_scenario("small-town")
+    setup = build_setup(scenario)
+    model = Model(setup, build_dispatcher(setup, "fifo"))
+    patterns = shift_patterns(scenario.fleet)
+    for hour in range(1, 48, 5):
+        model.run(until=hour * 3600.0 + 1.0)
+        statuses = {car.driver_id: car.status for car in model.dispatcher.drivers()}
+        for index, pattern in enumerate(patterns):
+            car_id = f"c{index}"
+            status = statuses.get(car_id, DriverStatus.OFFLINE)  # never online yet
+            offset = (hour * 3600.0 + 1.0 - pattern.start_s) % 86_400.0
+            if offset >= pattern.duration_s:
+                assert status is DriverStatus.OFFLINE or (
+                    status is not DriverStatus.FREE and car_id in setup.cars.leaving)
+            else:
+                assert status is not DriverStatus.OFFLINE
