@@ -207,6 +207,8 @@ class DemoDriver:
                             last_seq = message["seq"]
                         if message["type"] == "event":
                             self._on_event(message["kind"], message["data"])
+                        elif message["type"] == "heartbeat" and last_seq is not None:
+                            await socket.send(json.dumps({"type": "ack", "seq": last_seq}))
             except (OSError, WebSocketException):
                 await asyncio.sleep(0.5)
 

@@ -66,7 +66,9 @@ def console_kind(kind: str) -> str | None:
 class Outbox(Protocol):
     """Where the hub puts a client's messages; the websocket endpoint drains it."""
 
-    def offer(self, text: str) -> bool: ...
+    def offer(self, text: str, seq: int | None = None) -> bool: ...
+
+    def reset(self) -> None: ...
 
     def close(self, code: int, reason: str) -> None: ...
 
@@ -134,10 +136,11 @@ class ConsoleHub:
         registration (no await in between).
         """
         resumed = last_seq is not None and self._can_resume(last_seq)
-        if resumed:
-            for numbered in self._buffer:
-                if numbered.seq > (last_seq or 0) and not client.offer(numbered.text):
-                    return False
+        for numbered in self._buffer if resumed else ():
+            if numbered.seq > (last_seq or 0) and not client.offer(numbered.text, numbered.seq):
+                client.reset()  # more missed than the client may queue: a snapshot is cheaper
+                resumed = False
+                break
         self._clients.add(client)
         return resumed
 
@@ -183,7 +186,7 @@ class ConsoleHub:
         if kind not in {"driver.moved", "driver.status"}:
             self._recent.append(message)
         for client in list(self._clients):
-            if not client.offer(numbered.text):
+            if not client.offer(numbered.text, numbered.seq):
                 self._clients.discard(client)
                 self.disconnected_slow += 1
                 client.close(CLOSE_TOO_SLOW, "too slow: reconnect with your last seq")

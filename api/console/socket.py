@@ -14,8 +14,11 @@
 Events numbered after a snapshot may already be reflected in it (the
 dispatcher does not stop while a snapshot is read); each event sets state
 rather than changing it, so applying such an event again changes nothing.
-A client that cannot keep up is closed with 4408 and simply reconnects with
-its last `seq`.
+4. The client acks what it has applied, `{"type": "ack", "seq": N}`, at least
+   every `ACK_WINDOW // 2` events and on every heartbeat. A client that
+   stops acking (a frozen tab, a dead link) stops being sent events; once its
+   bounded queue is full it is closed with 4408 and simply reconnects with its
+   last `seq`.
 """
 
 from __future__ import annotations
@@ -42,25 +45,36 @@ from .snapshot import build_snapshot
 HELLO_TIMEOUT_S = 10.0
 HEARTBEAT_S = 1.0
 CLIENT_QUEUE = 1000
+ACK_WINDOW = 500
 CONSOLE_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
 
 router = APIRouter()
 
 
 class SocketOutbox:
-    """One client's bounded queue of encoded messages; the hub never waits on it."""
+    """One client's bounded queue of encoded messages; the hub never waits on it.
 
-    def __init__(self, capacity: int = CLIENT_QUEUE) -> None:
-        self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=capacity)
+    The server cannot tell how much a client has really read (ASGI servers
+    buffer writes), so the client says so: it acks the last `seq` it applied
+    (`{"type": "ack", "seq": N}`) at least every `ACK_WINDOW // 2` events and
+    with every heartbeat. Events further than `ACK_WINDOW` ahead of the last
+    ack wait in the queue; when the queue is full the hub closes the client.
+    """
+
+    def __init__(self, capacity: int, window: int) -> None:
+        self._queue: asyncio.Queue[tuple[int | None, str]] = asyncio.Queue(maxsize=capacity)
+        self._window = window
+        self._acked = asyncio.Condition()
+        self.acked_seq: int | None = None
         self.closed = asyncio.Event()
         self.close_code = 1000
         self.close_reason = ""
 
-    def offer(self, text: str) -> bool:
+    def offer(self, text: str, seq: int | None = None) -> bool:
         if self.closed.is_set():
             return False
         try:
-            self._queue.put_nowait(text)
+            self._queue.put_nowait((seq, text))
         except asyncio.QueueFull:
             return False
         return True
@@ -74,9 +88,24 @@ class SocketOutbox:
             self.close_code, self.close_reason = code, reason
             self.closed.set()
 
+    async def ack(self, seq: int) -> None:
+        async with self._acked:
+            self.acked_seq = max(seq, self.acked_seq or seq)
+            self._acked.notify_all()
+
+    def start_from(self, seq: int) -> None:
+        """The client has everything up to `seq` (its resume point or its snapshot)."""
+        self.acked_seq = seq
+
     async def drain_to(self, socket: WebSocket) -> None:
         while True:
-            await socket.send_text(await self._queue.get())
+            seq, text = await self._queue.get()
+            if seq is not None:
+                async with self._acked:
+                    await self._acked.wait_for(
+                        lambda s=seq: self.acked_seq is None or s - self.acked_seq <= self._window
+                    )
+            await socket.send_text(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +152,15 @@ async def _heartbeat(socket: WebSocket, hub: ConsoleHub, outbox: SocketOutbox) -
             outbox.close(4408, "too slow: reconnect with your last seq")
 
 
-async def _read_until_closed(socket: WebSocket) -> None:
+async def _read_acks(socket: WebSocket, outbox: SocketOutbox) -> None:
     with contextlib.suppress(WebSocketDisconnect):
         while True:
-            await socket.receive_text()  # clients only ever say hello; ignore the rest
+            try:
+                message = json.loads(await socket.receive_text())
+                if message.get("type") == "ack":
+                    await outbox.ack(int(message["seq"]))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue  # not an ack: nothing else is expected after the hello
 
 
 @router.websocket("/ws/console")
@@ -136,9 +170,10 @@ async def console_socket(socket: WebSocket) -> None:
     if hello is None:
         return
     hub: ConsoleHub = socket.app.state.console_hub
-    outbox = SocketOutbox()
+    outbox = SocketOutbox(CLIENT_QUEUE, ACK_WINDOW)
     resumed = hub.attach(outbox, hello.last_seq)
     seq = hub.seq  # no await since attach: every later event is in the outbox
+    outbox.start_from(hello.last_seq if resumed and hello.last_seq is not None else seq)
     figures, recent = hub.figures.to_json(), hub.recent()  # as of `seq`, too
     tasks: list[asyncio.Task[Any]] = []
     try:
@@ -156,7 +191,7 @@ async def console_socket(socket: WebSocket) -> None:
             await socket.send_text(json.dumps(snapshot, separators=(",", ":")))
         tasks = [
             asyncio.create_task(outbox.drain_to(socket)),
-            asyncio.create_task(_read_until_closed(socket)),
+            asyncio.create_task(_read_acks(socket, outbox)),
             asyncio.create_task(_heartbeat(socket, hub, outbox)),
             asyncio.create_task(outbox.closed.wait()),
         ]

@@ -7,7 +7,7 @@
     lang: localStorage.getItem("keepcab.lang") || "en",
     key: sessionStorage.getItem("keepcab.key"),
     name: sessionStorage.getItem("keepcab.name") || "",
-    lastSeq: null, socket: null, online: false,
+    lastSeq: null, acked: null, socket: null, online: false,
     queue: new Map(), drivers: new Map(), trips: new Map(), calls: new Map(),
     recent: [], figures: {}, clock: { server: Date.now() / 1000, perf: performance.now(), speed: 1 },
     taken: null, places: [], panel: null, bounds: null,
@@ -109,17 +109,26 @@
   function receive(m) {
     if (m.type === "welcome") { setOnline(true); $("#operator").textContent = m.operator; return; }
     if (m.type === "snapshot") { loadSnapshot(m); return; }
-    if (m.type === "heartbeat") { rebase(m.now); S.figures = m.figures; renderFigures(); return; }
+    if (m.type === "heartbeat") { rebase(m.now); S.figures = m.figures; renderFigures(); ack(true); return; }
     if (m.type === "event") {
       if (S.lastSeq !== null && m.seq <= S.lastSeq) return; // already applied
       S.lastSeq = m.seq;
       apply(m);
       scheduleRender();
+      ack(false);
+    }
+  }
+  // The server sends at most a window of events beyond the last ack (see api/console/socket.py).
+  function ack(always) {
+    if (S.lastSeq === null || !S.socket || S.socket.readyState !== WebSocket.OPEN) return;
+    if (always ? S.acked !== S.lastSeq : S.lastSeq - (S.acked ?? 0) >= 100) {
+      S.socket.send(JSON.stringify({ type: "ack", seq: S.lastSeq }));
+      S.acked = S.lastSeq;
     }
   }
   function loadSnapshot(m) {
     const st = m.state;
-    S.lastSeq = m.seq;
+    S.lastSeq = m.seq; S.acked = m.seq;
     rebase(m.now, m.clock_speed);
     S.queue = new Map(st.queue.map((o) => [o.order_id, o]));
     S.drivers = new Map(st.drivers.map((d) => [d.driver_id, d]));
@@ -340,6 +349,12 @@
     for (let i = 1; i < 6; i++) {
       parts.push(`<line class="grid" x1="${(W * i) / 6}" y1="0" x2="${(W * i) / 6}" y2="${H}"/>`);
       parts.push(`<line class="grid" x1="0" y1="${(H * i) / 6}" x2="${W}" y2="${(H * i) / 6}"/>`);
+    }
+    for (const trip of S.trips.values()) {
+      const car = S.drivers.get(trip.driver_id);
+      if (!car || trip.status !== "assigned" || trip.pickup_lat == null) continue;
+      const [x1, y1] = project(car.lat, car.lon), [x2, y2] = project(trip.pickup_lat, trip.pickup_lon);
+      parts.push(`<line class="route" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"/><circle class="meet" cx="${x2}" cy="${y2}" r="4"/>`);
     }
     for (const o of waiting) {
       const [x, y] = project(o.pickup_lat, o.pickup_lon);

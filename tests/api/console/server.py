@@ -1,0 +1,127 @@
+"""A real keepcab server on loopback for console tests: uvicorn serving `create_app` in the test's loop.
+
+SQLite in the test's folder (the console does not depend on the store's
+dialect; the store's own tests run on both). Keys: an operator login, a phone
+key and an analyst key (a role that may not use the console).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+from websockets.asyncio.client import ClientConnection, connect
+
+from api.app import create_app
+from api.auth import create_api_key, create_operator
+from api.console.hub import ConsoleHub
+from api.db import make_engine, make_session_factory, upgrade_database
+from api.models import Role
+from api.settings import Settings
+
+OPERATOR, PASSWORD = "olga", "correct horse"
+CENTRE = (50.03, 19.95)
+
+
+@dataclass
+class Server:
+    app: FastAPI
+    base_url: str
+    ws_url: str
+    client: httpx.AsyncClient
+    operator_key: str
+    phone_key: str
+    analyst_key: str
+
+    @property
+    def hub(self) -> ConsoleHub:
+        hub: ConsoleHub = self.app.state.console_hub
+        return hub
+
+    async def post(
+        self, path: str, body: dict[str, Any] | None = None, key: str | None = None
+    ) -> httpx.Response:
+        return await self.client.post(path, json=body, headers={"X-API-Key": key or self.operator_key})
+
+    async def order(self, lat: float = CENTRE[0], lon: float = CENTRE[1], **body: Any) -> str:
+        response = await self.post("/orders", {"pickup_lat": lat, "pickup_lon": lon, **body})
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    async def driver_online(self, driver_id: str, lat: float = CENTRE[0], lon: float = CENTRE[1]) -> None:
+        await self.post("/drivers", {"id": driver_id})
+        response = await self.post(f"/drivers/{driver_id}/online", {"lat": lat, "lon": lon})
+        assert response.status_code == 200, response.text
+
+    async def console(
+        self, last_seq: int | None = None, key: str | None = None, **options: Any
+    ) -> ClientConnection:
+        socket_ = await connect(self.ws_url, **options)
+        await socket_.send(
+            json.dumps({"type": "hello", "key": key or self.operator_key, "last_seq": last_seq})
+        )
+        return socket_
+
+
+async def next_message(
+    socket_: ClientConnection, *, skip_heartbeats: bool = True, timeout_s: float = 10.0
+) -> dict[str, Any]:
+    """The next message; every event is acked at once, as a well-behaved console would."""
+    while True:
+        message: dict[str, Any] = json.loads(await asyncio.wait_for(socket_.recv(), timeout_s))
+        if message["type"] == "event":
+            await socket_.send(json.dumps({"type": "ack", "seq": message["seq"]}))
+        if not (skip_heartbeats and message["type"] == "heartbeat"):
+            return message
+
+
+async def events_until(socket_: ClientConnection, seq: int) -> list[dict[str, Any]]:
+    """Every event up to and including `seq`."""
+    events: list[dict[str, Any]] = []
+    while not events or events[-1]["seq"] < seq:
+        message = await next_message(socket_)
+        if message["type"] == "event":
+            events.append(message)
+    return events
+
+
+def _prepare(url: str) -> tuple[str, str, str]:
+    upgrade_database(url)
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        create_operator(session, OPERATOR, PASSWORD)
+        phone = create_api_key(session, Role.PHONE, name="pbx").plaintext
+        analyst = create_api_key(session, Role.ANALYST, name="analyst").plaintext
+        session.commit()
+    engine.dispose()
+    return phone, analyst, url
+
+
+async def serve(folder: Path, **overrides: Any) -> AsyncIterator[Server]:
+    url = f"sqlite:///{folder / 'keepcab.db'}"
+    phone, analyst, _ = _prepare(url)
+    app = create_app(Settings(database_url=url, tick_interval_s=0.05, **overrides))
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws_ping_interval=None))
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    while not server.started:
+        await asyncio.sleep(0.02)
+    base_url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as client:
+        login = await client.post("/console/login", json={"username": OPERATOR, "password": PASSWORD})
+        assert login.status_code == 200, login.text
+        yield Server(
+            app, base_url, f"ws://127.0.0.1:{port}/ws/console", client, login.json()["key"], phone, analyst
+        )
+    server.should_exit = True
+    await task
