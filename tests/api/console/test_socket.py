@@ -23,7 +23,7 @@ async def _closed_code(client: object) -> int | None:
 
 
 async def test_snapshot_holds_the_queue_in_service_order_and_the_drivers(server: Server) -> None:
-    """A new console gets a welcome, then a snapshot whose queue matches GET /queue, numbered as the welcome says."""
+    """A new console gets a welcome, then a snapshot numbered as the welcome says, queue as GET /queue."""
     for offset in range(3):
         await server.order(CENTRE[0] + offset * 0.001, CENTRE[1])
     await server.post("/drivers", {"id": "far"})
@@ -110,7 +110,7 @@ async def test_reconnect_from_before_the_buffer_gets_a_fresh_snapshot(server: Se
 async def test_a_slow_client_is_disconnected_and_delays_nobody(
     server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A console that stops reading (and acking) is closed with 4408; a reading one gets every event in order."""
+    """A console that stops reading and acking is closed with 4408; a reading one gets every event."""
     monkeypatch.setattr(console_socket, "CLIENT_QUEUE", 50)
     slow = await server.console(max_queue=1)
     await next_message(slow)
@@ -173,7 +173,7 @@ async def test_silence_after_connecting_is_refused(server: Server, monkeypatch: 
 
 
 async def test_ringing_calls_reach_the_console_with_the_callers_card(server: Server) -> None:
-    """call.ringing carries name, tier, reason and the caller's last addresses; answering removes it from snapshots."""
+    """call.ringing carries tier, reason and the last addresses; an answered call leaves the snapshot."""
     await server.order(pickup_address="Floriańska 3", phone="+7 912 345 67 89")
     client = await server.console()
     await next_message(client)
