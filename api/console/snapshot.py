@@ -27,6 +27,9 @@ async def build_snapshot(
 ) -> dict[str, Any]:
     service: DispatcherService = app.state.service
     now_s: float = app.state.console_clock()
+    call_log = getattr(app.state, "call_log", None)
+    if call_log is not None:
+        await call_log.flush()  # calls that rang a moment ago are in the snapshot too
     view = await service.read(read_engine)
     details, calls = await run_in_threadpool(_store_part, app.state.session_factory, view, now_s, service)
     return {

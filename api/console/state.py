@@ -191,9 +191,6 @@ def enrich_events(
 
 def _ringing(session: Session, event: Event, setup: WriterSetup) -> dict[str, Any]:
     data = {**event.data, "ringing_at": event.at}
-    call = session.exec(select(Call).where(Call.external_id == data.get("call_id"))).first()
-    if call is not None:
-        data["caller"] = call.caller_raw
     customer_id = data.get("customer_id")
     customer = None if customer_id is None else session.get(Customer, customer_id)
     if customer is not None:

@@ -187,7 +187,10 @@ async def handle_call_event(
             await call_log.flush()  # the ringing row of this call is written before we read it
             reply, lost = await run_in_threadpool(progress, session, event, at)
             metrics.observe_call(event.kind.value, lost_before_answer=lost)
-    await bus.publish([Event(event.kind.value, at.timestamp(), reply.model_dump(mode="json"))])
+    data = reply.model_dump(mode="json")
+    if event.kind is CallEventKind.RINGING:
+        data["caller"] = event.caller_raw  # the console's card shows and pre-fills the number
+    await bus.publish([Event(event.kind.value, at.timestamp(), data)])
     return reply
 
 

@@ -24,6 +24,7 @@
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
     document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
     $("#lang").textContent = t("lang.switch");
+    setOnline(S.online);
     renderAll();
   }
   const tier = (word) => (word ? `<span class="tier">${esc(t("tier." + word))}</span>` : "");
@@ -212,7 +213,7 @@
       const taken = S.taken && S.taken.call_id === c.call_id;
       return `<div class="call${taken ? " taken" : ""}" data-call-card="${esc(c.call_id)}">
         <div class="who">${callTitle(c)}${tier(c.tier)}${taken ? ` <small>(${esc(t("calls.taken"))})</small>` : ""}</div>
-        ${c.known && c.caller ? `<div class="hint">${esc(c.caller)}</div>` : ""}
+        ${c.display_name && c.caller ? `<div class="hint">${esc(c.caller)}</div>` : ""}
         ${c.reason ? `<div class="reason">${esc(c.reason)}</div>` : ""}
         <ol>${places}</ol>${active}
         <button type="button" class="link" data-call="${esc(c.call_id)}" data-place="-1">${i === 0 ? "<kbd>Enter</kbd>" : ""}${esc(t("form.address"))}…</button>
@@ -380,7 +381,7 @@
   function renderRecent() {
     $("#recent").innerHTML = S.recent.slice().reverse().slice(0, 25).map((m) => {
       const d = m.data || {};
-      const cause = d.cause ? t("cause." + d.cause) : "";
+      const cause = d.cause ? t("cause." + d.cause) : t("cause.customer");
       const text = t("ev." + m.kind, { order: short(d.order_id), driver: d.driver_id, cause, caller: d.display_name || d.caller || t("calls.unknown") });
       return `<li data-seq="${m.seq}"><time>${hhmmss(m.at)}</time>${esc(text)}</li>`;
     }).join("");

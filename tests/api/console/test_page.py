@@ -1,0 +1,123 @@
+"""The console page in headless chromium (Debian's binary) against a real server, step by step.
+
+Each step saves a screenshot in the test's output folder (tmp_path).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from tests.api.console.server import CENTRE, OPERATOR, PASSWORD, Server
+from tests.conftest import require_service
+
+pytestmark = pytest.mark.browser
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--headless",
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        require_service("chromium", FileNotFoundError("chromium is not on PATH (apt-get install chromium)"))
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+async def _logged_in(browser: Browser, server: Server, shots: Path) -> Page:
+    page = await browser.new_page(viewport={"width": 1500, "height": 900})
+    await page.goto(server.base_url + "/")
+    await page.fill("#login-user", OPERATOR)
+    await page.fill("#login-pass", PASSWORD)
+    await page.press("#login-pass", "Enter")
+    await expect(page.locator("#conn")).to_have_class("conn online")
+    await page.screenshot(path=shots / "01-logged-in.png")
+    return page
+
+
+async def test_an_operator_takes_a_call_dispatches_cancels_and_switches_language(
+    server: Server, browser: Browser, tmp_path: Path
+) -> None:
+    """Log in; a ringing call shows its card; keys 1 and Enter order a car; a free driver takes it;
+    another order is cancelled with a cause; the page switches to Russian."""
+    first = await server.order(pickup_address="Floriańska 3", phone="+7 912 345 67 89")
+    await server.post(f"/orders/{first}/cancel", {"cause": "customer"})
+    page = await _logged_in(browser, server, tmp_path)
+
+    ring = {"event": "call.ringing", "call_id": "pbx-1", "from": "8 912 345-67-89"}
+    assert (await server.post("/phone/events", ring, key=server.phone_key)).status_code == 200
+    card = page.locator(".call")
+    await expect(card).to_contain_text("Floriańska 3")
+    await expect(card.locator(".tier")).to_have_count(1)
+    await page.screenshot(path=tmp_path / "02-call-ringing.png")
+
+    await page.locator("body").press("1")  # take the call with its first address
+    await expect(page.locator("#f-address")).to_have_value("Floriańska 3")
+    await expect(page.locator("#f-phone")).to_have_value("8 912 345-67-89")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#f-status")).to_contain_text("created")
+    await expect(page.locator("#queue tbody tr")).to_have_count(1)
+    await expect(page.locator("#queue tbody")).to_contain_text("Floriańska 3")
+    await page.screenshot(path=tmp_path / "03-order-from-call.png")
+
+    await server.driver_online("d1", CENTRE[0] + 0.001, CENTRE[1])
+    await expect(page.locator("#queue tbody tr")).to_have_count(0)
+    await expect(page.locator("#recent")).to_contain_text("car d1")
+    await expect(page.locator('[data-count="en_route"]')).to_have_text("1")
+    await page.screenshot(path=tmp_path / "04-assigned.png")
+
+    second = await server.order(CENTRE[0] + 0.002, CENTRE[1], pickup_address="Długa 7")
+    row = page.locator(f'tr[data-order="{second}"]')
+    await row.locator('button[data-act="cancel"]').click()
+    await page.select_option('tr.panel select[name="cause"]', "dispatcher_cancelled")
+    await page.fill('tr.panel input[name="reason"]', "duplicate booking")
+    await page.press('tr.panel input[name="reason"]', "Enter")
+    await expect(row).to_have_count(0)
+    cancelled = (
+        await server.client.get(f"/orders/{second}", headers={"X-API-Key": server.operator_key})
+    ).json()
+    assert (cancelled["status"], cancelled["failure_cause"]) == ("cancelled", "dispatcher_cancelled")
+    await page.screenshot(path=tmp_path / "05-cancelled.png")
+
+    await page.click("#lang")
+    await expect(page.locator("#middle h2")).to_have_text(
+        "Очередь — в том порядке, в каком будут выданы машины"
+    )
+    await expect(page.locator("html")).to_have_attribute("lang", "ru")
+    await page.screenshot(path=tmp_path / "06-russian.png")
+    for step in (
+        "01-logged-in",
+        "02-call-ringing",
+        "03-order-from-call",
+        "04-assigned",
+        "05-cancelled",
+        "06-russian",
+    ):
+        assert (tmp_path / f"{step}.png").stat().st_size > 0
+
+
+async def test_a_wrong_password_keeps_the_login_open(
+    server: Server, browser: Browser, tmp_path: Path
+) -> None:
+    """A failed login says so and opens no websocket."""
+    page = await browser.new_page()
+    await page.goto(server.base_url + "/")
+    await page.fill("#login-user", OPERATOR)
+    await page.fill("#login-pass", "not the password")
+    await page.press("#login-pass", "Enter")
+    await expect(page.locator("#login-error")).to_have_text("Wrong username or password")
+    assert server.hub.client_count == 0
+    await page.screenshot(path=tmp_path / "login-refused.png")
