@@ -45,34 +45,10 @@ from simulator.metrics import (
     REFUSED_BY_POLICY,
     REFUSED_NO_CAR,
     OrderRow,
-    Window,
 )
 from simulator.population import FAILURE, Customer
 from simulator.setup import Setup
-
-_FAILURE_CAUSE = {ABANDONED: FailureCause.ABANDONED, EXPIRED: FailureCause.NO_CAR,
-                  REFUSED_NO_CAR: FailureCause.NO_CAR,
-                  REFUSED_BY_POLICY: FailureCause.REJECTED_BY_POLICY}
-
-
-class Trip:
-    """An order in flight, with the simulation's private knowledge about it."""
-
-    __slots__ = ("abandon", "arrival", "assigned_at", "customer", "driver_id", "first", "order",
-                 "patience_s", "picked_up_at", "queued", "retry")
-
-    def __init__(self, order: Order, customer: Customer, first: bool, retry: bool) -> None:
-        self.order = order
-        self.customer = customer
-        self.first = first
-        self.retry = retry
-        self.queued = False
-        self.driver_id = ""
-        self.assigned_at = math.nan
-        self.picked_up_at = math.nan
-        self.patience_s = math.inf
-        self.abandon: EventHandle | None = None
-        self.arrival: EventHandle | None = None
+from simulator.trip import FAILURE_CAUSE, Request, Trip
 
 
 class Model:
@@ -112,6 +88,11 @@ class Model:
         if end_at == s.window.end_at:
             s.cars.close(end_at)
 
+    @property
+    def orders_placed(self) -> int:
+        """Every order placed so far, warm-up included."""
+        return self._order_seq
+
     # ---- commands in, decisions out ---------------------------------------------
 
     def _handle(self, command: Command, now: float) -> None:
@@ -148,17 +129,33 @@ class Model:
         if at < s.window.end_at:
             self._next_call = self.kernel.schedule(at, self._call, None)
 
+    def _request(self) -> Request:
+        """What a call asks for and how it will go, drawn the moment it is made.
+
+        Calls come in the same order under every policy, so drawing place,
+        patience and trip length here (even for a call that is then dropped)
+        gives every policy the same callers with the same needs: common
+        random numbers that survive the first difference between policies.
+        """
+        s = self.s
+        return Request(s.places.sample(), s.places.sample(), s.patience(), s.trip_duration())
+
     def _call(self, _: None) -> None:
         now = self.kernel.now
         self._next_call = None
         self._schedule_call(now)
         customer = self.s.callers.pick(self.s.caller())
+        request = self._request()
         if not customer.gone_by(now):
-            self._place(customer, now, retry=False)
+            self._place(customer, now, request, retry=False)
 
-    def _retry(self, customer: Customer) -> None:
+    def _retry(self, failed: Trip) -> None:
+        """The same trip asked for again; only the patience is new (from the retry stream)."""
+        customer, order = failed.customer, failed.order
         if not customer.gone_by(self.kernel.now):
-            self._place(customer, self.kernel.now, retry=True)
+            request = Request(order.pickup, order.dropoff or order.pickup,
+                              self.s.retry_patience(), failed.duration_s)
+            self._place(customer, self.kernel.now, request, retry=True)
 
     def _schedule_newcomer(self, after: float) -> None:
         s = self.s
@@ -172,17 +169,16 @@ class Model:
         customer = self.s.new_customer(now)
         self._schedule_newcomer(now)
         self._schedule_call(now)
-        self._place(customer, now, retry=False)
+        self._place(customer, now, self._request(), retry=False)
 
-    def _place(self, customer: Customer, now: float, retry: bool) -> None:
-        s = self.s
+    def _place(self, customer: Customer, now: float, request: Request, retry: bool) -> None:
         self._order_seq += 1
-        order = Order(f"o{self._order_seq}", customer.customer_id, s.places.sample(), now,
-                      None, s.places.sample())
-        trip = Trip(order, customer, customer.orders == 0 and customer.completed == 0, retry)
+        order = Order(f"o{self._order_seq}", customer.customer_id, request.pickup, now, None,
+                      request.dropoff)
+        first = customer.orders == 0 and customer.completed == 0
+        trip = Trip(order, customer, request, first, retry)
         customer.orders += 1
         self.trips[order.order_id] = trip
-        trip.patience_s = s.patience()
         if trip.patience_s < math.inf:
             trip.abandon = self.kernel.schedule(now + trip.patience_s, self._gives_up, trip)
         self._handle(PlaceOrder(order), now)
@@ -223,7 +219,7 @@ class Model:
         if trip.abandon is not None:
             Kernel.cancel(trip.abandon)
             trip.abandon = None
-        self.kernel.schedule(now + self.s.trip_duration(), self._trip_ends, trip)
+        self.kernel.schedule(now + trip.duration_s, self._trip_ends, trip)
 
     def _trip_ends(self, trip: Trip) -> None:
         now = self.kernel.now
@@ -266,14 +262,14 @@ class Model:
         self._row(trip, outcome, assigned_at, math.nan, 0.0)
         customer, s = trip.customer, self.s
         if s.book is not None:
-            s.book.failed(customer.customer_id, now, _FAILURE_CAUSE[outcome])
+            s.book.failed(customer.customer_id, now, FAILURE_CAUSE[outcome])
         churn = s.churn
         if customer.completed == 0 and s.churn_uniform() < churn.first_failure_leave_probability:
             customer.leave_by(now, FAILURE)
         customer.leave_by(now + churn.failure_departure_delay_s(s.churn_exponential()), FAILURE)
         retry_probability = s.scenario.demand.retry_probability
         if not customer.gone_by(now) and s.retry_uniform() < retry_probability:
-            self.kernel.schedule(now + s.retry_delay(), self._retry, customer)
+            self.kernel.schedule(now + s.retry_delay(), self._retry, trip)
 
     def _row(self, trip: Trip, outcome: str, assigned_at: float, pickup_wait_s: float,
              fare: float) -> None:
@@ -307,4 +303,4 @@ def _ignore(decision: Decision, now: float) -> None:
     """Cancellations are the simulator's own doing and were accounted for when sent."""
 
 
-__all__ = ["Customer", "Model", "Trip", "Window"]
+__all__ = ["Model", "Request", "Trip"]

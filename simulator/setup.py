@@ -57,6 +57,8 @@ class Setup:
     churn_exponential: Sampler
     retry_uniform: Sampler
     retry_delay: Sampler
+    retry_patience: Sampler
+    newcomer_departure: Sampler  # Exp(1) for a newcomer's base churn
     newcomer_rates: np.random.Generator
     book: HistoryBook | None
     cars: Cars
@@ -69,7 +71,7 @@ class Setup:
     def new_customer(self, now: float) -> Customer:
         demand = self.scenario.demand
         rate = float(call_rates_per_s(demand, 1, self.newcomer_rates)[0])
-        departure = self.churn.base_departure_at(now, self.churn_exponential())
+        departure = self.churn.base_departure_at(now, self.newcomer_departure())
         customer = Customer(len(self.customers), rate, "new", now, departure)
         self.customers.append(customer)
         self.callers.add(customer)
@@ -113,6 +115,8 @@ def build_setup(scenario: Scenario, seed: int | None = None) -> Setup:
         churn_exponential=_buffered(streams["churn"], True),
         retry_uniform=_buffered(streams["retries"], False),
         retry_delay=duration_sampler(scenario.demand.retry_delay, streams["retries"]),
+        retry_patience=duration_sampler(scenario.patience.wait, streams["retries"]),
+        newcomer_departure=_buffered(streams["newcomers"], True),
         newcomer_rates=streams["newcomers"],
         book=book,
         cars=_cars(scenario, PlaceSampler(scenario.city.zones, streams["fleet"]), window),

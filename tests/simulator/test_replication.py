@@ -82,7 +82,7 @@ def test_every_order_ends_in_exactly_one_outcome() -> None:
     raw = load_scenario("small-town").model_dump()
     raw["warmup_days"] = 0.0
     model = simulate_model(Scenario.model_validate(raw), "retention")
-    assert model._order_seq == len(model.rows) + len(model.trips)
+    assert model.orders_placed == len(model.rows) + len(model.trips)
     assert len(model.trips) < 20
 
 
