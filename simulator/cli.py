@@ -33,7 +33,7 @@ ScenarioArg = Annotated[str | None, typer.Argument(
     show_default=False)]
 PoliciesOpt = Annotated[str | None, typer.Option(
     "--policies", "-p", help="Comma-separated: reject,fifo,static_vip,value,retention,reserve. "
-    "Default: the scenario's [policies] names.")]
+    "Default: the scenario's \\[policies] names.")]
 ReplicationsOpt = Annotated[int, typer.Option("--replications", "-r", min=1,
                                               help="Replications per policy.")]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=0,
