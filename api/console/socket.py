@@ -29,6 +29,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -97,14 +98,15 @@ class SocketOutbox:
         """The client has everything up to `seq` (its resume point or its snapshot)."""
         self.acked_seq = seq
 
+    def _may_send(self, seq: int) -> bool:
+        return self.acked_seq is None or seq - self.acked_seq <= self._window
+
     async def drain_to(self, socket: WebSocket) -> None:
         while True:
             seq, text = await self._queue.get()
-            if seq is not None:
+            if seq is not None and not self._may_send(seq):
                 async with self._acked:
-                    await self._acked.wait_for(
-                        lambda s=seq: self.acked_seq is None or s - self.acked_seq <= self._window
-                    )
+                    await self._acked.wait_for(partial(self._may_send, seq))
             await socket.send_text(text)
 
 
