@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 from functools import cache
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dispatch.model import DriverStatus
+from dispatch.policies import POLICY_NAMES
 from simulator.fleet import shift_patterns
 from simulator.model import Model
 from simulator.replication import run_replication, simulate_model, summarise
@@ -104,3 +108,29 @@ def test_cars_work_only_in_their_shifts_or_finishing_a_job() -> None:
                     status is not DriverStatus.FREE and car_id in setup.cars.leaving)
             else:
                 assert status is not DriverStatus.OFFLINE
+
+
+@settings(max_examples=12, deadline=None)
+@given(cars=st.integers(1, 12), calls_per_week=st.floats(0.5, 8.0),
+       radius_m=st.sampled_from([500.0, 3000.0, math.inf]), patience_min=st.floats(0.0, 30.0),
+       retry=st.floats(0.0, 1.0), policy=st.sampled_from(POLICY_NAMES),
+       max_wait_min=st.sampled_from([5.0, math.inf]), seed=st.integers(0, 2**32 - 1))
+def test_any_small_world_runs_and_keeps_its_books(
+        cars: int, calls_per_week: float, radius_m: float, patience_min: float, retry: float,
+        policy: str, max_wait_min: float, seed: int) -> None:
+    """Random fleets, demand, reach, patience and policies: no domain error, consistent rows."""
+    raw = load_scenario("small-town").model_dump()
+    raw.update(horizon_days=1.0, warmup_days=0.0, seed=seed)
+    raw["fleet"]["cars"] = cars
+    raw["demand"].update(customers=300, trips_per_week_mean=calls_per_week, retry_probability=retry)
+    raw["patience"]["wait"] = {"kind": "exponential", "mean_min": patience_min}
+    raw["dispatch"].update(pickup_radius_m=radius_m, max_wait_min=max_wait_min)
+    model = simulate_model(Scenario.model_validate(raw), policy)
+    assert model.orders_placed == len(model.rows) + len(model.trips)
+    for row in model.rows:
+        assert row.queue_wait_s >= 0.0
+        if row.outcome == "completed":
+            assert row.pickup_wait_s >= row.queue_wait_s
+        if not row.queued and row.outcome == "expired":
+            raise AssertionError("only a queued order can expire")
+    assert 0.0 <= model.s.cars.utilisation <= 1.0
