@@ -202,13 +202,14 @@ class DemoDriver:
                         json.dumps({"type": "hello", "key": self.keys.operator, "last_seq": last_seq})
                     )
                     async for raw in socket:
-                        message = json.loads(raw)
-                        if message["type"] in ("snapshot", "event"):
-                            last_seq = message["seq"]
-                        if message["type"] == "event":
-                            self._on_event(message["kind"], message["data"])
-                        elif message["type"] == "heartbeat" and last_seq is not None:
-                            await socket.send(json.dumps({"type": "ack", "seq": last_seq}))
+                        parsed = json.loads(raw)
+                        for message in parsed if isinstance(parsed, list) else [parsed]:
+                            if message["type"] in ("snapshot", "event"):
+                                last_seq = message["seq"]
+                            if message["type"] == "event":
+                                self._on_event(message["kind"], message["data"])
+                            elif message["type"] == "heartbeat" and last_seq is not None:
+                                await socket.send(json.dumps({"type": "ack", "seq": last_seq}))
             except (OSError, WebSocketException):
                 await asyncio.sleep(0.5)
 

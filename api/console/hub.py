@@ -41,6 +41,8 @@ CLOSE_TOO_SLOW = 4408
 CLOSE_RESYNC = 4409
 
 RECENT_DECISIONS = 40
+BATCH_EVENTS = 64
+BATCH_WAIT_S = 0.0005  # how long the hub waits for more events to enrich in one go
 _PREFIXES = ("order.", "driver.", "call.")
 _ORDER_KINDS = {
     "order_created": "order.created",
@@ -160,21 +162,33 @@ class ConsoleHub:
     # ---- the pump ---------------------------------------------------------------------
 
     async def _pump(self) -> None:
-        assert self._subscription is not None
         while True:
-            event = await self._subscription.next()
-            if event is None:
-                continue
+            batch = await self._take_batch()
             self._check_dropped()
-            kind = console_kind(event.kind)
-            if kind is None:
+            wanted = [(kind, event) for event in batch if (kind := console_kind(event.kind))]
+            if not wanted:
                 continue
             try:
-                [data] = await self._enrich([(kind, event)])
+                enriched = await self._enrich(wanted)
             except Exception:  # a failed lookup must not stop the stream; send what we have
-                log.exception("enriching %s failed", kind)
-                data = dict(event.data)
-            self.publish(kind, event.at, data)
+                log.exception("enriching %d events failed", len(wanted))
+                enriched = [dict(event.data) for _, event in wanted]
+            for (kind, event), data in zip(wanted, enriched, strict=True):
+                self.publish(kind, event.at, data)
+
+    async def _take_batch(self) -> list[Event]:
+        """The next event and any that arrive right behind it (one store read for all of them)."""
+        assert self._subscription is not None
+        first = None
+        while first is None:
+            first = await self._subscription.next()
+        batch = [first]
+        while len(batch) < BATCH_EVENTS:
+            more = await self._subscription.next(BATCH_WAIT_S)
+            if more is None:
+                break
+            batch.append(more)
+        return batch
 
     def publish(self, kind: str, at: float, data: dict[str, Any]) -> int:
         """Number an event and hand it to every client; returns its seq."""

@@ -9,7 +9,8 @@
    still in the hub's buffer, nothing but the missed events.
 3. Then every console event `{"type": "event", "seq": N, "kind": ..., "at": ..., "data": {...}}`
    in `seq` order, and a `{"type": "heartbeat", "now": ..., "seq": ...}` every
-   `HEARTBEAT_S` so a console can tick waits on the dispatcher's clock.
+   `HEARTBEAT_S` so a console can tick waits on the dispatcher's clock. When
+   messages queue up, one frame carries several as a JSON array, in order.
 
 Events numbered after a snapshot may already be reflected in it (the
 dispatcher does not stop while a snapshot is read); each event sets state
@@ -47,6 +48,7 @@ HELLO_TIMEOUT_S = 10.0
 HEARTBEAT_S = 1.0
 CLIENT_QUEUE = 1000
 ACK_WINDOW = 500
+FRAME_MESSAGES = 200
 CONSOLE_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
 
 router = APIRouter()
@@ -66,6 +68,7 @@ class SocketOutbox:
         self._queue: asyncio.Queue[tuple[int | None, str]] = asyncio.Queue(maxsize=capacity)
         self._window = window
         self._acked = asyncio.Condition()
+        self._held: tuple[int | None, str] | None = None
         self.acked_seq: int | None = None
         self.closed = asyncio.Event()
         self.close_code = 1000
@@ -101,13 +104,32 @@ class SocketOutbox:
     def _may_send(self, seq: int) -> bool:
         return self.acked_seq is None or seq - self.acked_seq <= self._window
 
-    async def drain_to(self, socket: WebSocket) -> None:
-        while True:
+    async def _next(self) -> str:
+        if self._held is not None:
+            (seq, text), self._held = self._held, None
+        else:
             seq, text = await self._queue.get()
+        if seq is not None and not self._may_send(seq):
+            async with self._acked:
+                await self._acked.wait_for(partial(self._may_send, seq))
+        return text
+
+    def _more(self) -> list[str]:
+        """Messages already waiting that may go in the same frame (within the ack window)."""
+        texts: list[str] = []
+        while len(texts) < FRAME_MESSAGES and not self._queue.empty():
+            seq, text = self._queue.get_nowait()
             if seq is not None and not self._may_send(seq):
-                async with self._acked:
-                    await self._acked.wait_for(partial(self._may_send, seq))
-            await socket.send_text(text)
+                self._held = (seq, text)
+                break
+            texts.append(text)
+        return texts
+
+    async def drain_to(self, socket: WebSocket) -> None:
+        """Send queued messages; under load several go in one frame, as a JSON array."""
+        while True:
+            texts = [await self._next(), *self._more()]
+            await socket.send_text(texts[0] if len(texts) == 1 else "[" + ",".join(texts) + "]")
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,7 +95,10 @@
     const socket = new WebSocket(url);
     S.socket = socket;
     socket.onopen = () => socket.send(JSON.stringify({ type: "hello", key: S.key, last_seq: S.lastSeq }));
-    socket.onmessage = (message) => receive(JSON.parse(message.data));
+    socket.onmessage = (message) => {
+      const parsed = JSON.parse(message.data);
+      (Array.isArray(parsed) ? parsed : [parsed]).forEach(receive); // several per frame under load
+    };
     socket.onclose = (e) => {
       setOnline(false);
       if (e.code === 4401 || e.code === 4403) { showLogin(); return; }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,13 +75,20 @@ class Server:
 async def next_message(
     socket_: ClientConnection, *, skip_heartbeats: bool = True, timeout_s: float = 10.0
 ) -> dict[str, Any]:
-    """The next message; every event is acked at once, as a well-behaved console would."""
+    """The next message (frames may carry several); every event is acked at once, as a console would."""
+    pending: deque[dict[str, Any]] = _pending.setdefault(id(socket_), deque())
     while True:
-        message: dict[str, Any] = json.loads(await asyncio.wait_for(socket_.recv(), timeout_s))
+        if not pending:
+            parsed = json.loads(await asyncio.wait_for(socket_.recv(), timeout_s))
+            pending.extend(parsed if isinstance(parsed, list) else [parsed])
+        message: dict[str, Any] = pending.popleft()
         if message["type"] == "event":
             await socket_.send(json.dumps({"type": "ack", "seq": message["seq"]}))
         if not (skip_heartbeats and message["type"] == "heartbeat"):
             return message
+
+
+_pending: dict[int, deque[dict[str, Any]]] = {}  # messages of a frame not yet handed out, per socket
 
 
 async def events_until(socket_: ClientConnection, seq: int) -> list[dict[str, Any]]:
