@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import bindparam, delete, or_, update
 from sqlmodel import Session, col, select
 
 from api.models import (
@@ -42,6 +42,15 @@ _LIVE = sorted({"scheduled", "queued", "assigned", "picked_up"})
 _TERMINAL = sorted(status.value for status in TERMINAL_ORDER_STATUSES)
 
 
+# Statements of the intake hot path, built once (building one costs about as much as running it).
+_BY_KEY = select(Order).where(col(Order.idempotency_key) == bindparam("key"))
+_PHONE = select(Phone).where(col(Phone.e164) == bindparam("e164"))
+_PLACE = select(PickupAddress).where(
+    col(PickupAddress.customer_id) == bindparam("customer_id"),
+    col(PickupAddress.address_key) == bindparam("key"),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class IntakeResult:
     """The order the request maps to; `created` False means an earlier order was returned."""
@@ -64,7 +73,7 @@ def find_replay(session: Session, request: SubmitOrder) -> IntakeResult | None:
     key = request.idempotency_key
     if key is None:
         return None
-    row = session.exec(select(Order).where(Order.idempotency_key == key)).first()
+    row = session.exec(_BY_KEY, params={"key": key}).first()
     if row is None:
         return None
     pickup = request.intake.pickup
@@ -85,7 +94,7 @@ def resolve_caller(session: Session, intake: OrderIntake, region: str) -> Caller
             raise RequestProblem(("body", "phone"), f"not a phone number: {number.problem}")
         e164 = number.e164
         if e164 is not None:
-            phone = session.exec(select(Phone).where(Phone.e164 == e164)).first()
+            phone = session.exec(_PHONE, params={"e164": e164}).first()
             by_phone = None if phone is None else phone.customer_id
     if intake.customer_id is not None:
         if session.get(Customer, intake.customer_id) is None:
@@ -136,7 +145,7 @@ def store_new_order(session: Session, request: SubmitOrder, caller: Caller, now:
             )
         )
     elif caller.e164 is not None:
-        phone = session.exec(select(Phone).where(Phone.e164 == caller.e164)).first()
+        phone = session.exec(_PHONE, params={"e164": caller.e164}).first()
         if phone is not None:
             phone.last_seen_at = at
             session.add(phone)
@@ -180,11 +189,7 @@ def count_address(
     session: Session, customer_id: str, text: str, at_point: Position, at: datetime
 ) -> None:
     key = address_key(text)
-    place = session.exec(
-        select(PickupAddress).where(
-            PickupAddress.customer_id == customer_id, PickupAddress.address_key == key
-        )
-    ).first()
+    place = session.exec(_PLACE, params={"customer_id": customer_id, "key": key}).first()
     if place is None:
         place = PickupAddress(
             customer_id=customer_id,

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from api.aggregates import load_history
@@ -76,29 +77,37 @@ def current_score(customer: Customer | None, now_s: float, setup: WriterSetup) -
     )
 
 
+# Built once: the ringing lookup runs these on every call, and building a statement costs
+# about as much as running it on SQLite.
+_ADDRESSES = (
+    select(PickupAddress)
+    .where(col(PickupAddress.customer_id) == bindparam("customer_id"))
+    .order_by(col(PickupAddress.last_used_at).desc(), col(PickupAddress.use_count).desc())
+    .limit(bindparam("limit"))
+)
+_ACTIVE_ORDER = (
+    select(Order)
+    .where(col(Order.customer_id) == bindparam("customer_id"), col(Order.status).not_in(_TERMINAL))
+    .order_by(col(Order.requested_at).desc())
+    .limit(1)
+)
+_BY_PHONE = (
+    select(Customer)
+    .join(Phone, col(Phone.customer_id) == col(Customer.id))
+    .where(col(Phone.e164) == bindparam("e164"))
+)
+
+
 def recent_addresses(session: Session, customer_id: str, limit: int = 3) -> list[PickupAddress]:
-    query = (
-        select(PickupAddress)
-        .where(PickupAddress.customer_id == customer_id)
-        .order_by(col(PickupAddress.last_used_at).desc(), col(PickupAddress.use_count).desc())
-        .limit(limit)
-    )
-    return list(session.exec(query))
+    return list(session.exec(_ADDRESSES, params={"customer_id": customer_id, "limit": limit}))
 
 
 def active_order(session: Session, customer_id: str) -> Order | None:
-    query = (
-        select(Order)
-        .where(Order.customer_id == customer_id, col(Order.status).not_in(_TERMINAL))
-        .order_by(col(Order.requested_at).desc())
-        .limit(1)
-    )
-    return session.exec(query).first()
+    return session.exec(_ACTIVE_ORDER, params={"customer_id": customer_id}).first()
 
 
 def customer_by_phone(session: Session, e164: str) -> Customer | None:
-    phone = session.exec(select(Phone).where(Phone.e164 == e164)).first()
-    return None if phone is None else session.get(Customer, phone.customer_id)
+    return session.exec(_BY_PHONE, params={"e164": e164}).first()
 
 
 def card(
