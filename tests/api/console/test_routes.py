@@ -1,0 +1,62 @@
+"""The console's HTTP side: the page, operator login, known-address suggestions."""
+
+from __future__ import annotations
+
+import re
+from importlib.resources import files
+
+from tests.api.console.server import CENTRE, OPERATOR, PASSWORD, Server
+
+
+async def test_the_page_and_its_assets_are_served_without_any_outside_address(server: Server) -> None:
+    """`/` is the console; its CSS and JS come from the package, nothing from a CDN."""
+    page = await server.client.get("/")
+    assert page.status_code == 200 and "ws/console" not in page.text  # the script connects, not the HTML
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets and all(a.startswith("/console/static/") or a.startswith("data:") for a in assets)
+    for asset in assets:
+        if asset.startswith("/"):
+            assert (await server.client.get(asset)).status_code == 200
+    for name in ("index.html", "console.js", "console.css", "i18n.js"):
+        text = files("api.console").joinpath(f"static/{name}").read_text(encoding="utf-8")
+        assert not re.search(r"https?://", text), name
+
+
+async def test_login_trades_a_password_for_a_key_and_refuses_a_wrong_one(server: Server) -> None:
+    """The right password gives an operator key that works on the API; a wrong one is a 401."""
+    good = await server.client.post("/console/login", json={"username": OPERATOR, "password": PASSWORD})
+    assert good.status_code == 200 and good.json()["role"] == "operator"
+    queue = await server.client.get("/queue", headers={"X-API-Key": good.json()["key"]})
+    assert queue.status_code == 200
+    bad = await server.client.post("/console/login", json={"username": OPERATOR, "password": "nope"})
+    assert bad.status_code == 401
+    unknown = await server.client.post("/console/login", json={"username": "nobody", "password": "x"})
+    assert unknown.status_code == 401
+
+
+async def test_places_suggest_the_callers_own_addresses_first(server: Server) -> None:
+    """Suggestions match the typed text; the caller's own places come before everyone else's."""
+    mine = await server.post(
+        "/orders",
+        {
+            "pickup_lat": CENTRE[0],
+            "pickup_lon": CENTRE[1],
+            "pickup_address": "Długa 7",
+            "phone": "+79123456789",
+        },
+    )
+    await server.post(
+        "/orders",
+        {"pickup_lat": 50.01, "pickup_lon": 19.92, "pickup_address": "Długa 70", "phone": "+79120000000"},
+    )
+    customer_id = mine.json()["customer_id"]
+    headers = {"X-API-Key": server.operator_key}
+    found = await server.client.get(
+        "/console/places", params={"q": "dŁuga", "customer_id": customer_id}, headers=headers
+    )
+    assert [p["text"] for p in found.json()] == ["Długa 7", "Długa 70"]
+    assert found.json()[0]["lat"] == CENTRE[0]
+    nothing = await server.client.get("/console/places", params={"q": "Floriańska"}, headers=headers)
+    assert nothing.json() == []
+    refused = await server.client.get("/console/places", headers={"X-API-Key": server.phone_key})
+    assert refused.status_code == 403
