@@ -152,9 +152,11 @@ async def measure(
         max_connections=concurrency + 8, max_keepalive_connections=concurrency + 8
     )
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
-        warm = [("GET", "/healthz", {}) for _ in range(200)]
+        warm: list[tuple[str, str, dict[str, Any]]] = [("GET", "/healthz", {}) for _ in range(200)]
         await timed_requests(client, warm, 8)
-        health = [("GET", "/healthz", {}) for _ in range(2000)]
+        health: list[tuple[str, str, dict[str, Any]]] = [
+            ("GET", "/healthz", {}) for _ in range(2000)
+        ]
         lat, elapsed, _ = await timed_requests(client, health, 1)
         results["healthz_p50_ms"], results["healthz_p99_ms"] = (
             percentile_ms(lat, 0.5),

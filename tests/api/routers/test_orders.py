@@ -259,7 +259,7 @@ async def test_order_events_list_the_audit_trail(live: Live) -> None:
     assert events[-1]["actor"] == "phone:phone" and events[-1]["cause"] == "changed plans"
 
 
-async def wait_for_status(live: Live, order_id: str, status: str, tries: int = 200) -> Order:
+async def wait_for_status(live: Live, order_id: str, status: str, tries: int = 1000) -> Order:
     """Poll the store until the background tick has moved the order (no wall-clock asserts)."""
     import asyncio
 
