@@ -41,23 +41,39 @@ def _free_port(host: str) -> int:
         return port
 
 
-def _keepcab(env: dict[str, str], *args: str) -> str:
-    """Run one `keepcab` command; its stdout, or exit with its stderr."""
-    done = subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        typer.echo(done.stdout + done.stderr, err=True)
-        raise typer.Exit(done.returncode)
-    return done.stdout.strip()
+def _keepcab(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    """Start one `keepcab` command (each pays the CLI's start-up, so independent ones overlap)."""
+    return subprocess.Popen([*CLI, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def prepare(env: dict[str, str], town: Town, people: list[DemoCustomer], now_s: float) -> None:
-    """Schema, the town's past, the operator account: what a firm does on day one."""
-    _keepcab(env, "db", "upgrade")
+def _output(command: subprocess.Popen[str]) -> str:
+    """A finished command's stdout, or exit with its stderr."""
+    stdout, stderr = command.communicate()
+    if command.returncode != 0:
+        typer.echo(stdout + stderr, err=True)
+        raise typer.Exit(command.returncode or 1)
+    return stdout.strip()
+
+
+def prepare(
+    env: dict[str, str], town: Town, people: list[DemoCustomer], now_s: float
+) -> list[subprocess.Popen[str]]:
+    """Schema, the town's past, accounts and keys: what a firm does on day one.
+
+    The commands after `db upgrade` are started, not awaited: the first two
+    print the phone system's key and the fleet's key.
+    """
+    _output(_keepcab(env, "db", "upgrade"))
     rows = [row for person in people for row in town.history(person, now_s)]
     export = Path(env["KEEPCAB_DEMO_DIR"]) / "past-orders.csv"
     write_export(export, rows)
-    _keepcab(env, "import", "orders", str(export))
-    _keepcab(env, "operators", "create", OPERATOR, "--password", PASSWORD, "--display-name", "Demo")
+    commands = [
+        _keepcab(env, "keys", "create", "--role", "phone", "--name", "demo-pbx"),
+        _keepcab(env, "keys", "create", "--role", "admin", "--name", "demo-fleet"),
+        _keepcab(env, "operators", "create", OPERATOR, "--password", PASSWORD, "--display-name", "Demo"),
+        _keepcab(env, "import", "orders", str(export)),
+    ]
+    return commands
 
 
 def start_server(env: dict[str, str], host: str, port: int) -> subprocess.Popen[bytes]:
@@ -124,16 +140,13 @@ def demo(
     town = Town(scenario, np.random.default_rng(seed))
     people = town.customers(customers, customers // 4)
     typer.echo(f"setting up {directory} ...")
-    prepare(env, town, people, epoch_s)
+    commands = prepare(env, town, people, epoch_s)
     base_url = f"http://{host}:{port}"
     server = start_server(env, host, port)
     try:
+        phone_key, fleet_key = [_output(command) for command in commands][:2]
         wait_ready(base_url, server)
-        keys = DemoKeys(
-            operator=_login(base_url),
-            phone=_keepcab(env, "keys", "create", "--role", "phone", "--name", "demo-pbx"),
-            fleet=_keepcab(env, "keys", "create", "--role", "admin", "--name", "demo-fleet"),
-        )
+        keys = DemoKeys(operator=_login(base_url), phone=phone_key, fleet=fleet_key)
         typer.echo(f"\nkeepcab demo is running at {base_url}/  (time runs {speed:g}x)")
         typer.echo(f"log in as {OPERATOR} / {PASSWORD}; Ctrl-C stops it\n")
         plan = DemoPlan(speed=speed, epoch_s=epoch_s, cars=cars, calls_per_hour=calls_per_hour)

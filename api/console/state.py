@@ -64,6 +64,7 @@ def order_details(session: Session, order_ids: list[str]) -> dict[str, dict[str,
             "order_id": row.id,
             "customer_id": row.customer_id,
             "display_name": names.get(row.customer_id or ""),
+            "caller": row.caller_e164,  # staff only: how to call back a caller with no name on file
             "pickup_address": row.pickup_address,
             "pickup_lat": row.pickup_lat,
             "pickup_lon": row.pickup_lon,

@@ -237,7 +237,7 @@
       html.push(`<tr data-order="${esc(o.order_id)}">
         <td>${i + 1}</td><td class="wait${wait > 600 ? " long" : ""}">${mmss(wait)}</td>
         <td>${esc(o.pickup_address || `${Number(o.pickup_lat).toFixed(4)}, ${Number(o.pickup_lon).toFixed(4)}`)}</td>
-        <td>${esc(o.display_name || short(o.customer_id) || "—")}${tier(o.tier)}</td>
+        <td>${esc(o.display_name || o.caller || "—")}${tier(o.tier)}</td>
         <td>+${mmss(o.head_start_s || 0)}</td>
         <td class="reason">${esc(o.overridden ? o.overridden : o.reason)}</td>
         <td class="actions">
