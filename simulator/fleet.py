@@ -57,33 +57,32 @@ def shift_patterns(fleet: Fleet) -> list[ShiftPattern]:
 
 
 class Cars:
-    """The simulation's view of its cars: where they are, their shifts, their working time.
+    """The simulation's view of its cars: starting places, shifts, working time.
 
-    Utilisation is busy time (en route or on a trip) over time online, both
-    clipped to the measured window and accumulated from the dispatcher's own
-    `DriverStatusChanged` decisions, so it counts exactly what the core did.
-    A car whose shift ends while it is busy finishes its work first (the core
-    may hand it one more waiting order as it frees up: drivers' overtime).
+    Utilisation is busy time (from an assignment to the trip's end or the
+    order's cancellation) over time online (from `DriverOnline` to
+    `DriverOffline`), both clipped to the measured window. Both come from the
+    commands the model sends and the trips it tracks, not from every
+    `DriverStatusChanged`, which would cost three calls per order. A car whose
+    shift ends while it is busy finishes its work first (the core may hand it
+    one more waiting order as it frees up: drivers' overtime).
     """
 
-    __slots__ = ("_busy_s", "_online_s", "_period", "_periods", "_since", "_status", "_window",
+    __slots__ = ("_busy_s", "_online_s", "_online_since", "_period", "_periods", "_window",
                  "leaving", "positions")
 
     def __init__(self, window: tuple[float, float]) -> None:
         self._window = window
         self.positions: dict[str, Position] = {}
-        self._status: dict[str, DriverStatus] = {}
-        self._since: dict[str, float] = {}
         self._periods: dict[str, Iterator[tuple[float, float]]] = {}
         self._period: dict[str, tuple[float, float]] = {}
+        self._online_since: dict[str, float] = {}
         self.leaving: set[str] = set()
         self._busy_s = self._online_s = 0.0
 
     def add(self, car_id: str, position: Position, pattern: ShiftPattern) -> float:
         """Register an offline car; returns when its first shift starts."""
         self.positions[car_id] = position
-        self._status[car_id] = DriverStatus.OFFLINE
-        self._since[car_id] = 0.0
         self._periods[car_id] = pattern.periods()
         self._period[car_id] = next(self._periods[car_id])
         return self._period[car_id][0]
@@ -94,38 +93,35 @@ class Cars:
     def shift_starts(self, car_id: str) -> tuple[bool, float]:
         """(needs DriverOnline, shift end); a car still on overtime just stays on."""
         self.leaving.discard(car_id)
-        return self._status[car_id] is DriverStatus.OFFLINE, self._period[car_id][1]
+        return car_id not in self._online_since, self._period[car_id][1]
 
-    def shift_ends(self, car_id: str) -> tuple[bool, float]:
+    def shift_ends(self, car_id: str, status: DriverStatus) -> tuple[bool, float]:
         """(may go offline now, next shift start); a busy car leaves when it is next free."""
-        free = self._status[car_id] is DriverStatus.FREE
-        if not free and self._status[car_id] is not DriverStatus.OFFLINE:
+        if status is DriverStatus.EN_ROUTE or status is DriverStatus.ON_TRIP:
             self.leaving.add(car_id)
         self._period[car_id] = next(self._periods[car_id])
-        return free, self._period[car_id][0]
+        return status is DriverStatus.FREE, self._period[car_id][0]
 
-    def status_changed(self, car_id: str, status: DriverStatus, position: Position,
-                       now: float) -> None:
-        self._account(car_id, now)
-        self._status[car_id] = status
-        self.positions[car_id] = position
-        if status is DriverStatus.OFFLINE:
-            self.leaving.discard(car_id)
+    def went_online(self, car_id: str, now: float) -> None:
+        self._online_since[car_id] = now
 
-    def _account(self, car_id: str, now: float) -> None:
+    def went_offline(self, car_id: str, now: float) -> None:
+        self._online_s += self._overlap(self._online_since.pop(car_id), now)
+        self.leaving.discard(car_id)
+
+    def worked(self, assigned_at: float, until: float) -> None:
+        """A car was busy with one order from its assignment until `until`."""
+        self._busy_s += self._overlap(assigned_at, until)
+
+    def _overlap(self, since: float, until: float) -> float:
         start, end = self._window
-        overlap = max(0.0, min(now, end) - max(self._since[car_id], start))
-        status = self._status[car_id]
-        if status is not DriverStatus.OFFLINE:
-            self._online_s += overlap
-            if status is not DriverStatus.FREE:
-                self._busy_s += overlap
-        self._since[car_id] = now
+        return max(0.0, min(until, end) - max(since, start))
 
     def close(self, now: float) -> None:
-        """Account every car's time up to the end of the run."""
-        for car_id in self._status:
-            self._account(car_id, now)
+        """Count the time of cars still online at the end of the run."""
+        for car_id in list(self._online_since):
+            self._online_s += self._overlap(self._online_since[car_id], now)
+            self._online_since[car_id] = now
 
     @property
     def utilisation(self) -> float:

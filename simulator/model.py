@@ -87,6 +87,9 @@ class Model:
         self.kernel.run(until=end_at)
         if end_at == s.window.end_at:
             s.cars.close(end_at)
+            for trip in self.trips.values():
+                if trip.driver_id:
+                    s.cars.worked(trip.assigned_at, end_at)
 
     @property
     def orders_placed(self) -> int:
@@ -190,6 +193,8 @@ class Model:
         trip.abandon = None
         if trip.arrival is not None:
             Kernel.cancel(trip.arrival)
+        if trip.driver_id:
+            self.s.cars.worked(trip.assigned_at, now)
         self._handle(CancelOrder(trip.order.order_id, FailureCause.ABANDONED), now)
         self._fail(trip, ABANDONED, now)
 
@@ -232,6 +237,7 @@ class Model:
         trip = self.trips.pop(decision.order_id)
         customer, fare = trip.customer, decision.fare or 0.0
         customer.completed += 1
+        self.s.cars.worked(trip.assigned_at, now)
         self._row(trip, COMPLETED, trip.assigned_at, trip.picked_up_at - trip.order.requested_at,
                   fare)
         if self.s.book is not None:
@@ -246,10 +252,8 @@ class Model:
         self._fail(self.trips[decision.order_id], EXPIRED, now)
 
     def _status_changed(self, decision: DriverStatusChanged, now: float) -> None:
-        cars, car_id = self.s.cars, decision.driver_id
-        cars.status_changed(car_id, decision.status, decision.position, now)
-        if decision.status is DriverStatus.FREE and car_id in cars.leaving:
-            self._handle(DriverOffline(car_id), now)
+        if decision.status is DriverStatus.FREE and decision.driver_id in self.s.cars.leaving:
+            self._go_offline(decision.driver_id, now)
 
     # ---- outcomes ------------------------------------------------------------------
 
@@ -287,16 +291,24 @@ class Model:
         now, cars = self.kernel.now, self.s.cars
         needs_online, offline_at = cars.shift_starts(car_id)
         if needs_online:
+            cars.went_online(car_id, now)
             self._handle(DriverOnline(car_id, cars.positions[car_id]), now)
         if offline_at < math.inf:
             self.kernel.schedule(offline_at, self._shift_ends, car_id, URGENT)
 
     def _shift_ends(self, car_id: str) -> None:
         now = self.kernel.now
-        free_now, next_online_at = self.s.cars.shift_ends(car_id)
+        status = self.dispatcher.driver_view(car_id).status
+        free_now, next_online_at = self.s.cars.shift_ends(car_id, status)
         if free_now:
-            self._handle(DriverOffline(car_id), now)
+            self._go_offline(car_id, now)
         self.kernel.schedule(max(next_online_at, now), self._shift_starts, car_id, URGENT)
+
+    def _go_offline(self, car_id: str, now: float) -> None:
+        """Off duty; the car will come back where it stopped."""
+        self.s.cars.positions[car_id] = self.dispatcher.driver_view(car_id).position
+        self.s.cars.went_offline(car_id, now)
+        self._handle(DriverOffline(car_id), now)
 
 
 def _ignore(decision: Decision, now: float) -> None:

@@ -52,12 +52,22 @@ def test_utilisation_is_busy_time_over_online_time_inside_the_window() -> None:
     """Online 0-100 s, busy 20-60 s; the window [10, 90) sees 80 s online and 40 s busy."""
     cars = Cars((10.0, 90.0))
     cars.add("c1", HERE, ShiftPattern(0.0, DAY_S))
-    cars.status_changed("c1", DriverStatus.FREE, HERE, 0.0)
-    cars.status_changed("c1", DriverStatus.EN_ROUTE, HERE, 20.0)
-    cars.status_changed("c1", DriverStatus.ON_TRIP, HERE, 30.0)
-    cars.status_changed("c1", DriverStatus.FREE, HERE, 60.0)
+    cars.went_online("c1", 0.0)
+    cars.worked(20.0, 60.0)
+    cars.went_offline("c1", 100.0)
     cars.close(100.0)
     assert cars.utilisation == pytest.approx(40.0 / 80.0)
+
+
+def test_cars_still_online_at_the_end_are_counted_once() -> None:
+    """close() counts open online time up to the end, and a second close adds nothing."""
+    cars = Cars((0.0, 100.0))
+    cars.add("c1", HERE, ShiftPattern(0.0, DAY_S))
+    cars.went_online("c1", 50.0)
+    cars.worked(60.0, 200.0)
+    cars.close(100.0)
+    cars.close(100.0)
+    assert cars.utilisation == pytest.approx(40.0 / 50.0)
 
 
 def test_a_busy_car_at_shift_end_leaves_when_next_free() -> None:
@@ -65,8 +75,10 @@ def test_a_busy_car_at_shift_end_leaves_when_next_free() -> None:
     cars = Cars((0.0, DAY_S))
     cars.add("c1", HERE, ShiftPattern(6 * HOUR_S, 8 * HOUR_S))
     assert cars.shift_starts("c1") == (True, 14 * HOUR_S)
-    cars.status_changed("c1", DriverStatus.ON_TRIP, HERE, 13 * HOUR_S)
-    free_now, next_start = cars.shift_ends("c1")
+    cars.went_online("c1", 6 * HOUR_S)
+    assert cars.shift_starts("c1")[0] is False  # already on: no second DriverOnline
+    free_now, next_start = cars.shift_ends("c1", DriverStatus.ON_TRIP)
     assert (free_now, next_start, "c1" in cars.leaving) == (False, DAY_S + 6 * HOUR_S, True)
-    cars.status_changed("c1", DriverStatus.OFFLINE, HERE, 14.5 * HOUR_S)
+    cars.went_offline("c1", 14.5 * HOUR_S)
     assert "c1" not in cars.leaving
+    assert cars.shift_ends("c1", DriverStatus.FREE)[0] is True
