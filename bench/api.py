@@ -30,16 +30,25 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import make_url, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from api.auth import create_api_key  # noqa: E402
-from api.db import make_engine, make_session_factory, upgrade_database  # noqa: E402
+from api.db import (  # noqa: E402
+    make_engine,
+    make_session_factory,
+    normalise_database_url,
+    upgrade_database,
+)
 from api.models import Role  # noqa: E402
 
 RINGING_P99_TARGET_MS = 20.0
@@ -69,6 +78,27 @@ def issue_keys(database_url: str) -> dict[Role, str]:
         session.commit()
     engine.dispose()
     return keys
+
+
+@contextmanager
+def scratch_database(database_url: str | None, scratch_dir: str) -> Iterator[str]:
+    """A fresh SQLite file, or a throw-away schema in the given PostgreSQL database."""
+    if database_url is None or database_url.startswith("sqlite"):
+        yield database_url or f"sqlite:///{scratch_dir}/bench.db"
+        return
+    schema = f"keepcab_bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(database_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(normalise_database_url(database_url)).update_query_dict(
+        {"options": f"-csearch_path={schema}"}
+    )
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def start_server(database_url: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -223,13 +253,19 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rings", type=int, default=2000)
-    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="default: a fresh SQLite file; a PostgreSQL URL gets a scratch schema, dropped after",
+    )
     parser.add_argument(
         "--settle-s", type=float, default=10.0, help="pause between intake and ringing"
     )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        database_url = args.database_url or f"sqlite:///{scratch}/bench.db"
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        scratch_database(args.database_url, scratch) as database_url,
+    ):
         keys = issue_keys(database_url)
         process, url = start_server(database_url)
         try:
@@ -239,7 +275,7 @@ def main() -> None:
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
-    backend = database_url.split(":", 1)[0]
+    backend = database_url.split(":", 1)[0].split("+", 1)[0]
     results = {
         "backend": backend,
         **{k: round(v, 3) if isinstance(v, float) else v for k, v in results.items()},
