@@ -38,6 +38,9 @@ def attach_admin_commands(root: typer.Typer) -> None:
     root.add_typer(keys_app, name="keys")
     root.add_typer(operators_app, name="operators")
     root.add_typer(import_app, name="import")
+    from api.serve_cli import serve
+
+    root.command(name="serve")(serve)
 
 
 @app.callback()
