@@ -40,6 +40,7 @@ class OrderIntake:
     pickup_at: float | None = None
     phone: str | None = None
     customer_id: str | None = None
+    customer_name: str | None = None
     call_id: str | None = None
     allow_duplicate: bool = False
 

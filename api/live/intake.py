@@ -66,6 +66,7 @@ class Caller:
     e164: str | None
     raw: str | None
     is_new: bool
+    new_number: bool = False  # a known customer calling from a number we have not seen
 
 
 def find_replay(session: Session, request: SubmitOrder) -> IntakeResult | None:
@@ -103,7 +104,8 @@ def resolve_caller(session: Session, intake: OrderIntake, region: str) -> Caller
             raise RequestProblem(
                 ("body", "customer_id"), "the phone number belongs to another customer"
             )
-        return Caller(intake.customer_id, e164, intake.phone, is_new=False)
+        new_number = e164 is not None and by_phone is None
+        return Caller(intake.customer_id, e164, intake.phone, is_new=False, new_number=new_number)
     if e164 is None:
         return Caller(None, None, intake.phone, is_new=False)
     return Caller(by_phone or new_id(), e164, intake.phone, is_new=by_phone is None)
@@ -137,12 +139,16 @@ def store_new_order(session: Session, request: SubmitOrder, caller: Caller, now:
     """Write the customer (if new), their number and address, and the order row itself."""
     intake, at = request.intake, from_epoch_s(now)
     if caller.customer_id is not None and caller.is_new:
-        session.add(Customer(id=caller.customer_id, created_at=at))
-        session.flush()
         session.add(
-            Phone(
-                e164=str(caller.e164), raw=(caller.raw or "")[:64], customer_id=caller.customer_id
-            )
+            Customer(id=caller.customer_id, created_at=at, display_name=intake.customer_name)
+        )
+        session.flush()
+    elif caller.customer_id is not None and intake.customer_name:
+        name_unnamed(session, caller.customer_id, intake.customer_name)
+    if caller.customer_id is not None and (caller.is_new or caller.new_number):
+        raw = (caller.raw or "")[:64]
+        session.add(
+            Phone(e164=str(caller.e164), raw=raw, customer_id=caller.customer_id, last_seen_at=at)
         )
     elif caller.e164 is not None:
         phone = session.exec(_PHONE, params={"e164": caller.e164}).first()
@@ -183,6 +189,14 @@ def store_new_order(session: Session, request: SubmitOrder, caller: Caller, now:
     if intake.call_id is not None:
         link_call(session, require_call(session, intake.call_id), row)
     return row
+
+
+def name_unnamed(session: Session, customer_id: str, name: str) -> None:
+    """The operator's spelling names a customer who has no name yet (never a forgotten one)."""
+    customer = session.get(Customer, customer_id)
+    if customer is not None and customer.display_name is None and customer.forgotten_at is None:
+        customer.display_name = name
+        session.add(customer)
 
 
 def count_address(

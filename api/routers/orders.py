@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, Field
-from pydantic.json_schema import JsonDict
+from pydantic.config import JsonDict
 from sqlmodel import col, select
 
 from api.deps import CallLogDep, Dispatching, OrderTaking, Reading, ServiceDep, SessionDep
@@ -47,6 +47,12 @@ class OrderRequest(BaseModel):
     pickup_at: AwareDatetime | None = Field(default=None, description="only for a pre-booking")
     phone: str | None = Field(default=None, max_length=64, description="any common format")
     customer_id: str | None = Field(default=None, min_length=1, max_length=32)
+    customer_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="names a customer who has no name yet",
+    )
     call_id: str | None = Field(
         default=None,
         min_length=1,
@@ -66,6 +72,7 @@ class OrderRequest(BaseModel):
             pickup_at=None if self.pickup_at is None else self.pickup_at.timestamp(),
             phone=self.phone,
             customer_id=self.customer_id,
+            customer_name=self.customer_name,
             call_id=self.call_id,
             allow_duplicate=self.allow_duplicate,
         )

@@ -12,9 +12,9 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from api.events import Event
-from api.live.commands import TickIfDue
+from api.live.commands import PurgeCalls, TickIfDue
 from api.live.service import ServiceStopped, StoreUnavailable
-from api.models import Customer, Order, OrderEvent, Role
+from api.models import Call, Customer, Order, OrderEvent, Role
 from tests.api.app_fixtures import CENTRE, Live, start_live, stop_live
 
 
@@ -205,3 +205,17 @@ async def test_reads_see_a_consistent_engine_between_writes(live: Live) -> None:
         queued = session.exec(select(Order).where(Order.status == "queued")).all()
     assert length == len(queued) == 5
     assert (await live.get("/queue", role=Role.ADMIN)).status_code == 200
+
+
+async def test_call_log_rows_older_than_the_retention_are_purged(live: Live) -> None:
+    """PurgeCalls (run hourly by the tick task) deletes calls past KEEPCAB_CALL_LOG_RETENTION_DAYS."""
+    ring = {"event": "call.ringing", "call_id": "old", "from": "+79123456789"}
+    await live.post("/phone/events", role=Role.PHONE, json=ring)
+    await live.app.state.call_log.flush()
+    live.clock.advance(live.settings.call_log_retention_days * 86400 + 60)
+    await live.post("/phone/events", role=Role.PHONE, json={**ring, "call_id": "new"})
+    await live.app.state.call_log.flush()
+    purged = await service_of(live).submit(PurgeCalls(live.settings.call_log_retention_days))
+    with live.session() as session:
+        left = [call.external_id for call in session.exec(select(Call))]
+    assert purged == 1 and left == ["generic:new"]

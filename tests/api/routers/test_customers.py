@@ -80,3 +80,16 @@ async def test_a_forgotten_number_calling_again_is_a_new_customer(live: Live) ->
     )
     second = await live.order(phone="+79123456789")
     assert second["customer_id"] != first["customer_id"] and second["tier"] == "new"
+
+
+async def test_an_order_names_an_unnamed_customer_and_adds_a_new_number(live: Live) -> None:
+    """customer_name fills an empty name only; a known customer's second number is remembered."""
+    first = await live.order(phone="+79123456789", customer_name="Anna")
+    await live.post(f"/orders/{first['id']}/cancel", json={})
+    second = await live.order(
+        customer_id=first["customer_id"], phone="+79123450000", customer_name="X"
+    )
+    card = (await live.get("/customers/lookup", params={"phone": "8 912 345-00-00"})).json()
+    assert second["customer_id"] == first["customer_id"] == card["customer"]["id"]
+    assert card["customer"]["display_name"] == "Anna"
+    assert sorted(p["e164"] for p in card["phones"]) == ["+79123450000", "+79123456789"]
