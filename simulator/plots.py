@@ -135,8 +135,9 @@ def waits_plot(comparison: Comparison, path: Path) -> Path:
     axes[0].set_ylabel("minutes (completed orders)")
     figure.suptitle("Pickup waits by segment (whiskers: "
                     f"{comparison.confidence:.0%} interval over replications)", fontsize=11)
-    axes[0].legend(fontsize=8)
-    return _save(figure, path)
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9, frameon=False)
+    return _save(figure, path, bottom=0.08)
 
 
 def _cumulative_lost(result: PolicyResult) -> list[Estimate]:
@@ -172,8 +173,9 @@ def lost_per_day_plot(comparison: Comparison, path: Path) -> Path:
     return _save(figure, path)
 
 
-def _save(figure: Any, path: Path) -> Path:
-    figure.tight_layout()
+def _save(figure: Any, path: Path, bottom: float = 0.0) -> Path:
+    """Lay out (leaving `bottom` of the height for a figure legend), write, free the memory."""
+    figure.tight_layout(rect=(0.0, bottom, 1.0, 1.0))
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
