@@ -22,6 +22,7 @@ from simulator.results import Comparison
 from simulator.tables import (
     TextTable,
     failures_table,
+    headline_lines,
     lost_by_segment_table,
     money_table,
     summary_table,
@@ -95,7 +96,7 @@ def report_blocks(comparison: Comparison) -> list[Block]:
                   f"{', '.join(comparison.labels)}. Intervals are {comparison.confidence:.0%} "
                   f"Student t intervals over replications; every Δ is the paired difference "
                   f"against `{base}` on common random numbers."),
-        Heading("Headline"), summary_table(comparison),
+        Heading("Headline"), Bullets(headline_lines(comparison)), summary_table(comparison),
         Heading("Who pays"),
         Paragraph("Priority mostly moves failures from one caller to another. Against "
                   f"`{base}`, segment by segment (a segment gains or pays only when its "

@@ -57,7 +57,10 @@ def interval(value: Estimate | None, unit: str, signed: bool = False,
         return text if compact else text + suffix
     if compact:  # the unit goes in the column header
         return f"{text}±{_parts(value.half_width, unit, False)[0]}"
-    low, high = _parts(value.low, unit, signed)[0], _parts(value.high, unit, signed)[0]
+    # Every figure shown unsigned is a share, count, wait or sum of fares: never negative, so
+    # a t interval reaching below zero is shown cut at zero (results.json keeps the raw bound).
+    floor = value.low if signed else max(value.low, 0.0)
+    low, high = _parts(floor, unit, signed)[0], _parts(value.high, unit, signed)[0]
     return f"{text}{suffix} [{low}, {high}]"
 
 
@@ -175,6 +178,25 @@ def who_pays_matrix(comparison: Comparison, compact: bool = True) -> TextTable:
                      "Positive Δ: that segment fails more or waits longer than under "
                      f"{comparison.baseline}; ± is the paired {comparison.confidence:.0%} "
                      "half-width.")
+
+
+def headline_lines(comparison: Comparison) -> list[str]:
+    """Per policy: customers lost, and whether clearly more or fewer than the baseline."""
+    base, cells = comparison.baseline, _Cells(comparison)
+    verdicts = {1: "clearly more than", -1: "clearly fewer than", 0: "no clear difference from"}
+    lines = []
+    for label in comparison.labels:
+        lost = cells.value(label, "lost.share")
+        after = cells.value(label, "lost.share_to_failures")
+        first = cells.value(label, "first_order_failure_rate")
+        line = f"{label}: lost {lost} of customers at risk, {after} after failures; " \
+               f"first-order failure rate {first}"
+        diff = comparison.difference(label, "lost.share")
+        if diff is not None:
+            line += (f"; Δ lost {interval(diff, 'share', signed=True)}: "
+                     f"{verdicts[_direction(diff)]} {base}")
+        lines.append(line + ".")
+    return lines
 
 
 def failures_table(comparison: Comparison, compact: bool = False) -> TextTable:

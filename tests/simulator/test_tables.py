@@ -12,6 +12,7 @@ from simulator.population import SEGMENTS
 from simulator.results import Comparison
 from simulator.stats import Estimate
 from simulator.tables import (
+    headline_lines,
     interval,
     number,
     summary_table,
@@ -91,3 +92,26 @@ def test_refusing_when_no_car_is_free_makes_someone_pay() -> None:
     """Short of cars, the status quo `reject` raises some segment's failed orders against fifo."""
     line = next(line for line in who_pays_lines(crowded_town()) if line.startswith("reject"))
     assert "Pay: nobody clearly" not in line
+
+
+def test_unsigned_intervals_are_cut_at_zero_but_differences_are_not() -> None:
+    """A share's interval never shows a negative bound; a difference's may."""
+    assert interval(_estimate(0.01, 0.03), "share") == "1.00% [0.00, 4.00]"
+    assert interval(_estimate(0.01, 0.03), "share", signed=True) == "+1.00 pp [-2.00, +4.00]"
+
+
+def test_headline_says_whether_each_policy_loses_clearly_more_or_fewer() -> None:
+    """One line per policy; each non-baseline line judges its paired Δ lost against fifo."""
+    comparison = crowded_town()
+    lines = headline_lines(comparison)
+    assert [line.split(":")[0] for line in lines] == comparison.labels
+    for label, line in zip(comparison.labels, lines, strict=True):
+        diff = comparison.difference(label, "lost.share")
+        if diff is None:
+            assert "Δ lost" not in line
+        elif diff.low > 0:
+            assert "clearly more than fifo" in line
+        elif diff.high < 0:
+            assert "clearly fewer than fifo" in line
+        else:
+            assert "no clear difference from fifo" in line
