@@ -237,10 +237,12 @@ def lost_by_segment_table(comparison: Comparison, compact: bool = False) -> Text
 def money_table(comparison: Comparison, compact: bool = False) -> TextTable:
     cells = _Cells(comparison, compact)
     headers = ["policy", "revenue", f"Δ revenue vs {comparison.baseline}",
-               "lost future revenue", "utilisation"]
+               "lost future revenue", f"Δ lost future revenue vs {comparison.baseline}",
+               "utilisation"]
     rows = [[label, cells.value(label, "revenue"),
              cells.diff(label, "revenue"),
              cells.value(label, "lost_future_revenue"),
+             cells.diff(label, "lost_future_revenue"),
              cells.value(label, "utilisation")]
             for label in comparison.labels]
     return TextTable("Revenue and fleet", headers, rows,

@@ -14,6 +14,7 @@ from simulator.stats import Estimate
 from simulator.tables import (
     headline_lines,
     interval,
+    money_table,
     number,
     summary_table,
     waits_table,
@@ -66,7 +67,8 @@ def test_tables_have_a_cell_for_every_header() -> None:
     """Every row of every table is as wide as its header, one row per policy (and segment)."""
     comparison = crowded_town()
     tables = [summary_table(comparison), summary_table(comparison, compact=True),
-              who_pays_table(comparison), who_pays_matrix(comparison), waits_table(comparison)]
+              who_pays_table(comparison), who_pays_matrix(comparison), waits_table(comparison),
+              money_table(comparison)]
     for table in tables:
         assert all(len(row) == len(table.headers) for row in table.rows), table.title
     assert [row[0] for row in summary_table(comparison).rows] == ["reject", "fifo", "reserve"]
