@@ -152,7 +152,7 @@ class DemoDriver:
             await self.sleep(float(self.rng.uniform(20.0, 60.0)))
             await self._call_event("call.abandoned", call_id, phone)
             return
-        await self.sleep(float(self.rng.uniform(10.0, 40.0)))  # rings until an operator is free
+        await self.sleep(float(self.rng.uniform(20.0, 60.0)))  # rings until an operator is free
         await self._call_event("call.answered", call_id, phone)
         await self.sleep(float(self.rng.uniform(15.0, 35.0)))  # the operator types the order
         place = places[0] if float(self.rng.random()) < 0.7 else places[-1]

@@ -347,7 +347,8 @@
     const counts = { free: 0, en_route: 0, on_trip: 0 };
     cars.forEach((d) => { if (d.status in counts) counts[d.status] += 1; });
     $("#driver-counts").innerHTML = ["free", "en_route", "on_trip"].map((s) =>
-      `<i style="background:var(--${s})"></i>${esc(t("drivers." + s))}: <b data-count="${s}">${counts[s]}</b>`).join(" ");
+      `<i style="background:var(--${s})"></i>${esc(t("drivers." + s))}: <b data-count="${s}">${counts[s]}</b>`).join(" ") +
+      ` <i class="square" style="background:var(--wait)"></i>${esc(t("drivers.waiting"))}: <b data-count="waiting">${waiting.length}</b>`;
     if (!S.bounds) { $("#map").innerHTML = ""; return; }
     const parts = [];
     for (let i = 1; i < 6; i++) {
