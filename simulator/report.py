@@ -28,6 +28,7 @@ from simulator.tables import (
     summary_table,
     waits_table,
     who_pays_lines,
+    who_pays_matrix,
     who_pays_table,
 )
 
@@ -177,6 +178,12 @@ def _html_table(table: TextTable) -> str:
     note = f'<p class="note">{_html_text(table.note)}</p>' if table.note else ""
     return (f"<table><caption>{html.escape(table.title)}</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table>{note}")
+
+
+def html_tables(comparison: Comparison) -> str:
+    """The headline and who-pays tables as an HTML fragment (a notebook's view of a result)."""
+    return "\n".join(_html_table(table) for table in
+                     (summary_table(comparison), who_pays_matrix(comparison, compact=False)))
 
 
 def render_html(title: str, blocks: list[Block]) -> str:

@@ -28,7 +28,7 @@ from simulator.metrics import SimulationResult
 from simulator.stats import DEFAULT_CONFIDENCE, Estimate
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class PolicyResult:
     """One policy over its replications: every metric's mean with a confidence interval."""
 
@@ -51,6 +51,12 @@ class PolicyResult:
     @property
     def replications(self) -> int:
         return len(self.runs)
+
+    def __repr__(self) -> str:
+        """Short, for notebooks: the default would print every replication's raw result."""
+        lost = self.metrics["lost.share"]
+        return (f"PolicyResult({self.label!r}, replications={self.replications}, "
+                f"lost.share={lost.mean:.4f} ± {lost.half_width:.4f})")
 
     def values(self, key: str) -> list[float]:
         """The metric's per-replication values, in replication (seed) order."""
@@ -82,7 +88,7 @@ class PolicyResult:
         return dataframe(self.rows())
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Comparison:
     """Several policies on common random numbers, each against one baseline policy."""
 
@@ -112,6 +118,16 @@ class Comparison:
     @property
     def replications(self) -> int:
         return self.policies[self.baseline].replications
+
+    def __repr__(self) -> str:
+        return (f"Comparison({self.scenario!r}, policies={self.labels}, "
+                f"replications={self.replications}, baseline={self.baseline!r})")
+
+    def _repr_html_(self) -> str:
+        """Notebooks show the headline and who-pays tables instead of the repr."""
+        from simulator.report import html_tables  # report imports this module
+
+        return html_tables(self)
 
     def difference(self, label: str, key: str) -> Estimate | None:
         """`label` minus the baseline for one metric (paired), None for the baseline itself."""

@@ -136,3 +136,13 @@ def test_a_baseline_must_be_one_of_the_policies() -> None:
         Comparison("small-town", 2, 2, 7, "retention", dict(policies))
     with pytest.raises(ValueError, match="no replications"):
         PolicyResult("fifo", "fifo", ())
+
+
+def test_notebooks_get_a_short_repr_and_html_tables() -> None:
+    """repr stays one line (not every raw run); _repr_html_ shows headline and who-pays tables."""
+    comparison = town()
+    assert repr(comparison) == ("Comparison('small-town', policies=['fifo', 'reserve'], "
+                                "replications=3, baseline='fifo')")
+    assert repr(comparison.policies["fifo"]).startswith("PolicyResult('fifo', replications=3, ")
+    shown = comparison._repr_html_()
+    assert shown.count("<table>") == 2 and "Who pays" in shown
