@@ -18,7 +18,7 @@ from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.live.commands import Conflict, NotFound, RequestProblem
@@ -78,6 +78,13 @@ async def _conflict(request: Request, error: Exception) -> JSONResponse:
     return problem(status.HTTP_409_CONFLICT, str(error))
 
 
+async def _bad_value(request: Request, error: Exception) -> JSONResponse:
+    """The store refused a value (a NUL in a path id on PostgreSQL): bad input, not an outage."""
+    return problem(
+        status.HTTP_422_UNPROCESSABLE_CONTENT, "a value in the request cannot be stored or searched"
+    )
+
+
 async def _unavailable(request: Request, error: Exception) -> JSONResponse:
     log.warning("503 for %s %s: %s", request.method, request.url.path, error)
     response = problem(
@@ -117,6 +124,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StoreUnavailable, _unavailable)
     app.add_exception_handler(SQLAlchemyError, _unavailable)
     app.add_exception_handler(IntegrityError, _conflict)
+    app.add_exception_handler(DataError, _bad_value)
 
 
 class BodyTooLarge(HTTPException):

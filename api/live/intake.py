@@ -35,6 +35,8 @@ from dispatch.model import TERMINAL_ORDER_STATUSES, Position
 
 from .commands import Conflict, NotFound, OrderIntake, RequestProblem, SubmitOrder
 
+PICKUP_AT_PAST_S = 600.0  # "pick me up at 10:00" typed at 10:05 is still meant now
+PICKUP_AT_AHEAD_S = 90 * 86400.0
 SAME_PICKUP_M = (
     150.0  # two pickups this close are one place (GPS noise, the other side of the road)
 )
@@ -83,6 +85,18 @@ def find_replay(session: Session, request: SubmitOrder) -> IntakeResult | None:
             ("header", "Idempotency-Key"), "key already used for an order with a different pickup"
         )
     return IntakeResult(row, created=False, why_existing="idempotency_key")
+
+
+def check_pickup_time(intake: OrderIntake, now: float) -> None:
+    """A pre-booking is for the near future: a typo'd year must not be stored or expire at once."""
+    if intake.pickup_at is None:
+        return
+    if intake.pickup_at < now - PICKUP_AT_PAST_S:
+        raise RequestProblem(("body", "pickup_at"), "is in the past")
+    if intake.pickup_at > now + PICKUP_AT_AHEAD_S:
+        raise RequestProblem(
+            ("body", "pickup_at"), f"is more than {PICKUP_AT_AHEAD_S // 86400:.0f} days ahead"
+        )
 
 
 def resolve_caller(session: Session, intake: OrderIntake, region: str) -> Caller:

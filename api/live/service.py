@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
@@ -199,7 +199,10 @@ class DispatcherService:
 
     def _fail(self, batch: list[_Envelope], error: BaseException) -> None:
         self._writer.dirty = True
-        if isinstance(error, SQLAlchemyError | StoreUnavailable):
+        if isinstance(error.__cause__, DataError):  # a value the store refuses: the request's fault
+            log.warning("store refused a value: %s", error.__cause__)
+            error = RequestProblem(("body",), "a value in the request cannot be stored")
+        elif isinstance(error, SQLAlchemyError | StoreUnavailable):
             log.warning("store failure: %s", error)
             error = StoreUnavailable(f"the store is unavailable: {type(error).__name__}")
         else:

@@ -217,6 +217,7 @@ class Writer:
         found = intake.find_replay(session, request)
         if found is not None:
             return found, []
+        intake.check_pickup_time(request.intake, now)
         caller = intake.resolve_caller(session, request.intake, self.setup.phone_region)
         found = intake.find_duplicate(
             session, request.intake, caller, now, self.setup.duplicate_window_s

@@ -18,6 +18,7 @@ from api.deps import Dispatching, Driving, Principal, Reading, ServiceDep, Sessi
 from api.live.commands import Apply, Conflict, NotFound
 from api.live.writer import Applied
 from api.models import Driver, DriverPublic, Role
+from api.routers.fields import CleanStr
 from dispatch import commands as c
 from dispatch.model import DriverStatus, Position
 
@@ -47,7 +48,7 @@ class DriverRegistration(BaseModel):
     model_config = {"extra": "forbid"}
 
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
-    name: str | None = Field(default=None, max_length=200)
+    name: CleanStr | None = Field(default=None, max_length=200)
 
 
 class DriverState(BaseModel):

@@ -21,6 +21,7 @@ from api.live.commands import Apply, NotFound, OrderIntake, SubmitOrder
 from api.live.intake import IntakeResult
 from api.live.writer import Applied
 from api.models import Order, OrderEvent, OrderEventPublic, OrderPublic
+from api.routers.fields import CleanStr
 from dispatch import commands as c
 from dispatch.model import FailureCause, OrderStatus, Position
 
@@ -41,19 +42,19 @@ class OrderRequest(BaseModel):
 
     pickup_lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
     pickup_lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
-    pickup_address: str | None = Field(default=None, min_length=1, max_length=300)
+    pickup_address: CleanStr | None = Field(default=None, min_length=1, max_length=300)
     dropoff_lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
     dropoff_lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
     pickup_at: AwareDatetime | None = Field(default=None, description="only for a pre-booking")
-    phone: str | None = Field(default=None, max_length=64, description="any common format")
-    customer_id: str | None = Field(default=None, min_length=1, max_length=32)
-    customer_name: str | None = Field(
+    phone: CleanStr | None = Field(default=None, max_length=64, description="any common format")
+    customer_id: CleanStr | None = Field(default=None, min_length=1, max_length=32)
+    customer_name: CleanStr | None = Field(
         default=None,
         min_length=1,
         max_length=200,
         description="names a customer who has no name yet",
     )
-    call_id: str | None = Field(
+    call_id: CleanStr | None = Field(
         default=None,
         min_length=1,
         max_length=160,
@@ -84,13 +85,13 @@ class CancelRequest(BaseModel):
     cause: FailureCause | Literal["customer"] = Field(
         default="customer", description="`customer`: the customer's own choice, not a failure"
     )
-    reason: str | None = Field(default=None, max_length=300)
+    reason: CleanStr | None = Field(default=None, max_length=300)
 
 
 class AssignRequest(BaseModel):
     model_config = {"extra": "forbid"}
 
-    driver_id: str = Field(min_length=1, max_length=64)
+    driver_id: CleanStr = Field(min_length=1, max_length=64)
 
 
 class PriorityRequest(BaseModel):
@@ -99,7 +100,7 @@ class PriorityRequest(BaseModel):
     head_start_s: float = Field(
         ge=0, allow_inf_nan=False, description="within [0, max_head_start_s]"
     )
-    reason: str = Field(
+    reason: CleanStr = Field(
         min_length=1, max_length=300, pattern=r"\S", description="mandatory, audited"
     )
 
@@ -116,7 +117,7 @@ async def create_order(
     principal: OrderTaking,
     service: ServiceDep,
     call_log: CallLogDep,
-    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
+    idempotency_key: Annotated[CleanStr | None, Header(min_length=1, max_length=200)] = None,
 ) -> Order:
     source = "phone" if principal.role == "phone" else "api"
     if body.call_id is not None:

@@ -50,6 +50,7 @@ from api.phone_adapters import (
     twilio_signature_valid,
 )
 from api.phones import CallerNumber, normalise_phone
+from api.routers.fields import control_character
 from dispatch.model import Tier
 
 from .customers import active_order, current_score, customer_by_phone, recent_addresses
@@ -170,6 +171,10 @@ async def handle_call_event(
     event: CallEvent, request: Request, metrics: LiveMetrics, bus: EventBus
 ) -> RingingReply | CallReply:
     """The one path every provider's events take: log, recognise, count, publish."""
+    for name in ("external_id", "caller_raw", "line", "operator_extension"):
+        found = control_character(getattr(event, name) or "")
+        if found is not None:
+            raise RequestProblem(("body", name), f"control character {found} is not allowed")
     started = time.perf_counter()
     clock: Callable[[], float] = request.app.state.clock
     at = from_epoch_s(clock() if event.at is None else event.at)

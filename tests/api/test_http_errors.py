@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC
 from typing import Any
 
 import httpx
@@ -248,9 +249,13 @@ class FuzzApp:
     def __init__(self, portal: BlockingPortal, client: httpx.AsyncClient, key: str) -> None:
         self.portal, self.client, self.key = portal, client, key
 
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def request(
+        self, method: str, url: str, headers_extra: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        headers = {"X-API-Key": self.key, **(headers_extra or {})}
+
         async def call() -> httpx.Response:
-            return await self.client.request(method, url, headers={"X-API-Key": self.key}, **kwargs)
+            return await self.client.request(method, url, headers=headers, **kwargs)
 
         return self.portal.call(call)
 
@@ -266,3 +271,63 @@ def fuzz_app(database_url: str, engine: Engine) -> Iterator[FuzzApp]:
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
         yield FuzzApp(portal, client, key)
         portal.call(client.aclose)
+
+
+NUL_REQUESTS: list[tuple[str, str, Any]] = [
+    ("POST", "/orders", {**LOCATED, "pickup_address": "Tverskaya\x001"}),
+    ("POST", "/orders", {**LOCATED, "customer_id": "a\x00b"}),
+    ("POST", "/orders", {**LOCATED, "customer_name": "A\x00"}),
+    ("GET", "/orders/a%00b", None),
+    ("GET", "/customers/a%00b", None),
+    (
+        "POST",
+        "/phone/events",
+        {"event": "call.ringing", "call_id": "c\x001", "from": "+79123456789"},
+    ),
+    ("POST", "/orders/x/priority", {"head_start_s": 1, "reason": "why\x00"}),
+]
+
+
+async def test_nul_characters_are_bad_input_on_every_backend(live: Live) -> None:
+    """PostgreSQL cannot store NUL: such input is a 4xx, never a 500 or a 503."""
+    for method, path, body in NUL_REQUESTS:
+        response = await live.client.request(method, path, json=body, headers=live.auth(AD))
+        assert 400 <= response.status_code < 500, (
+            method,
+            path,
+            response.status_code,
+            response.text,
+        )
+    assert (await live.client.get("/readyz")).status_code == 200
+
+
+ORDER_BODIES = st.fixed_dictionaries(
+    {
+        "pickup_lat": st.floats(-90, 90),
+        "pickup_lon": st.floats(-180, 180),
+    },
+    optional={
+        "pickup_address": st.text(max_size=40),
+        "phone": st.text(max_size=20) | st.from_regex(r"\+?[0-9 ()-]{5,16}", fullmatch=True),
+        "customer_name": st.text(max_size=20),
+        "pickup_at": st.datetimes(timezones=st.just(UTC)).map(lambda moment: moment.isoformat()),
+        "dropoff_lat": st.floats(-90, 90),
+        "dropoff_lon": st.floats(-180, 180),
+        "allow_duplicate": st.booleans(),
+    },
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    body=ORDER_BODIES,
+    key=st.none()
+    | st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=10),
+)
+def test_plausible_orders_with_arbitrary_text_never_make_a_5xx(
+    fuzz_app: FuzzApp, body: dict[str, Any], key: str | None
+) -> None:
+    """Valid coordinates with any text, times and keys reach the writer: 2xx or 4xx, never 5xx."""
+    headers = {} if key is None else {"Idempotency-Key": key}
+    response = fuzz_app.request("POST", "/orders", json=body, headers_extra=headers)
+    assert response.status_code < 500, (body, key, response.text)

@@ -270,3 +270,21 @@ async def wait_for_status(live: Live, order_id: str, status: str, tries: int = 1
                 return row
         await asyncio.sleep(0.02)
     raise AssertionError(f"order {order_id} never became {status}")
+
+
+async def test_a_pickup_time_in_the_past_or_months_ahead_is_refused(live: Live) -> None:
+    """422 on pickup_at; a few minutes late is still accepted as 'now'."""
+    now = from_epoch_s(live.clock())
+    body = {"pickup_lat": CENTRE[0], "pickup_lon": CENTRE[1]}
+    past = await live.post(
+        "/orders", json={**body, "pickup_at": (now - timedelta(hours=2)).isoformat()}
+    )
+    ahead = await live.post(
+        "/orders", json={**body, "pickup_at": (now + timedelta(days=365)).isoformat()}
+    )
+    late = await live.post(
+        "/orders", json={**body, "pickup_at": (now - timedelta(minutes=5)).isoformat()}
+    )
+    assert past.status_code == ahead.status_code == 422
+    assert past.json()["detail"][0]["loc"] == ["body", "pickup_at"]
+    assert late.status_code == 201 and late.json()["status"] == "queued"
