@@ -195,15 +195,22 @@ class DemoDriver:
         """Assignments and cancellations, as every console hears them."""
         url = self.base_url.replace("http", "ws", 1) + "/ws/console"
         last_seq: int | None = None
+        stream: str | None = None
         while True:
             try:
                 async with connect(url, max_size=None) as socket:
-                    await socket.send(
-                        json.dumps({"type": "hello", "key": self.keys.operator, "last_seq": last_seq})
-                    )
+                    hello = {
+                        "type": "hello",
+                        "key": self.keys.operator,
+                        "last_seq": last_seq,
+                        "stream": stream,
+                    }
+                    await socket.send(json.dumps(hello))
                     async for raw in socket:
                         parsed = json.loads(raw)
                         for message in parsed if isinstance(parsed, list) else [parsed]:
+                            if message["type"] == "welcome":
+                                stream = message["stream"]
                             if message["type"] in ("snapshot", "event"):
                                 last_seq = message["seq"]
                             if message["type"] == "event":

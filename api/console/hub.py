@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -104,6 +105,7 @@ class ConsoleHub:
         self._task: asyncio.Task[None] | None = None
         self._dropped_seen = 0
         self.seq = 0
+        self.stream = secrets.token_hex(6)  # names this numbering: a restarted server starts anew
         self.disconnected_slow = 0
 
     # ---- life cycle -------------------------------------------------------------------

@@ -1,12 +1,16 @@
 """The `/ws/console` protocol.
 
-1. The client opens the socket and sends `{"type": "hello", "key": ..., "last_seq": N|null}`
+1. The client opens the socket and sends
+   `{"type": "hello", "key": ..., "last_seq": N|null, "stream": S|null}`
    within `HELLO_TIMEOUT_S` (browsers cannot set headers on a websocket, and a
    key in the URL would end up in access logs). A missing, wrong or expired
    key closes the socket with 4401; a key of a role that does not dispatch, 4403.
-2. The server answers `{"type": "welcome", ...}`, then either a snapshot
-   (`{"type": "snapshot", "seq": S, "state": {...}}`) or, when `last_seq` is
-   still in the hub's buffer, nothing but the missed events.
+2. The server answers `{"type": "welcome", "stream": S, ...}`, then either a
+   snapshot (`{"type": "snapshot", "seq": N, "state": {...}}`) or, when the
+   client's `stream` is this server's and `last_seq` is still in the hub's
+   buffer, nothing but the missed events. (`stream` names one life of the
+   numbering: after a restart seq starts again at 0, so an old `last_seq`
+   must not resume.)
 3. Then every console event `{"type": "event", "seq": N, "kind": ..., "at": ..., "data": {...}}`
    in `seq` order, and a `{"type": "heartbeat", "now": ..., "seq": ...}` every
    `HEARTBEAT_S` so a console can tick waits on the dispatcher's clock. When
@@ -137,6 +141,7 @@ class Hello:
     name: str
     role: Role
     last_seq: int | None
+    stream: str | None
 
 
 def _check_key(factory: sessionmaker[Session], key: str) -> tuple[Role, str] | None:
@@ -150,9 +155,11 @@ async def _hello(socket: WebSocket) -> Hello | None:
     try:
         raw = await asyncio.wait_for(socket.receive_text(), HELLO_TIMEOUT_S)
         message = json.loads(raw)
-        key, last_seq = str(message["key"]), message.get("last_seq")
+        key, last_seq, stream = str(message["key"]), message.get("last_seq"), message.get("stream")
         if last_seq is not None and not isinstance(last_seq, int):
             raise ValueError("last_seq")
+        if stream is not None and not isinstance(stream, str):
+            raise ValueError("stream")
     except (TimeoutError, ValueError, KeyError, TypeError):
         await socket.close(CLOSE_UNAUTHORIZED, "send a hello with a valid key first")
         return None
@@ -164,7 +171,7 @@ async def _hello(socket: WebSocket) -> Hello | None:
     if role not in CONSOLE_ROLES:
         await socket.close(CLOSE_FORBIDDEN, f"role {role.value} may not use the console")
         return None
-    return Hello(name.removeprefix("login:"), role, last_seq)
+    return Hello(name.removeprefix("login:"), role, last_seq, stream)
 
 
 async def _heartbeat(socket: WebSocket, hub: ConsoleHub, outbox: SocketOutbox) -> None:
@@ -195,7 +202,7 @@ async def console_socket(socket: WebSocket) -> None:
         return
     hub: ConsoleHub = socket.app.state.console_hub
     outbox = SocketOutbox(CLIENT_QUEUE, ACK_WINDOW)
-    resumed = hub.attach(outbox, hello.last_seq)
+    resumed = hub.attach(outbox, hello.last_seq if hello.stream == hub.stream else None)
     seq = hub.seq  # no await since attach: every later event is in the outbox
     outbox.start_from(hello.last_seq if resumed and hello.last_seq is not None else seq)
     figures, recent = hub.figures.to_json(), hub.recent()  # as of `seq`, too
@@ -206,6 +213,7 @@ async def console_socket(socket: WebSocket) -> None:
             "operator": hello.name,
             "role": hello.role.value,
             "resumed": resumed,
+            "stream": hub.stream,
             "seq": seq,
             "server_time": time.time(),
         }

@@ -7,7 +7,7 @@
     lang: localStorage.getItem("keepcab.lang") || "en",
     key: sessionStorage.getItem("keepcab.key"),
     name: sessionStorage.getItem("keepcab.name") || "",
-    lastSeq: null, acked: null, socket: null, online: false,
+    lastSeq: null, acked: null, stream: null, socket: null, online: false,
     queue: new Map(), drivers: new Map(), trips: new Map(), calls: new Map(),
     recent: [], figures: {}, clock: { server: Date.now() / 1000, perf: performance.now(), speed: 1 },
     taken: null, places: [], panel: null, bounds: null,
@@ -94,7 +94,7 @@
     const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/console";
     const socket = new WebSocket(url);
     S.socket = socket;
-    socket.onopen = () => socket.send(JSON.stringify({ type: "hello", key: S.key, last_seq: S.lastSeq }));
+    socket.onopen = () => socket.send(JSON.stringify({ type: "hello", key: S.key, last_seq: S.lastSeq, stream: S.stream }));
     socket.onmessage = (message) => {
       const parsed = JSON.parse(message.data);
       (Array.isArray(parsed) ? parsed : [parsed]).forEach(receive); // several per frame under load
@@ -111,7 +111,7 @@
     $("#conn").classList.toggle("online", online);
   }
   function receive(m) {
-    if (m.type === "welcome") { setOnline(true); $("#operator").textContent = m.operator; return; }
+    if (m.type === "welcome") { setOnline(true); S.stream = m.stream; $("#operator").textContent = m.operator; return; }
     if (m.type === "snapshot") { loadSnapshot(m); return; }
     if (m.type === "heartbeat") { rebase(m.now); S.figures = m.figures; renderFigures(); ack(true); return; }
     if (m.type === "event") {

@@ -63,12 +63,17 @@ class Server:
         assert response.status_code == 200, response.text
 
     async def console(
-        self, last_seq: int | None = None, key: str | None = None, **options: Any
+        self, last_seq: int | None = None, key: str | None = None, stream: str | None = "", **options: Any
     ) -> ClientConnection:
+        """A console saying hello; `stream` defaults to this server's (a client that saw its welcome)."""
         socket_ = await connect(self.ws_url, **options)
-        await socket_.send(
-            json.dumps({"type": "hello", "key": key or self.operator_key, "last_seq": last_seq})
-        )
+        hello = {
+            "type": "hello",
+            "key": key or self.operator_key,
+            "last_seq": last_seq,
+            "stream": self.hub.stream if stream == "" else stream,
+        }
+        await socket_.send(json.dumps(hello))
         return socket_
 
 

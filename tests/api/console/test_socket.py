@@ -88,7 +88,7 @@ async def test_reconnect_with_last_seq_gets_exactly_the_missed_events(server: Se
 
 
 async def test_reconnect_from_before_the_buffer_gets_a_fresh_snapshot(server: Server) -> None:
-    """Past the replay buffer (or from another server life) a console is sent a snapshot instead."""
+    """Past the replay buffer, or from another life of the server's numbering, a console gets a snapshot."""
     server.hub._buffer = deque(server.hub._buffer, maxlen=3)
     client = await server.console()
     await next_message(client)
@@ -105,6 +105,10 @@ async def test_reconnect_from_before_the_buffer_gets_a_fresh_snapshot(server: Se
     assert (await next_message(future))["resumed"] is False
     assert (await next_message(future))["type"] == "snapshot"
     await future.close()
+    other_life = await server.console(last_seq=server.hub.seq, stream="a-server-that-restarted")
+    assert (await next_message(other_life))["resumed"] is False
+    assert (await next_message(other_life))["type"] == "snapshot"
+    await other_life.close()
 
 
 async def test_a_slow_client_is_disconnected_and_delays_nobody(
