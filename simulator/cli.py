@@ -77,6 +77,9 @@ def simulate(scenario: ScenarioArg = None, policies: PoliciesOpt = None,
         raise typer.Exit(1) from None
     except ValueError as error:
         _fail(errors, [str(error)])
+    except KeyboardInterrupt:  # Ctrl-C: the workers are already stopped; no traceback
+        errors.print("interrupted", highlight=False)
+        raise typer.Exit(130) from None
     _emit(comparison, out, json_, errors)
 
 
