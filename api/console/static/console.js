@@ -275,7 +275,7 @@
         <label>${esc(t("act.reason"))}<input name="reason"></label>`;
     } else {
       fields = `<label>${esc(t("act.head_start_s"))}<input name="head_start_s" type="number" min="0" max="300" step="30" value="${Math.round(o.head_start_s || 0)}"></label>
-        <label>${esc(t("act.reason"))}<input name="reason" required></label>`;
+        <label>${esc(t("act.reason"))}<input name="reason"></label>`;
     }
     return `<tr class="panel"><td colspan="7"><form class="row" data-panel="${esc(o.order_id)}">${fields}
       <button type="submit">${esc(t("act.ok"))}</button><button type="button" class="secondary" data-act="close">${esc(t("act.close"))}</button>

@@ -52,7 +52,7 @@ async def test_an_operator_takes_a_call_dispatches_cancels_and_switches_language
     server: Server, browser: Browser, tmp_path: Path
 ) -> None:
     """Log in; a ringing call shows its card; keys 1 and Enter order a car; a free driver takes it;
-    another order is cancelled with a cause; the page switches to Russian."""
+    another is cancelled with a cause; a head start is set with a reason; the page switches to Russian."""
     first = await server.order(pickup_address="Floriańska 3", phone="+7 912 345 67 89")
     await server.post(f"/orders/{first}/cancel", {"cause": "customer"})
     page = await _logged_in(browser, server, tmp_path)
@@ -91,6 +91,18 @@ async def test_an_operator_takes_a_call_dispatches_cancels_and_switches_language
     ).json()
     assert (cancelled["status"], cancelled["failure_cause"]) == ("cancelled", "dispatcher_cancelled")
     await page.screenshot(path=tmp_path / "05-cancelled.png")
+
+    await server.order(CENTRE[0] + 0.003, CENTRE[1], pickup_address="Lubicz 1")
+    later = await server.order(CENTRE[0] + 0.004, CENTRE[1], pickup_address="Lubicz 2")
+    await expect(page.locator("#queue tbody tr[data-order]").nth(1)).to_have_attribute("data-order", later)
+    await page.locator(f'tr[data-order="{later}"] button[data-act="priority"]').click()
+    await page.fill('tr.panel input[name="head_start_s"]', "300")
+    await page.press('tr.panel input[name="head_start_s"]', "Enter")  # no reason yet: refused on the page
+    await expect(page.locator("tr.panel .status")).to_have_text("A reason is required")
+    await page.fill('tr.panel input[name="reason"]', "elderly caller, cold night")
+    await page.press('tr.panel input[name="reason"]', "Enter")
+    await expect(page.locator("#queue tbody tr[data-order]").first).to_have_attribute("data-order", later)
+    await page.screenshot(path=tmp_path / "06-priority.png")
 
     await page.click("#lang")
     await expect(page.locator("#middle h2")).to_have_text(
