@@ -69,6 +69,7 @@ class Caller:
     raw: str | None
     is_new: bool
     new_number: bool = False  # a known customer calling from a number we have not seen
+    phone: Phone | None = None  # the stored number the caller was found by
 
 
 def find_replay(session: Session, request: SubmitOrder) -> IntakeResult | None:
@@ -103,6 +104,7 @@ def resolve_caller(session: Session, intake: OrderIntake, region: str) -> Caller
     """Who is ordering: by phone number (any format), by customer id, or nobody (withheld)."""
     e164: str | None = None
     by_phone: str | None = None
+    phone: Phone | None = None
     if intake.phone is not None:
         number = normalise_phone(intake.phone, region)
         if number.kind is NumberKind.INVALID:
@@ -119,10 +121,10 @@ def resolve_caller(session: Session, intake: OrderIntake, region: str) -> Caller
                 ("body", "customer_id"), "the phone number belongs to another customer"
             )
         new_number = e164 is not None and by_phone is None
-        return Caller(intake.customer_id, e164, intake.phone, is_new=False, new_number=new_number)
+        return Caller(intake.customer_id, e164, intake.phone, False, new_number, phone)
     if e164 is None:
         return Caller(None, None, intake.phone, is_new=False)
-    return Caller(by_phone or new_id(), e164, intake.phone, is_new=by_phone is None)
+    return Caller(by_phone or new_id(), e164, intake.phone, is_new=by_phone is None, phone=phone)
 
 
 def find_duplicate(
@@ -155,8 +157,7 @@ def store_new_order(session: Session, request: SubmitOrder, caller: Caller, now:
     if caller.customer_id is not None and caller.is_new:
         session.add(
             Customer(id=caller.customer_id, created_at=at, display_name=intake.customer_name)
-        )
-        session.flush()
+        )  # no flush needed: the unit of work inserts rows in foreign-key order
     elif caller.customer_id is not None and intake.customer_name:
         name_unnamed(session, caller.customer_id, intake.customer_name)
     if caller.customer_id is not None and (caller.is_new or caller.new_number):
@@ -164,13 +165,18 @@ def store_new_order(session: Session, request: SubmitOrder, caller: Caller, now:
         session.add(
             Phone(e164=str(caller.e164), raw=raw, customer_id=caller.customer_id, last_seen_at=at)
         )
-    elif caller.e164 is not None:
-        phone = session.exec(_PHONE, params={"e164": caller.e164}).first()
-        if phone is not None:
-            phone.last_seen_at = at
-            session.add(phone)
+    elif caller.phone is not None:
+        caller.phone.last_seen_at = at
+        session.add(caller.phone)
     if caller.customer_id is not None and intake.pickup_address:
-        count_address(session, caller.customer_id, intake.pickup_address, intake.pickup, at)
+        count_address(
+            session,
+            caller.customer_id,
+            intake.pickup_address,
+            intake.pickup,
+            at,
+            known=not caller.is_new,
+        )
     row = Order(
         id=new_id(),
         customer_id=caller.customer_id,
@@ -189,7 +195,6 @@ def store_new_order(session: Session, request: SubmitOrder, caller: Caller, now:
         updated_at=at,
     )
     session.add(row)
-    session.flush()
     session.add(
         OrderEvent(
             order_id=row.id,
@@ -214,10 +219,18 @@ def name_unnamed(session: Session, customer_id: str, name: str) -> None:
 
 
 def count_address(
-    session: Session, customer_id: str, text: str, at_point: Position, at: datetime
+    session: Session,
+    customer_id: str,
+    text: str,
+    at_point: Position,
+    at: datetime,
+    known: bool = True,
 ) -> None:
+    """One more use of a pickup address; a customer created just now has none to look up."""
     key = address_key(text)
-    place = session.exec(_PLACE, params={"customer_id": customer_id, "key": key}).first()
+    place = None
+    if known:
+        place = session.exec(_PLACE, params={"customer_id": customer_id, "key": key}).first()
     if place is None:
         place = PickupAddress(
             customer_id=customer_id,
