@@ -8,6 +8,7 @@ an assignment: the response carries the driver's state after it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -17,7 +18,7 @@ from sqlmodel import col, select
 from api.deps import Dispatching, Driving, Principal, Reading, ServiceDep, SessionDep
 from api.live.commands import Apply, Conflict, NotFound
 from api.live.writer import Applied
-from api.models import Driver, DriverPublic, Role
+from api.models import Driver, DriverPublic, Order, Role
 from api.routers.fields import CleanStr
 from dispatch import commands as c
 from dispatch.model import DriverStatus, Position
@@ -108,6 +109,42 @@ def get_driver(driver_id: str, principal: Driving, session: SessionDep) -> Drive
     if row is None:
         raise NotFound(f"unknown driver {driver_id!r}")
     return row
+
+
+class DriverJob(BaseModel):
+    """What a driver app needs about the order it is on: where to go, nothing about the customer."""
+
+    order_id: str
+    status: str
+    pickup_lat: float
+    pickup_lon: float
+    pickup_address: str | None
+    dropoff_lat: float | None
+    dropoff_lon: float | None
+    pickup_at: datetime | None
+    eta_s: float | None
+
+
+@router.get(
+    "/{driver_id}/order", response_model=DriverJob, responses={404: {"description": "no order"}}
+)
+def current_order(driver_id: str, principal: Driving, session: SessionDep) -> DriverJob:
+    """The order the driver is assigned to or carrying now."""
+    driver = get_driver(driver_id, principal, session)
+    order = None if driver.order_id is None else session.get(Order, driver.order_id)
+    if order is None:
+        raise NotFound(f"driver {driver_id!r} has no order")
+    return DriverJob(
+        order_id=order.id,
+        status=order.status,
+        pickup_lat=order.pickup_lat,
+        pickup_lon=order.pickup_lon,
+        pickup_address=order.pickup_address,
+        dropoff_lat=order.dropoff_lat,
+        dropoff_lon=order.dropoff_lon,
+        pickup_at=order.pickup_at,
+        eta_s=order.eta_s,
+    )
 
 
 @router.post("/{driver_id}/online", response_model=DriverState)

@@ -31,6 +31,7 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/drivers"): frozenset({OP, AD}),
     ("GET", "/drivers"): frozenset({OP, AN, AD}),
     ("GET", "/drivers/{driver_id}"): frozenset({DR, OP, AD}),
+    ("GET", "/drivers/{driver_id}/order"): frozenset({DR, OP, AD}),
     ("POST", "/drivers/{driver_id}/online"): frozenset({DR, OP, AD}),
     ("POST", "/drivers/{driver_id}/offline"): frozenset({DR, OP, AD}),
     ("POST", "/drivers/{driver_id}/position"): frozenset({DR, OP, AD}),

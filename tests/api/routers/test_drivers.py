@@ -97,3 +97,16 @@ async def test_list_drivers_filters_by_status(live: Live) -> None:
     free = (await live.get("/drivers", params={"status": "free"})).json()
     everyone = (await live.get("/drivers", role=Role.ANALYST)).json()
     assert [d["id"] for d in free] == ["d1"] and [d["id"] for d in everyone] == ["d1", "d2"]
+
+
+async def test_a_driver_app_reads_where_to_go_and_nothing_personal(live: Live) -> None:
+    """GET /drivers/{id}/order: pickup and dropoff of the current order; 404 when there is none."""
+    await live.driver("d1")
+    none_yet = await live.get("/drivers/d1/order", role=Role.DRIVER)
+    order = await live.order(
+        phone="+79123456789", pickup_address="Tverskaya 1", customer_name="Anna"
+    )
+    job = (await live.get("/drivers/d1/order", role=Role.DRIVER)).json()
+    assert none_yet.status_code == 404
+    assert job["order_id"] == order["id"] and job["pickup_address"] == "Tverskaya 1"
+    assert "Anna" not in str(job) and "+7912" not in str(job)
