@@ -112,7 +112,7 @@ def wait_ready(base_url: str, server: subprocess.Popen[bytes], timeout_s: float 
 def demo(
     speed: Annotated[float, typer.Option(help="How many times faster than real time.", min=0.1)] = 10.0,
     cars: Annotated[int, typer.Option(help="Cars in the town.", min=1)] = 10,
-    calls_per_hour: Annotated[float, typer.Option(help="Calls per simulated hour.", min=1)] = 60.0,
+    calls_per_hour: Annotated[float, typer.Option(help="Calls per simulated hour.", min=1)] = 50.0,
     customers: Annotated[int, typer.Option(help="Customers with a past.", min=1)] = 80,
     host: str = "127.0.0.1",
     port: Annotated[int, typer.Option(help="0: any free port.")] = 8000,

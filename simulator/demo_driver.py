@@ -235,10 +235,10 @@ class DemoDriver:
                     car.task.cancel()
                     car.order_id = None
 
-    async def _drive(self, car: Car, to: Position) -> None:
-        """Move in a straight line at the dispatcher's speed, reporting on the way."""
+    async def _drive(self, car: Car, to: Position, at_least_s: float = 0.0) -> None:
+        """Move in a straight line, at the dispatcher's speed or slower, reporting on the way."""
         start, started = car.position, self.now()
-        duration_s = haversine_m(start, to) * self._detour / self._speed_mps
+        duration_s = max(at_least_s, haversine_m(start, to) * self._detour / self._speed_mps)
         while True:
             share = 1.0 if duration_s <= 0 else min(1.0, (self.now() - started) / duration_s)
             car.position = Position(
@@ -254,10 +254,7 @@ class DemoDriver:
         await self._drive(car, pickup)
         await self._post(f"/drivers/{car.driver_id}/arrived", self.keys.fleet)
         trip_s = self._trip_s()
-        dropoff = self.town.place().position
-        started = self.now()
-        await self._drive(car, dropoff)
-        await self.sleep(trip_s - (self.now() - started))  # the ride itself, beyond the straight line
+        await self._drive(car, self.town.place().position, at_least_s=trip_s)
         car.order_id = None
         fare = self.town.scenario.trips.fare_base + self.town.scenario.trips.fare_per_min * trip_s / 60.0
         body = {"lat": car.position.lat, "lon": car.position.lon, "fare": round(fare, 2)}
