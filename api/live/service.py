@@ -146,7 +146,14 @@ class DispatcherService:
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             started = time.perf_counter()
-            await loop.run_in_executor(self._executor, self._run_batch, batch)
+            try:
+                await loop.run_in_executor(self._executor, self._run_batch, batch)
+            except (
+                Exception
+            ) as error:  # the executor itself failed: answer, never leave callers hanging
+                log.exception("the writer thread could not run a batch")
+                for envelope in batch:
+                    envelope.error, envelope.events = StoreUnavailable(str(error)), []
             events = [event for envelope in batch for event in envelope.events]
             try:
                 await self._bus.publish(events)

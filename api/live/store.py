@@ -65,6 +65,8 @@ class DecisionStore:
             driver_id = payload.pop("driver_id", None)
             status = payload.pop("status", None)
             event_cause = payload.pop("cause", None) or cause
+            if cause is not None and event_cause != cause:
+                payload["reason"] = cause  # the operator's words beside a failure cause
             if driver_id is not None and isinstance(decision, d.DriverStatusChanged):
                 drivers.add(driver_id)
             session.add(

@@ -166,6 +166,8 @@ async def test_customer_cancel_is_not_a_failure_but_no_show_is(live: Live) -> No
         second.json()["status"] == "cancelled"
         and second.json()["failure_cause"] == "driver_no_show"
     )
+    events = (await live.get(f"/orders/{b['id']}/events")).json()
+    assert events[-1]["cause"] == "driver_no_show" and events[-1]["payload"]["reason"] == "gone"
     with live.session() as session:
         one = session.get(Customer, a["customer_id"])
         two = session.get(Customer, b["customer_id"])
