@@ -76,25 +76,16 @@ def prepare(
     return commands
 
 
-def start_server(env: dict[str, str], host: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(env: dict[str, str], base_url: str) -> subprocess.Popen[bytes]:
+    host, port = base_url.removeprefix("http://").split(":")
     command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "api.console.demo_app:create_demo_app",
-        "--factory",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
+        sys.executable, "-m", "uvicorn", "api.console.demo_app:create_demo_app", "--factory",
+        "--host", host, "--port", port, "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
     return subprocess.Popen(command, env=env)
 
 
-def wait_ready(base_url: str, server: subprocess.Popen[bytes], timeout_s: float = 60.0) -> None:
+def wait_ready(base_url: str, server: subprocess.Popen[bytes], timeout_s: float = 120.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -125,44 +116,49 @@ def demo(
     """Start the live server with a small simulated town driving it, and open the console."""
     directory = workdir or Path(tempfile.mkdtemp(prefix="keepcab-demo-"))
     directory.mkdir(parents=True, exist_ok=True)
-    port = port or _free_port(host)
-    epoch_s = time.time()
-    env = {
-        **os.environ,
-        "KEEPCAB_DATABASE_URL": f"sqlite:///{directory / 'keepcab.db'}",
-        "KEEPCAB_REDIS_URL": "",
-        "KEEPCAB_TICK_INTERVAL_S": "0.25",
-        "KEEPCAB_DEMO_SPEED": str(speed),
-        "KEEPCAB_DEMO_EPOCH": str(epoch_s),
-        "KEEPCAB_DEMO_DIR": str(directory),
-    }
-    scenario = load_scenario("small-town")
-    town = Town(scenario, np.random.default_rng(seed))
+    plan = DemoPlan(speed=speed, epoch_s=time.time(), cars=cars, calls_per_hour=calls_per_hour)
+    env = _environment(directory, plan)
+    town = Town(load_scenario("small-town"), np.random.default_rng(seed))
     people = town.customers(customers, customers // 4)
     typer.echo(f"setting up {directory} ...")
-    commands = prepare(env, town, people, epoch_s)
-    base_url = f"http://{host}:{port}"
-    server = start_server(env, host, port)
+    commands = prepare(env, town, people, plan.epoch_s)
+    base_url = f"http://{host}:{port or _free_port(host)}"
+    server = start_server(env, base_url)
     try:
         phone_key, fleet_key = [_output(command) for command in commands][:2]
         wait_ready(base_url, server)
         keys = DemoKeys(operator=_login(base_url), phone=phone_key, fleet=fleet_key)
         typer.echo(f"\nkeepcab demo is running at {base_url}/  (time runs {speed:g}x)")
         typer.echo(f"log in as {OPERATOR} / {PASSWORD}; Ctrl-C stops it\n")
-        plan = DemoPlan(speed=speed, epoch_s=epoch_s, cars=cars, calls_per_hour=calls_per_hour)
-        driver = DemoDriver(base_url, keys, town, people, plan)
-        counts = asyncio.run(driver.run(duration))
+        counts = asyncio.run(DemoDriver(base_url, keys, town, people, plan).run(duration))
         typer.echo(", ".join(f"{name} {value}" for name, value in counts.items()))
     except KeyboardInterrupt:
         typer.echo("stopped")
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _stop(server)
         if workdir is None:
             shutil.rmtree(directory, ignore_errors=True)
+
+
+def _environment(directory: Path, plan: DemoPlan) -> dict[str, str]:
+    """The embedded default in `directory`, on the demo's clock."""
+    return {
+        **os.environ,
+        "KEEPCAB_DATABASE_URL": f"sqlite:///{directory / 'keepcab.db'}",
+        "KEEPCAB_REDIS_URL": "",
+        "KEEPCAB_TICK_INTERVAL_S": "0.25",
+        "KEEPCAB_DEMO_SPEED": str(plan.speed),
+        "KEEPCAB_DEMO_EPOCH": str(plan.epoch_s),
+        "KEEPCAB_DEMO_DIR": str(directory),
+    }
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(10)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 def _login(base_url: str) -> str:

@@ -194,6 +194,27 @@ async def _read_acks(socket: WebSocket, outbox: SocketOutbox) -> None:
                 continue  # not an ack: nothing else is expected after the hello
 
 
+async def _open(socket: WebSocket, hub: ConsoleHub, hello: Hello, outbox: SocketOutbox) -> None:
+    """Attach the client, then send the welcome and, unless it resumed, a snapshot."""
+    resumed = hub.attach(outbox, hello.last_seq if hello.stream == hub.stream else None)
+    seq = hub.seq  # no await since attach: every later event is in the outbox
+    outbox.start_from(hello.last_seq if resumed and hello.last_seq is not None else seq)
+    figures, recent = hub.figures.to_json(), hub.recent()  # as of `seq`, too
+    welcome = {
+        "type": "welcome",
+        "operator": hello.name,
+        "role": hello.role.value,
+        "resumed": resumed,
+        "stream": hub.stream,
+        "seq": seq,
+        "server_time": time.time(),
+    }
+    await socket.send_text(json.dumps(welcome))
+    if not resumed:
+        snapshot = await build_snapshot(socket.app, seq, figures, recent)
+        await socket.send_text(json.dumps(snapshot, separators=(",", ":")))
+
+
 @router.websocket("/ws/console")
 async def console_socket(socket: WebSocket) -> None:
     await socket.accept()
@@ -202,25 +223,9 @@ async def console_socket(socket: WebSocket) -> None:
         return
     hub: ConsoleHub = socket.app.state.console_hub
     outbox = SocketOutbox(CLIENT_QUEUE, ACK_WINDOW)
-    resumed = hub.attach(outbox, hello.last_seq if hello.stream == hub.stream else None)
-    seq = hub.seq  # no await since attach: every later event is in the outbox
-    outbox.start_from(hello.last_seq if resumed and hello.last_seq is not None else seq)
-    figures, recent = hub.figures.to_json(), hub.recent()  # as of `seq`, too
     tasks: list[asyncio.Task[Any]] = []
     try:
-        welcome = {
-            "type": "welcome",
-            "operator": hello.name,
-            "role": hello.role.value,
-            "resumed": resumed,
-            "stream": hub.stream,
-            "seq": seq,
-            "server_time": time.time(),
-        }
-        await socket.send_text(json.dumps(welcome))
-        if not resumed:
-            snapshot = await build_snapshot(socket.app, seq, figures, recent)
-            await socket.send_text(json.dumps(snapshot, separators=(",", ":")))
+        await _open(socket, hub, hello, outbox)
         tasks = [
             asyncio.create_task(outbox.drain_to(socket)),
             asyncio.create_task(_read_acks(socket, outbox)),
