@@ -48,22 +48,13 @@ async def _logged_in(browser: Browser, server: Server, shots: Path) -> Page:
     return page
 
 
-async def test_an_operator_takes_a_call_dispatches_cancels_and_switches_language(
-    server: Server, browser: Browser, tmp_path: Path
-) -> None:
-    """Log in; a ringing call shows its card; keys 1 and Enter order a car; a free driver takes it;
-    another is cancelled with a cause; a head start is set with a reason; the page switches to Russian."""
-    first = await server.order(pickup_address="Floriańska 3", phone="+7 912 345 67 89")
-    await server.post(f"/orders/{first}/cancel", {"cause": "customer"})
-    page = await _logged_in(browser, server, tmp_path)
-
+async def _take_a_ringing_call_with_the_keyboard(page: Page, server: Server, shots: Path) -> None:
     ring = {"event": "call.ringing", "call_id": "pbx-1", "from": "8 912 345-67-89"}
     assert (await server.post("/phone/events", ring, key=server.phone_key)).status_code == 200
     card = page.locator(".call")
     await expect(card).to_contain_text("Floriańska 3")
     await expect(card.locator(".tier")).to_have_count(1)
-    await page.screenshot(path=tmp_path / "02-call-ringing.png")
-
+    await page.screenshot(path=shots / "02-call-ringing.png")
     await page.locator("body").press("1")  # take the call with its first address
     await expect(page.locator("#f-address")).to_have_value("Floriańska 3")
     await expect(page.locator("#f-phone")).to_have_value("8 912 345-67-89")
@@ -71,54 +62,68 @@ async def test_an_operator_takes_a_call_dispatches_cancels_and_switches_language
     await expect(page.locator("#f-status")).to_contain_text("created")
     await expect(page.locator("#queue tbody tr")).to_have_count(1)
     await expect(page.locator("#queue tbody")).to_contain_text("Floriańska 3")
-    await page.screenshot(path=tmp_path / "03-order-from-call.png")
+    await page.screenshot(path=shots / "03-order-from-call.png")
 
+
+async def _see_it_assigned_when_a_driver_goes_free(page: Page, server: Server, shots: Path) -> None:
     await server.driver_online("d1", CENTRE[0] + 0.001, CENTRE[1])
     await expect(page.locator("#queue tbody tr")).to_have_count(0)
     await expect(page.locator("#recent")).to_contain_text("car d1")
     await expect(page.locator('[data-count="en_route"]')).to_have_text("1")
-    await page.screenshot(path=tmp_path / "04-assigned.png")
+    await page.screenshot(path=shots / "04-assigned.png")
 
-    second = await server.order(CENTRE[0] + 0.002, CENTRE[1], pickup_address="Długa 7")
-    row = page.locator(f'tr[data-order="{second}"]')
+
+async def _cancel_with_a_cause(page: Page, server: Server, shots: Path) -> None:
+    order_id = await server.order(CENTRE[0] + 0.002, CENTRE[1], pickup_address="Długa 7")
+    row = page.locator(f'tr[data-order="{order_id}"]')
     await row.locator('button[data-act="cancel"]').click()
     await page.select_option('tr.panel select[name="cause"]', "dispatcher_cancelled")
     await page.fill('tr.panel input[name="reason"]', "duplicate booking")
     await page.press('tr.panel input[name="reason"]', "Enter")
     await expect(row).to_have_count(0)
-    cancelled = (
-        await server.client.get(f"/orders/{second}", headers={"X-API-Key": server.operator_key})
-    ).json()
+    headers = {"X-API-Key": server.operator_key}
+    cancelled = (await server.client.get(f"/orders/{order_id}", headers=headers)).json()
     assert (cancelled["status"], cancelled["failure_cause"]) == ("cancelled", "dispatcher_cancelled")
-    await page.screenshot(path=tmp_path / "05-cancelled.png")
+    await page.screenshot(path=shots / "05-cancelled.png")
 
+
+async def _override_priority_with_a_reason(page: Page, server: Server, shots: Path) -> None:
+    rows = page.locator("#queue tbody tr[data-order]")
     await server.order(CENTRE[0] + 0.003, CENTRE[1], pickup_address="Lubicz 1")
     later = await server.order(CENTRE[0] + 0.004, CENTRE[1], pickup_address="Lubicz 2")
-    await expect(page.locator("#queue tbody tr[data-order]").nth(1)).to_have_attribute("data-order", later)
+    await expect(rows.nth(1)).to_have_attribute("data-order", later)
     await page.locator(f'tr[data-order="{later}"] button[data-act="priority"]').click()
     await page.fill('tr.panel input[name="head_start_s"]', "300")
-    await page.press('tr.panel input[name="head_start_s"]', "Enter")  # no reason yet: refused on the page
+    await page.press('tr.panel input[name="head_start_s"]', "Enter")  # no reason yet: refused
     await expect(page.locator("tr.panel .status")).to_have_text("A reason is required")
     await page.fill('tr.panel input[name="reason"]', "elderly caller, cold night")
     await page.press('tr.panel input[name="reason"]', "Enter")
-    await expect(page.locator("#queue tbody tr[data-order]").first).to_have_attribute("data-order", later)
-    await page.screenshot(path=tmp_path / "06-priority.png")
+    await expect(rows.first).to_have_attribute("data-order", later)
+    await page.screenshot(path=shots / "06-priority.png")
 
+
+async def _switch_to_russian(page: Page, shots: Path) -> None:
     await page.click("#lang")
-    await expect(page.locator("#middle h2")).to_have_text(
-        "Очередь — в том порядке, в каком будут выданы машины"
-    )
+    queue_title = "Очередь — в том порядке, в каком будут выданы машины"
+    await expect(page.locator("#middle h2")).to_have_text(queue_title)
     await expect(page.locator("html")).to_have_attribute("lang", "ru")
-    await page.screenshot(path=tmp_path / "06-russian.png")
-    for step in (
-        "01-logged-in",
-        "02-call-ringing",
-        "03-order-from-call",
-        "04-assigned",
-        "05-cancelled",
-        "06-russian",
-    ):
-        assert (tmp_path / f"{step}.png").stat().st_size > 0
+    await page.screenshot(path=shots / "07-russian.png")
+
+
+async def test_an_operator_takes_a_call_dispatches_cancels_and_switches_language(
+    server: Server, browser: Browser, tmp_path: Path
+) -> None:
+    """Log in; a ringing call shows its card; keys 1 and Enter order a car; a free driver takes it;
+    another is cancelled with a cause; a head start is set with a reason; the page switches to Russian."""
+    first = await server.order(pickup_address="Floriańska 3", phone="+7 912 345 67 89")
+    await server.post(f"/orders/{first}/cancel", {"cause": "customer"})  # a known place, no live order
+    page = await _logged_in(browser, server, tmp_path)
+    await _take_a_ringing_call_with_the_keyboard(page, server, tmp_path)
+    await _see_it_assigned_when_a_driver_goes_free(page, server, tmp_path)
+    await _cancel_with_a_cause(page, server, tmp_path)
+    await _override_priority_with_a_reason(page, server, tmp_path)
+    await _switch_to_russian(page, tmp_path)
+    assert len([shot for shot in tmp_path.glob("0*.png") if shot.stat().st_size > 0]) == 7
 
 
 async def test_a_wrong_password_keeps_the_login_open(
