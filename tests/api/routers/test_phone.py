@@ -130,3 +130,13 @@ async def test_zadarma_notifications_need_a_valid_signature(live: Live) -> None:
     )
     assert ok.status_code == 200 and ok.json()["call_id"] == "zadarma:in_1"
     assert bad.status_code == 403
+
+
+async def test_an_order_right_after_the_ring_links_the_call(live: Live) -> None:
+    """The ringing row is written in the background, yet an order naming the call finds it."""
+    reply = (await live.post("/phone/events", role=PH, json=ringing("fast", "+79123456789"))).json()
+    order = await live.order(phone="+79123456789", call_id=reply["call_id"])
+    with live.session() as session:
+        call = session.exec(select(Call)).one()
+    assert call.order_id == order["id"] and call.outcome == "order_created"
+    assert call.customer_id == order["customer_id"]
