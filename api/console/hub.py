@@ -177,6 +177,16 @@ class ConsoleHub:
                 enriched = [dict(event.data) for _, event in wanted]
             for (kind, event), data in zip(wanted, enriched, strict=True):
                 self.publish(kind, event.at, data)
+            self._send_figures()
+
+    def _send_figures(self) -> None:
+        """The shift figures after a batch (not numbered: each one replaces the last)."""
+        text = json.dumps({"type": "figures", "seq": self.seq, "figures": self.figures.to_json()})
+        for client in list(self._clients):
+            if not client.offer(text):
+                self._clients.discard(client)
+                self.disconnected_slow += 1
+                client.close(CLOSE_TOO_SLOW, "too slow: reconnect with your last seq")
 
     async def _take_batch(self) -> list[Event]:
         """The next event and any that arrive right behind it (one store read for all of them)."""

@@ -13,7 +13,8 @@
    must not resume.)
 3. Then every console event `{"type": "event", "seq": N, "kind": ..., "at": ..., "data": {...}}`
    in `seq` order, and a `{"type": "heartbeat", "now": ..., "seq": ...}` every
-   `HEARTBEAT_S` so a console can tick waits on the dispatcher's clock. When
+   `HEARTBEAT_S` so a console can tick waits on the dispatcher's clock, and the
+   shift figures (`{"type": "figures", ...}`) after each batch of events. When
    messages queue up, one frame carries several as a JSON array, in order.
 
 Events numbered after a snapshot may already be reflected in it (the

@@ -114,6 +114,7 @@
     if (m.type === "welcome") { setOnline(true); S.stream = m.stream; $("#operator").textContent = m.operator; return; }
     if (m.type === "snapshot") { loadSnapshot(m); return; }
     if (m.type === "heartbeat") { rebase(m.now); S.figures = m.figures; renderFigures(); ack(true); return; }
+    if (m.type === "figures") { S.figures = m.figures; renderFigures(); return; }
     if (m.type === "event") {
       if (S.lastSeq !== null && m.seq <= S.lastSeq) return; // already applied
       S.lastSeq = m.seq;
