@@ -40,7 +40,11 @@ class DriverOnline:
 @fast_init
 @dataclass(frozen=True, slots=True)
 class DriverOffline:
+    """End of shift. A busy driver may ask to go offline `when_free`: they finish the
+    current job and then leave instead of being handed another."""
+
     driver_id: str
+    when_free: bool = False
 
 
 @fast_init

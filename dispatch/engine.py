@@ -145,7 +145,7 @@ class Dispatcher:
     def _restore_driver(self, view: DriverView) -> None:
         self._ensure_grids(view.position)
         driver = self._drivers[view.driver_id] = LiveDriver(view.driver_id, view.position)
-        driver.status, driver.order_id = view.status, view.order_id
+        driver.status, driver.order_id, driver.leaving = view.status, view.order_id, view.leaving
         if view.status is DriverStatus.FREE:
             assert self._free is not None
             self._free.upsert(view.driver_id, view.position)
@@ -338,6 +338,9 @@ class Dispatcher:
 
     def _online(self, command: DriverOnline, now: float) -> list[Decision]:
         driver = self._drivers.get(command.driver_id)
+        if driver is not None and driver.leaving:
+            driver.leaving = False  # back on before the last job ended: stays on
+            return []
         if driver is not None and driver.status is not DriverStatus.OFFLINE:
             raise InvalidTransition(f"driver {command.driver_id!r} is already {driver.status}")
         self._ensure_grids(command.position)
@@ -348,11 +351,19 @@ class Dispatcher:
 
     def _offline(self, command: DriverOffline, now: float) -> list[Decision]:
         driver = self._driver(command.driver_id)
+        busy = driver.status in (DriverStatus.EN_ROUTE, DriverStatus.ON_TRIP)
+        if busy and command.when_free:
+            driver.leaving = True
+            return []
         if driver.status is not DriverStatus.FREE:
             raise DriverBusy(driver.driver_id, driver.status)
         assert self._free is not None
         self._free.remove(driver.driver_id)
+        return self._go_offline(driver, now)
+
+    def _go_offline(self, driver: LiveDriver, now: float) -> list[Decision]:
         driver.status = DriverStatus.OFFLINE
+        driver.leaving = False
         return [DriverStatusChanged(driver.driver_id, DriverStatus.OFFLINE, driver.position, now)]
 
     def _moved(self, command: DriverMoved, now: float) -> list[Decision]:
@@ -394,8 +405,11 @@ class Dispatcher:
         return decisions
 
     def _make_free(self, driver: LiveDriver, now: float) -> list[Decision]:
-        """A car that becomes free takes the best waiting order it may, or joins the free index."""
+        """A car that becomes free takes the best waiting order it may, or joins the free index;
+        a driver at the end of their shift goes offline instead."""
         assert self._free is not None
+        if driver.leaving:
+            return self._go_offline(driver, now)
         driver.status = DriverStatus.FREE
         order_id = self._best_waiting_for(driver)
         if order_id is None:

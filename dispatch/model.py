@@ -151,6 +151,7 @@ class DriverView:
     status: DriverStatus
     position: Position
     order_id: str | None
+    leaving: bool = False  # goes offline when the current job ends
 
 
 @fast_init

@@ -51,16 +51,17 @@ class LiveOrder:
 
 
 class LiveDriver:
-    __slots__ = ("driver_id", "order_id", "position", "status")
+    __slots__ = ("driver_id", "leaving", "order_id", "position", "status")
 
     def __init__(self, driver_id: str, position: Position) -> None:
         self.driver_id = driver_id
         self.position = position
         self.status = DriverStatus.OFFLINE
         self.order_id: str | None = None
+        self.leaving = False
 
     def view(self) -> DriverView:
-        return DriverView(self.driver_id, self.status, self.position, self.order_id)
+        return DriverView(self.driver_id, self.status, self.position, self.order_id, self.leaving)
 
 
 RELEASE, EXPIRE = 0, 1

@@ -320,3 +320,33 @@ def test_polar_first_position_still_builds_a_grid() -> None:
     assert decisions[0].status is DriverStatus.FREE
     with pytest.raises(ValueError, match="ref_lat"):
         DispatchConfig(ref_lat=89.0)
+
+
+def test_driver_ending_shift_finishes_the_job_and_takes_no_other() -> None:
+    """A busy driver going offline when free completes the trip, then leaves although orders wait."""
+    d = fifo()
+    d.handle(DriverOnline("car", CENTRE), 0)
+    d.handle(order("riding"), 0)
+    d.handle(order("waiting", 1), 1)
+    assert d.handle(DriverOffline("car", when_free=True), 2) == []
+    assert d.driver_view("car").leaving
+    d.handle(DriverArrived("car"), 60)
+    decisions = d.handle(TripCompleted("car", at_km(1, 0)), 600)
+    assert decisions[1] == DriverStatusChanged("car", DriverStatus.OFFLINE, at_km(1, 0), 600)
+    assert [v.order.order_id for v in d.queue_view()] == ["waiting"]
+    assert not d.driver_view("car").leaving and d.free_driver_count == 0
+
+
+def test_coming_back_on_before_the_last_job_ends_cancels_leaving() -> None:
+    """DriverOnline for a leaving driver keeps them on; restore keeps a pending leave."""
+    d = fifo()
+    d.handle(DriverOnline("car", CENTRE), 0)
+    d.handle(order("riding"), 0)
+    d.handle(DriverOffline("car", when_free=True), 1)
+    restored = fifo()
+    restored.restore(d.drivers(), d.live_orders(), 2)
+    assert restored.driver_view("car").leaving
+    assert d.handle(DriverOnline("car", CENTRE), 3) == []
+    assert not d.driver_view("car").leaving
+    with pytest.raises(DriverBusy):
+        d.handle(DriverOffline("car"), 4)

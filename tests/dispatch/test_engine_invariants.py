@@ -125,9 +125,9 @@ class DispatcherMachine(RuleBasedStateMachine):
     def online(self, did: str, where: Any) -> None:
         self.apply(DriverOnline(did, where))
 
-    @rule(did=driver_ids)
-    def offline(self, did: str) -> None:
-        self.apply(DriverOffline(did))
+    @rule(did=driver_ids, when_free=st.booleans())
+    def offline(self, did: str, when_free: bool) -> None:
+        self.apply(DriverOffline(did, when_free))
 
     @rule(did=driver_ids, where=positions, dt=st.floats(0, 60))
     def moved(self, did: str, where: Any, dt: float) -> None:
@@ -162,6 +162,7 @@ class DispatcherMachine(RuleBasedStateMachine):
         for driver in self.dispatcher.drivers():
             busy = driver.status in (DriverStatus.EN_ROUTE, DriverStatus.ON_TRIP)
             assert busy == (driver.order_id is not None)
+            assert busy or not driver.leaving, "only a busy driver can be waiting to leave"
             if driver.order_id is not None:
                 view = live[driver.order_id]
                 assert view.driver_id == driver.driver_id
