@@ -1,16 +1,50 @@
-"""A real console server per test (see tests/api/console/server.py)."""
+"""Real console servers (see tests/api/console/server.py): on SQLite, or on both stores."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
+from api.db import make_engine
+from tests.api.conftest import postgres_base_url, with_search_path
 from tests.api.console.server import Server, serve
+from tests.conftest import require_service
 
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[Server]:
-    async for running in serve(tmp_path):
+    async for running in serve(f"sqlite:///{tmp_path / 'keepcab.db'}"):
+        yield running
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh store: a SQLite file, or a scratch schema in the PostgreSQL test database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'keepcab.db'}"
+        return
+    schema = f"keepcab_console_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(postgres_base_url())
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as error:
+        admin.dispose()
+        require_service("PostgreSQL", error)
+    try:
+        yield with_search_path(postgres_base_url(), schema)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+async def stored_server(store_url: str) -> AsyncIterator[Server]:
+    async for running in serve(store_url):
         yield running

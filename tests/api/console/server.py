@@ -1,7 +1,8 @@
 """A real keepcab server on loopback for console tests: uvicorn serving `create_app` in the test's loop.
 
-SQLite in the test's folder (the console does not depend on the store's
-dialect; the store's own tests run on both). Keys: an operator login, a phone
+SQLite in the test's folder by default; the tests that read the store
+through the console's own queries (snapshot, figures, ringing cards) also run
+on PostgreSQL in a scratch schema. Keys: an operator login, a phone
 key and an analyst key (a role that may not use the console).
 """
 
@@ -13,7 +14,6 @@ import socket
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -118,8 +118,8 @@ def _prepare(url: str) -> tuple[str, str, str]:
     return phone, analyst, url
 
 
-async def serve(folder: Path, **overrides: Any) -> AsyncIterator[Server]:
-    url = f"sqlite:///{folder / 'keepcab.db'}"
+async def serve(url: str, **overrides: Any) -> AsyncIterator[Server]:
+    """A started server on the store at `url` (migrated here), with keys and an operator login."""
     phone, analyst, _ = _prepare(url)
     app = create_app(Settings(database_url=url, tick_interval_s=0.05, **overrides))
     listener = socket.socket()

@@ -22,8 +22,9 @@ async def _closed_code(client: object) -> int | None:
         return closed.rcvd.code if closed.rcvd is not None else None
 
 
-async def test_snapshot_holds_the_queue_in_service_order_and_the_drivers(server: Server) -> None:
+async def test_snapshot_holds_the_queue_in_service_order_and_the_drivers(stored_server: Server) -> None:
     """A new console gets a welcome, then a snapshot numbered as the welcome says, queue as GET /queue."""
+    server = stored_server  # on SQLite and PostgreSQL: the console's own store queries
     for offset in range(3):
         await server.order(CENTRE[0] + offset * 0.001, CENTRE[1])
     await server.post("/drivers", {"id": "far"})
@@ -176,8 +177,9 @@ async def test_silence_after_connecting_is_refused(server: Server, monkeypatch: 
         assert await _closed_code(client) == 4401
 
 
-async def test_ringing_calls_reach_the_console_with_the_callers_card(server: Server) -> None:
+async def test_ringing_calls_reach_the_console_with_the_callers_card(stored_server: Server) -> None:
     """call.ringing carries tier, reason and the last addresses; an answered call leaves the snapshot."""
+    server = stored_server  # on SQLite and PostgreSQL: the console's own store queries
     await server.order(pickup_address="Floriańska 3", phone="+7 912 345 67 89")
     client = await server.console()
     await next_message(client)
