@@ -64,8 +64,8 @@ class Cars:
     `DriverOffline`), both clipped to the measured window. Both come from the
     commands the model sends and the trips it tracks, not from every
     `DriverStatusChanged`, which would cost three calls per order. A car whose
-    shift ends while it is busy finishes its work first (the core may hand it
-    one more waiting order as it frees up: drivers' overtime).
+    shift ends while it is busy finishes the job in hand and then goes offline
+    (`DriverOffline(when_free=True)`): the core hands it no further order.
     """
 
     __slots__ = ("_busy_s", "_online_s", "_online_since", "_period", "_periods", "_window",

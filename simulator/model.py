@@ -252,8 +252,9 @@ class Model:
         self._fail(self.trips[decision.order_id], EXPIRED, now)
 
     def _status_changed(self, decision: DriverStatusChanged, now: float) -> None:
-        if decision.status is DriverStatus.FREE and decision.driver_id in self.s.cars.leaving:
-            self._go_offline(decision.driver_id, now)
+        if decision.status is DriverStatus.OFFLINE and decision.driver_id in self.s.cars.leaving:
+            self.s.cars.positions[decision.driver_id] = decision.position
+            self.s.cars.went_offline(decision.driver_id, now)
 
     # ---- outcomes ------------------------------------------------------------------
 
@@ -289,6 +290,8 @@ class Model:
 
     def _shift_starts(self, car_id: str) -> None:
         now, cars = self.kernel.now, self.s.cars
+        if car_id in cars.leaving:  # back on before its last job ended: cancel the leave
+            self._handle(DriverOnline(car_id, cars.positions[car_id]), now)
         needs_online, offline_at = cars.shift_starts(car_id)
         if needs_online:
             cars.went_online(car_id, now)
@@ -302,6 +305,8 @@ class Model:
         free_now, next_online_at = self.s.cars.shift_ends(car_id, status)
         if free_now:
             self._go_offline(car_id, now)
+        else:  # finish the job in hand, then leave: the core hands it no other
+            self._handle(DriverOffline(car_id, when_free=True), now)
         self.kernel.schedule(max(next_online_at, now), self._shift_starts, car_id, URGENT)
 
     def _go_offline(self, car_id: str, now: float) -> None:
