@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -16,16 +17,19 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from api.events import Event
 
-from .figures import load_figures
+from .figures import ShiftFigures, load_figures, shift_start
 from .hub import ConsoleHub
 from .positions import watch_positions
 from .routes import router as http_router
 from .socket import router as socket_router
 from .state import enrich_events
+
+log = logging.getLogger(__name__)
 
 
 def mount_console(app: FastAPI, clock: Callable[[], float]) -> None:
@@ -58,9 +62,14 @@ async def start_hub(app: FastAPI, clock: Callable[[], float]) -> ConsoleHub:
     async def enrich(events: list[tuple[str, Event]]) -> list[dict[str, Any]]:
         return await run_in_threadpool(enrich_events, factory, setup, events)
 
-    def figures() -> Any:
-        with factory() as session:
-            return load_figures(session, clock())
+    def figures() -> ShiftFigures:
+        """The shift so far; empty if the store cannot be read now (the app starts not ready)."""
+        try:
+            with factory() as session:
+                return load_figures(session, clock())
+        except SQLAlchemyError as error:
+            log.warning("shift figures start empty: the store is unreachable (%s)", error)
+            return ShiftFigures(shift_start(clock()))
 
     hub = ConsoleHub(app.state.bus, enrich, await run_in_threadpool(figures))
     hub.start()

@@ -44,6 +44,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import authenticate
+from api.live.service import StoreUnavailable
 from api.models import Role
 
 from .hub import CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED, ConsoleHub
@@ -54,6 +55,7 @@ HEARTBEAT_S = 1.0
 CLIENT_QUEUE = 1000
 ACK_WINDOW = 500
 FRAME_MESSAGES = 200
+CLOSE_TRY_AGAIN = 1013  # the snapshot could not be read: the page reconnects after a second
 CONSOLE_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
 
 router = APIRouter()
@@ -234,6 +236,8 @@ async def console_socket(socket: WebSocket) -> None:
             asyncio.create_task(outbox.closed.wait()),
         ]
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    except StoreUnavailable:
+        outbox.close(CLOSE_TRY_AGAIN, "the store is unavailable: reconnect shortly")
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass
     finally:

@@ -158,11 +158,6 @@ def test_domain_errors_map_to_their_statuses() -> None:
     assert domain_status(InvalidCommand("x")) == 422
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api.console.start_hub reads the store during start-up and aborts the lifespan when the "
-    "store is unreachable; the dispatcher itself starts not-ready (see the next test)",
-)
 async def test_an_unreachable_store_at_start_is_503_with_retry_after(tmp_path: Any) -> None:
     """No database: orders and readiness answer 503 and say when to retry; liveness stays 200."""
     url = f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}"
