@@ -50,7 +50,9 @@ def _lost_metrics(segment: str | None) -> list[Metric]:
         Metric(f"{key}.share_base", f"lost to base churn, {who}", "share",
                lambda r: lost(r).share - lost(r).share_to_failures),
         Metric(f"{key}.count", f"customers lost, {who}", "count", lambda r: float(lost(r).lost)),
-        Metric(f"{key}.at_risk", f"customers at risk, {who}", "count",
+        Metric(f"{key}.base", f"customers the share is over, {who}", "count",
+               lambda r: float(lost(r).base)),
+        Metric(f"{key}.at_risk", f"customers at risk (at start or joined), {who}", "count",
                lambda r: float(lost(r).at_risk)),
     ]
 

@@ -50,9 +50,28 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class LostCustomers:
-    at_risk: int  # active at the start of the window, plus those who joined during it
+    """Customers who left for good during the measured window.
+
+    The share is the churn rate firms report: customers lost during the window
+    over `base`, the customers active at its start (newcomers who joined and
+    left inside the window count as lost too). A group that has no one at the
+    start, the `new` segment, is measured over everyone of it at risk instead
+    (active at the start plus those who joined); `base_kind` says which.
+    """
+
+    active_at_start: int
+    joined_during: int
     lost_to_failures: int
     lost_to_base_churn: int
+    base_kind: str = "active at start"
+
+    @property
+    def at_risk(self) -> int:
+        return self.active_at_start + self.joined_during
+
+    @property
+    def base(self) -> int:
+        return self.active_at_start if self.base_kind == "active at start" else self.at_risk
 
     @property
     def lost(self) -> int:
@@ -60,11 +79,11 @@ class LostCustomers:
 
     @property
     def share(self) -> float:
-        return self.lost / self.at_risk if self.at_risk else 0.0
+        return self.lost / self.base if self.base else 0.0
 
     @property
     def share_to_failures(self) -> float:
-        return self.lost_to_failures / self.at_risk if self.at_risk else 0.0
+        return self.lost_to_failures / self.base if self.base else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +140,10 @@ class SimulationResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data, derived shares included."""
         body = asdict(self)
-        body["lost"].update(share=self.lost.share, share_to_failures=self.lost.share_to_failures)
+        body["lost"].update(share=self.lost.share, share_to_failures=self.lost.share_to_failures,
+                            base=self.lost.base)
         for name, lost in self.lost_by_segment.items():
-            body["lost_by_segment"][name].update(share=lost.share,
+            body["lost_by_segment"][name].update(share=lost.share, base=lost.base,
                                                   share_to_failures=lost.share_to_failures)
         body["first_order_failure_rate"] = self.first_order_failure_rate
         return body
@@ -150,12 +170,17 @@ def summarise_orders(rows: list[OrderRow]) -> OrderSummary:
                         wait_p50_s=p50, wait_p90_s=p90, wait_p99_s=p99)
 
 
-def lost_customers(customers: list[Customer], window: Window) -> LostCustomers:
+def lost_customers(
+    customers: list[Customer], window: Window, over: str = "active at start"
+) -> LostCustomers:
+    """Departures inside the window; `over` is the share's base ("active at start" or "at risk")."""
     at_risk = [c for c in customers
                if c.joined_at < window.end_at and c.depart_at >= window.start_at]
+    at_start = sum(c.joined_at < window.start_at for c in at_risk)
     lost = [c for c in at_risk if c.depart_at in window]
     to_failures = sum(c.depart_cause == FAILURE for c in lost)
-    return LostCustomers(len(at_risk), to_failures, len(lost) - to_failures)
+    return LostCustomers(at_start, len(at_risk) - at_start, to_failures,
+                         len(lost) - to_failures, over)
 
 
 def lost_future_revenue(customers: list[Customer], window: Window, mean_fare: float,

@@ -39,8 +39,10 @@ def summarise(model: Model, policy: str, seed: int) -> SimulationResult:
     return SimulationResult(
         scenario=setup.scenario.name, policy=policy, seed=seed, window=window,
         lost=lost_customers(customers, window),
-        lost_by_segment={name: lost_customers([c for c in customers if c.segment == name], window)
-                         for name in SEGMENTS},
+        lost_by_segment={
+            name: lost_customers([c for c in customers if c.segment == name], window,
+                                 "at risk" if name == "new" else "active at start")
+            for name in SEGMENTS},
         orders=summarise_orders(rows),
         orders_by_segment={name: summarise_orders(group) for name, group in by_segment.items()},
         orders_by_class={name: summarise_orders(group) for name, group in by_class.items()},

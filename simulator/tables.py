@@ -221,10 +221,10 @@ def waits_table(comparison: Comparison, compact: bool = False) -> TextTable:
 
 def lost_by_segment_table(comparison: Comparison, compact: bool = False) -> TextTable:
     cells = _Cells(comparison, compact)
-    headers = ["policy", "segment", "at risk", "lost", "after failures", "base churn",
+    headers = ["policy", "segment", "customers", "lost", "after failures", "base churn",
                f"Δ after failures vs {comparison.baseline}"]
     rows = [[label, segment,
-             cells.value(label, f"lost.{segment}.at_risk"),
+             cells.value(label, f"lost.{segment}.base"),
              cells.value(label, f"lost.{segment}.share"),
              cells.value(label, f"lost.{segment}.share_to_failures"),
              cells.value(label, f"lost.{segment}.share_base"),

@@ -63,8 +63,12 @@ def test_lost_customers_count_departures_inside_the_window_by_cause() -> None:
         _customer(5, 4.0 * DAY, math.inf, BASE),  # joins after the window
     ]
     lost = lost_customers(customers, WINDOW)
+    assert (lost.active_at_start, lost.joined_during) == (3, 1)
     assert (lost.at_risk, lost.lost_to_failures, lost.lost_to_base_churn) == (4, 1, 1)
-    assert lost.share == pytest.approx(0.5)
+    assert lost.share == pytest.approx(2 / 3), "churn rate: lost over customers active at the start"
+    assert lost.share_to_failures == pytest.approx(1 / 3)
+    over_at_risk = lost_customers(customers, WINDOW, "at risk")
+    assert over_at_risk.base == 4 and over_at_risk.share == pytest.approx(0.5)
 
 
 def test_lost_future_revenue_is_rate_times_fare_times_expected_remaining_life() -> None:
