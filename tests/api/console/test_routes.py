@@ -60,3 +60,23 @@ async def test_places_suggest_the_callers_own_addresses_first(server: Server) ->
     assert nothing.json() == []
     refused = await server.client.get("/console/places", headers={"X-API-Key": server.phone_key})
     assert refused.status_code == 403
+
+
+def test_every_console_route_declares_its_roles() -> None:
+    """The page and the login are public; suggestions are for dispatching roles only."""
+    from fastapi.routing import APIRoute
+
+    from api.console.routes import router
+    from api.deps import RoleGate
+    from api.models import Role
+
+    declared = {}
+    for route in router.routes:
+        assert isinstance(route, APIRoute)
+        [gate] = [dep.call for dep in route.dependant.dependencies if isinstance(dep.call, RoleGate)]
+        declared[(*route.methods, route.path)] = "public" if gate.public else gate.roles
+    assert declared == {
+        ("GET", "/"): "public",
+        ("POST", "/console/login"): "public",
+        ("GET", "/console/places"): frozenset({Role.OPERATOR, Role.ADMIN}),
+    }
