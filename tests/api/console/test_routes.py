@@ -5,6 +5,11 @@ from __future__ import annotations
 import re
 from importlib.resources import files
 
+from fastapi.routing import APIRoute
+
+from api.console.routes import router
+from api.deps import RoleGate
+from api.models import Role
 from tests.api.console.server import CENTRE, OPERATOR, PASSWORD, Server
 
 
@@ -64,13 +69,7 @@ async def test_places_suggest_the_callers_own_addresses_first(server: Server) ->
 
 def test_every_console_route_declares_its_roles() -> None:
     """The page and the login are public; suggestions are for dispatching roles only."""
-    from fastapi.routing import APIRoute
-
-    from api.console.routes import router
-    from api.deps import RoleGate
-    from api.models import Role
-
-    declared = {}
+    declared: dict[tuple[str, ...], object] = {}
     for route in router.routes:
         assert isinstance(route, APIRoute)
         [gate] = [dep.call for dep in route.dependant.dependencies if isinstance(dep.call, RoleGate)]
