@@ -10,6 +10,7 @@ clock, on the same epoch as the server's clock, so both agree on "now".
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import math
@@ -28,6 +29,7 @@ from simulator.sampling import duration_sampler
 
 log = logging.getLogger(__name__)
 REPORT_EVERY_S = 1.0  # wall-clock seconds between position reports of a moving car
+RUSH_GAP_S = 20.0  # simulated seconds between the opening calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +129,12 @@ class DemoDriver:
     # ---- callers ---------------------------------------------------------------------
 
     async def _ring_forever(self) -> None:
+        """Poisson calls; the demo opens on a rush (one call per car, 20 s apart) so it is busy at once."""
         mean_gap_s = 3600.0 / self.plan.calls_per_hour
-        while True:
+        for calls in itertools.count():
             self._spawn(self._one_call())
-            await self.sleep(float(self.rng.exponential(mean_gap_s)))
+            gap_s = RUSH_GAP_S if calls < self.plan.cars else mean_gap_s
+            await self.sleep(float(self.rng.exponential(gap_s)))
 
     def _caller(self) -> tuple[str | None, tuple[Place, ...]]:
         draw = float(self.rng.random())
