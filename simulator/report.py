@@ -117,7 +117,9 @@ def report_blocks(comparison: Comparison) -> list[Block]:
         Heading("How to read this"),
         Bullets([
             "Lost: customers who left for good inside the measured window, as a share of the "
-            "customers at risk (active at the window's start plus those who joined in it).",
+            "customers active at the window's start (the churn rate firms report; newcomers who "
+            "joined and left inside the window count as lost). The new segment has nobody at "
+            "the start, so its share is over every newcomer at risk.",
             "After failures: departures the model attributes to a failed order (no car, "
             "refused, abandoned); base churn is what no dispatch policy prevents.",
             "Segments: new = joined during the run; occasional / regular = existing customers "

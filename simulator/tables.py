@@ -104,8 +104,8 @@ def summary_table(comparison: Comparison, compact: bool = False) -> TextTable:
     return TextTable("Lost customers per policy", headers, rows,
                      f"Means over {comparison.replications} replications with "
                      f"{comparison.confidence:.0%} intervals; Δ is the paired difference "
-                     f"against {base} (common random numbers). Lost: customers at risk in the "
-                     f"window who left for good.")
+                     f"against {base} (common random numbers). Lost: customers who left for good "
+                     f"in the window, over customers active at its start.")
 
 
 WHO_PAYS_FIGURES = (("orders.{}.failure_rate", "failed orders"),

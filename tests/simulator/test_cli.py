@@ -57,9 +57,9 @@ def _bad_copy(tmp_path: Path, old: str, new: str) -> Path:
 
 
 @pytest.mark.parametrize(("old", "new", "message"), [
-    ("cars = 15", "cars = 0", "bad.toml: fleet.cars: must be > 0"),
-    ("cars = 15", "cras = 15", "bad.toml: fleet.cras: unknown key"),
-    ("cars = 15", "cars = = 15", "bad.toml: invalid TOML"),
+    ("cars = 9", "cars = 0", "bad.toml: fleet.cars: must be > 0"),
+    ("cars = 9", "cras = 15", "bad.toml: fleet.cras: unknown key"),
+    ("cars = 9", "cars = = 15", "bad.toml: invalid TOML"),
 ])
 def test_a_bad_scenario_names_file_and_key_and_exits_2(tmp_path: Path, old: str, new: str,
                                                        message: str) -> None:
