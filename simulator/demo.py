@@ -89,7 +89,7 @@ def wait_ready(base_url: str, server: subprocess.Popen[bytes], timeout_s: float 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            typer.echo(f"the server exited with {server.returncode}", err=True)
+            typer.echo(f"the server exited with {server.returncode} (port taken? try --port 0)", err=True)
             raise typer.Exit(1)
         try:
             if httpx.get(base_url + "/readyz", timeout=1.0).status_code == 200:
