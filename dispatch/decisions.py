@@ -112,6 +112,16 @@ class DriverStatusChanged:
     at: float
 
 
+@fast_init
+@dataclass(frozen=True, slots=True)
+class DriverLeaving:
+    """A busy driver asked to go offline once the job in hand ends (or took it back)."""
+
+    driver_id: str
+    leaving: bool
+    at: float
+
+
 Decision = (
     OrderScheduled
     | OrderQueued
@@ -123,4 +133,5 @@ Decision = (
     | OrderCompleted
     | PriorityOverridden
     | DriverStatusChanged
+    | DriverLeaving
 )

@@ -34,6 +34,7 @@ from dispatch.commands import (
 from dispatch.config import DispatchConfig
 from dispatch.decisions import (
     Decision,
+    DriverLeaving,
     DriverStatusChanged,
     OrderAssigned,
     OrderCancelled,
@@ -340,7 +341,7 @@ class Dispatcher:
         driver = self._drivers.get(command.driver_id)
         if driver is not None and driver.leaving:
             driver.leaving = False  # back on before the last job ended: stays on
-            return []
+            return [DriverLeaving(driver.driver_id, False, now)]
         if driver is not None and driver.status is not DriverStatus.OFFLINE:
             raise InvalidTransition(f"driver {command.driver_id!r} is already {driver.status}")
         self._ensure_grids(command.position)
@@ -354,7 +355,7 @@ class Dispatcher:
         busy = driver.status in (DriverStatus.EN_ROUTE, DriverStatus.ON_TRIP)
         if busy and command.when_free:
             driver.leaving = True
-            return []
+            return [DriverLeaving(driver.driver_id, True, now)]
         if driver.status is not DriverStatus.FREE:
             raise DriverBusy(driver.driver_id, driver.status)
         assert self._free is not None

@@ -26,6 +26,7 @@ from dispatch.commands import (
 )
 from dispatch.decisions import (
     Decision,
+    DriverLeaving,
     DriverStatusChanged,
     OrderAssigned,
     OrderCancelled,
@@ -71,6 +72,7 @@ class Model:
             OrderQueued: self._queued, OrderPickedUp: self._picked_up,
             OrderCompleted: self._completed, OrderCancelled: _ignore,
             OrderRejected: self._rejected, OrderExpired: self._expired,
+            DriverLeaving: _ignore,  # the car's own shift record already knows
         }
 
     def run(self, until: float | None = None) -> None:

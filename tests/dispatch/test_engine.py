@@ -17,6 +17,7 @@ from dispatch.commands import (
     TripCompleted,
 )
 from dispatch.decisions import (
+    DriverLeaving,
     DriverStatusChanged,
     OrderAssigned,
     OrderCancelled,
@@ -328,7 +329,7 @@ def test_driver_ending_shift_finishes_the_job_and_takes_no_other() -> None:
     d.handle(DriverOnline("car", CENTRE), 0)
     d.handle(order("riding"), 0)
     d.handle(order("waiting", 1), 1)
-    assert d.handle(DriverOffline("car", when_free=True), 2) == []
+    assert d.handle(DriverOffline("car", when_free=True), 2) == [DriverLeaving("car", True, 2)]
     assert d.driver_view("car").leaving
     d.handle(DriverArrived("car"), 60)
     decisions = d.handle(TripCompleted("car", at_km(1, 0)), 600)
@@ -346,7 +347,7 @@ def test_coming_back_on_before_the_last_job_ends_cancels_leaving() -> None:
     restored = fifo()
     restored.restore(d.drivers(), d.live_orders(), 2)
     assert restored.driver_view("car").leaving
-    assert d.handle(DriverOnline("car", CENTRE), 3) == []
+    assert d.handle(DriverOnline("car", CENTRE), 3) == [DriverLeaving("car", False, 3)]
     assert not d.driver_view("car").leaving
     with pytest.raises(DriverBusy):
         d.handle(DriverOffline("car"), 4)
