@@ -1,7 +1,7 @@
-// Every word the console shows, in one dictionary. Tier words are neutral on purpose:
+// Every word the console shows, in one dictionary (the object literal is valid JSON: tests read it). Tier words are neutral on purpose:
 // none of them ranks a customer as worth less (no "low value", no "unimportant").
 window.KEEPCAB_I18N = {
-  en: {
+  "en": {
     "app.title": "keepcab dispatch",
     "lang.switch": "RU",
     "login.title": "Operator login",
@@ -92,7 +92,7 @@ window.KEEPCAB_I18N = {
     "unit.min": "min",
     "error.generic": "Error: {detail}"
   },
-  ru: {
+  "ru": {
     "app.title": "keepcab диспетчерская",
     "lang.switch": "EN",
     "login.title": "Вход оператора",

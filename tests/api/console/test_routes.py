@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from importlib.resources import files
 
@@ -79,3 +80,43 @@ def test_every_console_route_declares_its_roles() -> None:
         ("POST", "/console/login"): "public",
         ("GET", "/console/places"): frozenset({Role.OPERATOR, Role.ADMIN}),
     }
+
+
+def _static(name: str) -> str:
+    return files("api.console").joinpath(f"static/{name}").read_text(encoding="utf-8")
+
+
+def _dictionary() -> dict[str, dict[str, str]]:
+    """The one dictionary, read from i18n.js (a JSON object literal after the assignment)."""
+    source = _static("i18n.js")
+    return dict(json.loads(source[source.index("{") : source.rindex("}") + 1]))
+
+
+def test_every_word_on_the_page_is_in_both_languages() -> None:
+    """English and Russian have the same keys, and every key the page uses exists."""
+    words = _dictionary()
+    assert set(words["en"]) == set(words["ru"])
+    page, script = _static("index.html"), _static("console.js")
+    used = set(re.findall(r'data-i18n(?:-placeholder)?="([^"]+)"', page))
+    used |= set(re.findall(r'\bt\("([a-z_.]+[a-z_])"', script))
+    assert used and used <= set(words["en"])
+    for prefix in ("tier.", "cause.", "drivers.", "ev."):  # keys built at run time
+        assert any(key.startswith(prefix) for key in words["en"])
+
+
+def test_no_word_ranks_a_customer_as_worth_less() -> None:
+    """Tier words are the neutral five; nothing says low value, unimportant or the like."""
+    words = _dictionary()
+    tiers = {key: text for key, text in words["en"].items() if key.startswith("tier.")}
+    assert set(tiers.values()) == {"new", "occasional", "regular", "at risk", "VIP"}
+    everything = " ".join(text.casefold() for language in words.values() for text in language.values())
+    for ranking in (
+        "low value",
+        "low-value",
+        "unimportant",
+        "worthless",
+        "low priority",
+        "неважн",
+        "малоцен",
+    ):
+        assert ranking not in everything
