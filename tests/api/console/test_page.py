@@ -5,13 +5,15 @@ Each step saves a screenshot in the test's output folder (tmp_path).
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, WebSocket, async_playwright, expect
 
+from api.console.hub import CLOSE_TOO_SLOW
 from tests.api.console.server import CENTRE, OPERATOR, PASSWORD, Server
 from tests.conftest import require_service
 
@@ -138,3 +140,33 @@ async def test_a_wrong_password_keeps_the_login_open(
     await expect(page.locator("#login-error")).to_have_text("Wrong username or password")
     assert server.hub.client_count == 0
     await page.screenshot(path=tmp_path / "login-refused.png")
+
+
+async def test_a_dropped_console_reconnects_and_resumes_without_a_snapshot(
+    server: Server, browser: Browser, tmp_path: Path
+) -> None:
+    """Closed by the server (as a slow client would be), the page reconnects with its last seq and
+    stream, is resumed from the buffer, and shows what happened while it was away."""
+    welcomes: list[dict[str, object]] = []
+
+    def watch(socket: WebSocket) -> None:
+        def frame(payload: str | bytes) -> None:
+            message = json.loads(payload)
+            if isinstance(message, dict) and message.get("type") == "welcome":
+                welcomes.append(message)
+
+        socket.on("framereceived", frame)
+
+    page = await browser.new_page()
+    page.on("websocket", watch)
+    await page.goto(server.base_url + "/")
+    await page.fill("#login-user", OPERATOR)
+    await page.fill("#login-pass", PASSWORD)
+    await page.press("#login-pass", "Enter")
+    await expect(page.locator("#conn")).to_have_class("conn online")
+    for client in list(server.hub._clients):
+        client.close(CLOSE_TOO_SLOW, "test: too slow")
+    order_id = await server.order(pickup_address="Basztowa 5")  # while the page is away
+    await expect(page.locator(f'tr[data-order="{order_id}"]')).to_have_count(1)
+    assert [w["resumed"] for w in welcomes] == [False, True]
+    await page.screenshot(path=tmp_path / "resumed.png")
