@@ -116,7 +116,7 @@ async def test_a_slow_client_is_disconnected_and_delays_nobody(
     server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A console that stops reading and acking is closed with 4408; a reading one gets every event."""
-    monkeypatch.setattr(console_socket, "CLIENT_QUEUE", 50)
+    monkeypatch.setattr(console_socket, "CLIENT_QUEUE", 200)
     slow = await server.console(max_queue=1)
     await next_message(slow)
     fast = await server.console(max_size=None)
@@ -135,7 +135,7 @@ async def test_a_slow_client_is_disconnected_and_delays_nobody(
     for index in range(2000):
         server.hub.publish("order.test", 0.0, {"index": index, "padding": padding})
         if index % 10 == 9:
-            await asyncio.sleep(0.002)  # the fast reader keeps up; the slow one never reads
+            await asyncio.sleep(0.005)  # the fast reader keeps up; the slow one never reads
     await asyncio.wait_for(reader, 30)
     assert received == list(range(start + 1, start + 2001))
     assert server.hub.disconnected_slow == 1
