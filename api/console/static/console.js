@@ -169,7 +169,10 @@
         break;
       case "call.ringing": S.calls.set(d.call_id, d); break;
       case "call.answered": case "call.ended": case "call.abandoned":
-        if (!(S.taken && S.taken.call_id === d.call_id)) S.calls.delete(d.call_id);
+        if (S.taken && S.taken.call_id === d.call_id) {
+          const card = S.calls.get(d.call_id);
+          if (card) card.finished = true; // stays while its order is being typed
+        } else S.calls.delete(d.call_id);
         break;
     }
     if (m.kind !== "driver.moved" && m.kind !== "driver.status") {
@@ -418,6 +421,7 @@
     $("#f-places").innerHTML = places.map((p) => `<option value="${esc(p.text)}"></option>`).join("");
   }
   function clearForm() {
+    if (S.taken && (S.calls.get(S.taken.call_id) || {}).finished) S.calls.delete(S.taken.call_id);
     $("#order-form").reset();
     $("#f-call").value = "";
     $("#f-status").textContent = "";
