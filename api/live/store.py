@@ -44,6 +44,7 @@ class DecisionStore:
             d.OrderCompleted: self._completed,
             d.PriorityOverridden: self._overridden,
             d.DriverStatusChanged: self._driver_changed,
+            d.DriverLeaving: self._driver_leaving,
         }
 
     def persist(
@@ -67,7 +68,7 @@ class DecisionStore:
             event_cause = payload.pop("cause", None) or cause
             if cause is not None and event_cause != cause:
                 payload["reason"] = cause  # the operator's words beside a failure cause
-            if driver_id is not None and isinstance(decision, d.DriverStatusChanged):
+            if driver_id is not None and isinstance(decision, _DRIVER_DECISIONS):
                 drivers.add(driver_id)
             session.add(
                 OrderEvent(
@@ -101,7 +102,7 @@ class DecisionStore:
     def sync_driver(
         self, session: Session, dispatcher: Dispatcher, driver_id: str, now: float
     ) -> None:
-        """Copy the engine's view of a driver into its row (status, position, order)."""
+        """Copy the engine's view of a driver into its row (status, position, order, leaving)."""
         row = session.get(Driver, driver_id)
         if row is None:
             raise UnknownDriver(driver_id)
@@ -109,6 +110,7 @@ class DecisionStore:
         row.status = view.status.value
         row.lat, row.lon = view.position.lat, view.position.lon
         row.order_id = view.order_id
+        row.leaving = view.leaving
         row.updated_at = from_epoch_s(now)
         session.add(row)
 
@@ -235,6 +237,9 @@ class DecisionStore:
             "lon": x.position.lon,
         }
 
+    def _driver_leaving(self, session: Session, x: d.DriverLeaving, actor: str) -> dict[str, Any]:
+        return {"driver_id": x.driver_id, "leaving": x.leaving}
+
 
 def _due_at(row: Order) -> float:
     """When the customer wanted the car: the pickup time of a pre-booking, else the call."""
@@ -252,4 +257,7 @@ _KIND: dict[type[Any], str] = {
     d.OrderCompleted: "completed",
     d.PriorityOverridden: "priority_overridden",
     d.DriverStatusChanged: "driver_status",
+    d.DriverLeaving: "driver_leaving",
 }
+# Decisions after which the driver's row is copied again from the engine.
+_DRIVER_DECISIONS = (d.DriverStatusChanged, d.DriverLeaving)

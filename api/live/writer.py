@@ -163,7 +163,11 @@ class Writer:
                 now = self._clock()
                 drivers = [
                     DriverView(
-                        row.id, DriverStatus(row.status), Position(row.lat, row.lon), row.order_id
+                        row.id,
+                        DriverStatus(row.status),
+                        Position(row.lat, row.lon),
+                        row.order_id,
+                        leaving=row.leaving,
                     )
                     for row in session.exec(select(Driver).order_by(col(Driver.id)))
                     if row.lat is not None and row.lon is not None

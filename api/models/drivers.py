@@ -3,13 +3,15 @@
 The id is chosen by the fleet (a callsign or the fleet system's id), because
 drivers exist before keepcab sees them. `order_id` is the order the driver is
 on, kept without a foreign key so that orders and drivers can reference each
-other without a cycle.
+other without a cycle. `leaving` marks a busy driver who asked to end the shift
+after the job in hand; it is stored because a restart must not hand them another.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import false
 from sqlmodel import Field, SQLModel
 
 from api.models.columns import UtcDateTime, utc_now
@@ -32,6 +34,7 @@ class Driver(DriverBase, table=True):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     order_id: str | None = Field(default=None, max_length=32)
+    leaving: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
 
@@ -42,4 +45,5 @@ class DriverPublic(DriverBase):
     lat: float | None
     lon: float | None
     order_id: str | None
+    leaving: bool = False
     updated_at: datetime

@@ -57,6 +57,9 @@ class DriverState(BaseModel):
 
     driver: DriverPublic
     assigned_order_id: str | None
+    leaving: bool = Field(
+        default=False, description="goes offline when the job in hand ends, instead of another"
+    )
 
 
 def _for_self(principal: Principal, driver_id: str) -> None:
@@ -74,6 +77,7 @@ async def _report(
     return DriverState(
         driver=DriverPublic.model_validate(applied.driver),
         assigned_order_id=applied.driver.order_id,
+        leaving=applied.driver.leaving,
     )
 
 
@@ -151,12 +155,30 @@ def current_order(driver_id: str, principal: Driving, session: SessionDep) -> Dr
 async def go_online(
     driver_id: str, body: Point, principal: Driving, service: ServiceDep
 ) -> DriverState:
+    """Start of shift; for a driver `leaving` after the job in hand, it cancels the leave."""
     return await _report(service, principal, driver_id, c.DriverOnline(driver_id, body.position()))
 
 
-@router.post("/{driver_id}/offline", response_model=DriverState)
-async def go_offline(driver_id: str, principal: Driving, service: ServiceDep) -> DriverState:
-    return await _report(service, principal, driver_id, c.DriverOffline(driver_id))
+@router.post(
+    "/{driver_id}/offline",
+    response_model=DriverState,
+    responses={409: {"description": "busy (without `when_free`) or already offline"}},
+)
+async def go_offline(
+    driver_id: str,
+    principal: Driving,
+    service: ServiceDep,
+    when_free: Annotated[
+        bool,
+        Query(
+            description="End the shift after the job in hand: a busy driver finishes it and is "
+            "then taken offline instead of being given another order (`leaving` is true until "
+            "then; going online again takes it back). A free driver goes offline at once."
+        ),
+    ] = False,
+) -> DriverState:
+    """End of shift. Without `when_free` a driver on a job gets 409 and stays on it."""
+    return await _report(service, principal, driver_id, c.DriverOffline(driver_id, when_free))
 
 
 @router.post("/{driver_id}/position", response_model=DriverState)

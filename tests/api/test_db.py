@@ -28,7 +28,7 @@ def test_migrations_ship_inside_the_package() -> None:
 
     assert MIGRATIONS_DIR.parent == __import__("pathlib").Path(api.__file__).parent
     assert (MIGRATIONS_DIR / "env.py").is_file()
-    assert head_revision() == "0001"
+    assert head_revision() == "0002"
 
 
 def test_bare_postgres_urls_mean_psycopg3() -> None:
@@ -49,7 +49,7 @@ def test_migrated_schema_matches_the_models(migrated_engine: Engine) -> None:
 def test_upgrade_is_idempotent(database_url: str, migrated_engine: Engine) -> None:
     """Running the upgrade again on an up-to-date database changes nothing."""
     upgrade_database(database_url)
-    assert current_revision(migrated_engine) == "0001"
+    assert current_revision(migrated_engine) == head_revision()
     names = set(inspect(migrated_engine).get_table_names())
     assert {"customers", "phones", "orders", "order_events", "calls", "api_keys"} <= names
 
@@ -64,6 +64,27 @@ def test_fresh_sqlite_file_is_created_and_upgraded(tmp_path: pytest.TempPathFact
         with engine.connect() as connection:
             assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    finally:
+        engine.dispose()
+
+
+def test_drivers_stored_before_0002_are_not_leaving(tmp_path: pytest.TempPathFactory) -> None:
+    """Upgrading a database with drivers in it gives every existing driver `leaving` false."""
+    url = f"sqlite:///{tmp_path}/old.db"
+    upgrade_database(url, "0001")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO drivers (id, status, created_at, updated_at)"
+                    " VALUES ('d1', 'on_trip', '2026-11-23', '2026-11-23')"
+                )
+            )
+        upgrade_database(url)
+        with engine.connect() as connection:
+            leaving = connection.execute(text("SELECT leaving FROM drivers")).scalar_one()
+        assert current_revision(engine) == "0002" and leaving == 0
     finally:
         engine.dispose()
 

@@ -106,7 +106,8 @@ def random_step(h: Harness, rng: random.Random, order_ids: list[str]) -> None:
             "POST", f"/drivers/{driver}/{'online' if kind == 'online' else 'position'}", spot
         )
     elif kind == "offline":
-        response = h.call("POST", f"/drivers/{driver}/offline")
+        when_free = rng.choice(["", "?when_free=true"])
+        response = h.call("POST", f"/drivers/{driver}/offline{when_free}")
     elif kind == "arrive":
         response = h.call("POST", f"/drivers/{driver}/arrived")
     elif kind == "complete":
@@ -130,14 +131,19 @@ def random_step(h: Harness, rng: random.Random, order_ids: list[str]) -> None:
     assert response.status_code < 500, (kind, response.text)
 
 
-def stored_state(h: Harness) -> tuple[dict[str, tuple[str, str | None]], dict[str, str], list[str]]:
-    """Non-terminal orders, driver statuses, and customers whose counters disagree with outcomes."""
+def stored_state(
+    h: Harness,
+) -> tuple[dict[str, tuple[str, str | None]], dict[str, tuple[str, bool]], list[str]]:
+    """Non-terminal orders, driver statuses (and pending leaves), and customers whose counters
+    disagree with outcomes."""
     with make_session_factory(h.engine)() as session:
         rows = list(session.exec(select(Order)))
         live = {
             r.id: (r.status, r.driver_id) for r in rows if not OrderStatus(r.status).is_terminal
         }
-        drivers = {r.id: r.status for r in session.exec(select(Driver)) if r.lat is not None}
+        drivers = {
+            r.id: (r.status, r.leaving) for r in session.exec(select(Driver)) if r.lat is not None
+        }
         outcomes: Counter[tuple[str | None, str]] = Counter()
         for r in rows:
             if OrderStatus(r.status).is_terminal:
@@ -160,7 +166,7 @@ def check_agreement(h: Harness) -> None:
         engine_orders = {
             v.order.order_id: (v.status.value, v.driver_id) for v in dispatcher.live_orders()
         }
-        engine_drivers = {v.driver_id: v.status.value for v in dispatcher.drivers()}
+        engine_drivers = {v.driver_id: (v.status.value, v.leaving) for v in dispatcher.drivers()}
         return engine_orders, engine_drivers, stored_state(h)
 
     async def read() -> Any:

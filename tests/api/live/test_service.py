@@ -184,6 +184,29 @@ async def test_a_restart_lets_a_free_driver_take_what_waited(
     assert stored["status"] == "assigned" and stored["driver_id"] == "d1"
 
 
+async def test_a_restart_keeps_a_pending_end_of_shift(database_url: str, engine: Engine) -> None:
+    """A driver leaving after the job is still leaving after a restart: the trip ends them."""
+    first, lifespan = await start_live(database_url, engine)
+    await first.driver("d1")
+    await first.order()
+    await first.post("/drivers/d1/offline", params={"when_free": True})
+    await stop_live(first, lifespan)
+    second, lifespan = await start_live(database_url, engine, keys=first.keys, clock=first.clock)
+    try:
+        waiting = await second.order(lat=CENTRE[0] + 0.01)
+        restored = (await second.get("/drivers/d1")).json()
+        await second.post("/drivers/d1/arrived")
+        done = await second.post(
+            "/drivers/d1/trip-completed", json={"lat": CENTRE[0], "lon": CENTRE[1]}
+        )
+        queue = (await second.get("/queue")).json()
+    finally:
+        await stop_live(second, lifespan)
+    assert restored["leaving"] is True and restored["status"] == "en_route"
+    assert done.json()["driver"]["status"] == "offline"
+    assert [q["order_id"] for q in queue] == [waiting["id"]]
+
+
 async def test_submitting_to_a_stopped_service_fails_cleanly(
     database_url: str, engine: Engine
 ) -> None:

@@ -110,3 +110,67 @@ async def test_a_driver_app_reads_where_to_go_and_nothing_personal(live: Live) -
     assert none_yet.status_code == 404
     assert job["order_id"] == order["id"] and job["pickup_address"] == "Tverskaya 1"
     assert "Anna" not in str(job) and "+7912" not in str(job)
+
+
+async def test_a_busy_driver_may_end_the_shift_after_the_job(live: Live) -> None:
+    """offline?when_free=true on a job: 200, still en route, `leaving` in the answer and the row."""
+    await live.driver("d1")
+    order = await live.order()
+    leaving = await live.post("/drivers/d1/offline", role=Role.DRIVER, params={"when_free": True})
+    body = leaving.json()
+    assert leaving.status_code == 200, leaving.text
+    assert body["leaving"] is True and body["driver"]["leaving"] is True
+    assert body["driver"]["status"] == "en_route" and body["assigned_order_id"] == order["id"]
+    assert (await live.get("/drivers/d1")).json()["leaving"] is True
+    with live.session() as session:
+        events = session.exec(select(OrderEvent).where(OrderEvent.kind == "driver_leaving")).all()
+    assert [(e.driver_id, e.payload, e.actor) for e in events] == [
+        ("d1", {"leaving": True}, "driver:driver")
+    ]
+
+
+async def test_a_leaving_driver_goes_offline_after_the_trip_and_the_queue_waits(
+    live: Live,
+) -> None:
+    """Completing the last trip takes the driver offline; the order waiting nearby stays queued."""
+    await live.driver("d1")
+    await live.order()
+    waiting = await live.order(lat=CENTRE[0] + 0.01)
+    await live.post("/drivers/d1/offline", params={"when_free": "true"})
+    await live.post("/drivers/d1/arrived")
+    done = await live.post("/drivers/d1/trip-completed", json={"lat": CENTRE[0], "lon": CENTRE[1]})
+    state = done.json()
+    assert state["driver"]["status"] == "offline" and state["assigned_order_id"] is None
+    assert state["leaving"] is False and state["driver"]["leaving"] is False
+    queue = (await live.get("/queue")).json()
+    assert [q["order_id"] for q in queue] == [waiting["id"]]
+    with live.session() as session:
+        driver = session.get(Driver, "d1")
+        assert driver is not None and (driver.status, driver.leaving) == ("offline", False)
+
+
+async def test_going_online_before_the_job_ends_takes_the_leave_back(live: Live) -> None:
+    """online while leaving: 200, stays on the job, not leaving; a plain offline is 409 again."""
+    await live.driver("d1")
+    order = await live.order()
+    await live.post("/drivers/d1/offline", params={"when_free": True})
+    back = await live.post("/drivers/d1/online", json={"lat": CENTRE[0], "lon": CENTRE[1]})
+    plain = await live.post("/drivers/d1/offline")
+    assert back.status_code == 200 and back.json()["leaving"] is False
+    assert back.json()["assigned_order_id"] == order["id"] and plain.status_code == 409
+    await live.post("/drivers/d1/arrived")
+    done = await live.post("/drivers/d1/trip-completed", json={"lat": CENTRE[0], "lon": CENTRE[1]})
+    assert done.json()["driver"]["status"] == "free"
+    with live.session() as session:
+        kinds = session.exec(
+            select(OrderEvent.payload).where(OrderEvent.kind == "driver_leaving")
+        ).all()
+    assert kinds == [{"leaving": True}, {"leaving": False}]
+
+
+async def test_a_free_driver_ending_the_shift_when_free_goes_offline_at_once(live: Live) -> None:
+    """when_free on a free driver is a plain offline: no pending leave left behind."""
+    await live.driver("d1")
+    response = await live.post("/drivers/d1/offline", params={"when_free": True})
+    assert response.status_code == 200
+    assert response.json()["driver"]["status"] == "offline" and response.json()["leaving"] is False
