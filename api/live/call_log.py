@@ -5,7 +5,8 @@ must not wait for a commit (an fsync, several milliseconds on a busy disk).
 The lookup is answered first and the call-log row is queued here; one task
 writes queued rows in batches, one transaction per batch. Whatever needs the
 row (the answer and hang-up events of the same call, an order naming the
-call) first awaits `flush()`, so it always finds it. A crash can lose the log
+call, forgetting a customer's personal data) first awaits `flush()`, so it
+always finds it and nothing is written behind an erasure. A crash can lose the log
 rows of the last few milliseconds of rings, never an order.
 """
 

@@ -17,7 +17,15 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from api.aggregates import load_history
-from api.deps import AdminOnly, ClockDep, OrderTaking, Reading, ServiceDep, SessionDep
+from api.deps import (
+    AdminOnly,
+    CallLogDep,
+    ClockDep,
+    OrderTaking,
+    Reading,
+    ServiceDep,
+    SessionDep,
+)
 from api.live.commands import ForgetCustomer, NotFound, RequestProblem
 from api.live.writer import WriterSetup
 from api.models import (
@@ -181,8 +189,15 @@ class Forgotten(BaseModel):
 
 @router.delete("/{customer_id}/personal-data", response_model=Forgotten)
 async def forget(
-    customer_id: str, principal: AdminOnly, service: ServiceDep, clock: ClockDep
+    customer_id: str,
+    principal: AdminOnly,
+    service: ServiceDep,
+    clock: ClockDep,
+    call_log: CallLogDep,
 ) -> Forgotten:
     """Erase name, phone numbers and addresses; keep anonymous aggregates (audited)."""
+    # Ringing rows are written in the background: write them first, or a number rung in
+    # just before this request would land in the call log after the erasure.
+    await call_log.flush()
     erased: dict[str, int] = await service.submit(ForgetCustomer(customer_id, principal.actor))
     return Forgotten(customer_id=customer_id, forgotten_at=from_epoch_s(clock()), erased=erased)
