@@ -29,11 +29,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from dispatch_latency import bench_dispatcher  # type: ignore[import-not-found]  # bench/ sibling
+
 from dispatch.free_index import FreeDriverIndex
 from dispatch.geo import haversine_m
 from dispatch.model import Position
 from dispatch.queue import OrderQueue
-from dispatch_latency import bench_dispatcher  # type: ignore[import-not-found]  # bench/ sibling
 
 QUEUE_TARGET_RATIO = 0.5
 
