@@ -57,6 +57,7 @@ _ORDER_KINDS = {
     "completed": "order.completed",
     "priority_overridden": "order.priority_overridden",
     "driver_status": "driver.status",
+    "driver_leaving": "driver.leaving",
 }
 
 

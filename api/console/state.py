@@ -50,6 +50,7 @@ def driver_json(view: DriverView) -> dict[str, Any]:
         "lat": view.position.lat,
         "lon": view.position.lon,
         "order_id": view.order_id,
+        "leaving": view.leaving,
     }
 
 

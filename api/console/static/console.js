@@ -162,6 +162,11 @@
         if (d.driver_status === "offline") S.drivers.delete(d.driver_id);
         else S.drivers.set(d.driver_id, { ...(S.drivers.get(d.driver_id) || {}), driver_id: d.driver_id, status: d.driver_status, lat: d.lat, lon: d.lon });
         break;
+      case "driver.leaving": {
+        const car = S.drivers.get(d.driver_id);
+        if (car) S.drivers.set(d.driver_id, { ...car, leaving: d.leaving });
+        break;
+      }
       case "driver.moved":
         for (const car of d.drivers) {
           if (car.status === "offline") S.drivers.delete(car.driver_id); else S.drivers.set(car.driver_id, car);
@@ -371,7 +376,8 @@
     }
     for (const d of cars) {
       const [x, y] = project(d.lat, d.lon);
-      parts.push(`<circle class="car ${esc(d.status)}" cx="${x}" cy="${y}" r="6"><title>${esc(d.driver_id)} · ${esc(t("drivers." + d.status))}</title></circle><text x="${x + 8}" y="${y + 3}">${esc(d.driver_id)}</text>`);
+      const leaving = d.leaving ? ` · ${esc(t("drivers.leaving"))}` : "";
+      parts.push(`<circle class="car ${esc(d.status)}${d.leaving ? " leaving" : ""}" cx="${x}" cy="${y}" r="6"><title>${esc(d.driver_id)} · ${esc(t("drivers." + d.status))}${leaving}</title></circle><text x="${x + 8}" y="${y + 3}">${esc(d.driver_id)}</text>`);
     }
     const coords = parseCoords($("#f-coords").value);
     if (coords) { const [x, y] = project(coords[0], coords[1]); parts.push(`<circle class="chosen" cx="${x}" cy="${y}" r="9"/>`); }
@@ -390,7 +396,8 @@
     $("#recent").innerHTML = S.recent.slice().reverse().slice(0, 25).map((m) => {
       const d = m.data || {};
       const cause = d.cause ? t("cause." + d.cause) : t("cause.customer");
-      const text = t("ev." + m.kind, { order: short(d.order_id), driver: d.driver_id, cause, caller: d.display_name || d.caller || t("calls.unknown") });
+      const key = m.kind === "driver.leaving" && !d.leaving ? "ev.driver.staying" : "ev." + m.kind;
+      const text = t(key, { order: short(d.order_id), driver: d.driver_id, cause, caller: d.display_name || d.caller || t("calls.unknown") });
       return `<li data-seq="${m.seq}"><time>${hhmmss(m.at)}</time>${esc(text)}</li>`;
     }).join("");
   }

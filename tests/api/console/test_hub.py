@@ -53,6 +53,7 @@ def test_bus_kinds_get_dotted_console_names_and_others_are_left_out() -> None:
     """Decisions become order.*/driver.*, call events keep their names, the rest is not for consoles."""
     assert console_kind("queued") == "order.queued"
     assert console_kind("driver_status") == "driver.status"
+    assert console_kind("driver_leaving") == "driver.leaving"
     assert console_kind("call.ringing") == "call.ringing"
     assert console_kind("customer_forgotten") is None
 

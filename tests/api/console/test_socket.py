@@ -201,3 +201,24 @@ async def test_ringing_calls_reach_the_console_with_the_callers_card(stored_serv
     assert (await next_message(third))["state"]["calls"] == []
     for socket_ in (client, again, third):
         await socket_.close()
+
+
+async def test_a_driver_ending_shift_after_the_job_reaches_the_console(server: Server) -> None:
+    """A busy driver's "offline when free" arrives as driver.leaving, and the snapshot carries it."""
+    await server.driver_online("d1")
+    await server.order()
+    await asyncio.sleep(0.2)
+    client = await server.console()
+    await next_message(client)
+    await next_message(client)
+    response = await server.post("/drivers/d1/offline?when_free=true", {})
+    assert response.status_code == 200 and response.json()["leaving"] is True
+    events = await events_until(client, server.hub.seq)
+    leaving = [e for e in events if e["kind"] == "driver.leaving"]
+    assert [e["data"]["driver_id"] for e in leaving] == ["d1"] and leaving[0]["data"]["leaving"] is True
+    await client.close()
+    again = await server.console()
+    await next_message(again)
+    snapshot = await next_message(again)
+    assert [d["leaving"] for d in snapshot["state"]["drivers"]] == [True]
+    await again.close()
