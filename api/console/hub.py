@@ -106,6 +106,7 @@ class ConsoleHub:
         self._task: asyncio.Task[None] | None = None
         self._dropped_seen = 0
         self.seq = 0
+        self.taken = 0  # bus events taken and fully handled (numbered or skipped)
         self.stream = secrets.token_hex(6)  # names this numbering: a restarted server starts anew
         self.disconnected_slow = 0
 
@@ -169,16 +170,19 @@ class ConsoleHub:
             batch = await self._take_batch()
             self._check_dropped()
             wanted = [(kind, event) for event in batch if (kind := console_kind(event.kind))]
-            if not wanted:
-                continue
-            try:
-                enriched = await self._enrich(wanted)
-            except Exception:  # a failed lookup must not stop the stream; send what we have
-                log.exception("enriching %d events failed", len(wanted))
-                enriched = [dict(event.data) for _, event in wanted]
-            for (kind, event), data in zip(wanted, enriched, strict=True):
-                self.publish(kind, event.at, data)
-            self._send_figures()
+            if wanted:
+                await self._number(wanted)
+            self.taken += len(batch)
+
+    async def _number(self, wanted: list[tuple[str, Event]]) -> None:
+        try:
+            enriched = await self._enrich(wanted)
+        except Exception:  # a failed lookup must not stop the stream; send what we have
+            log.exception("enriching %d events failed", len(wanted))
+            enriched = [dict(event.data) for _, event in wanted]
+        for (kind, event), data in zip(wanted, enriched, strict=True):
+            self.publish(kind, event.at, data)
+        self._send_figures()
 
     def _send_figures(self) -> None:
         """The shift figures after a batch (not numbered: each one replaces the last)."""

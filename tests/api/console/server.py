@@ -47,6 +47,19 @@ class Server:
         hub: ConsoleHub = self.app.state.console_hub
         return hub
 
+    async def settled(self, timeout_s: float = 10.0) -> int:
+        """Wait until the hub has numbered everything the bus published; the hub's last seq.
+
+        The HTTP reply can come back before the hub's own task has taken the
+        events off the bus, so reading `hub.seq` right after a request races.
+        """
+        bus = self.app.state.bus
+        for _ in range(int(timeout_s / 0.01)):
+            if self.hub.taken >= bus.published:
+                break
+            await asyncio.sleep(0.01)
+        return self.hub.seq
+
     async def post(
         self, path: str, body: dict[str, Any] | None = None, key: str | None = None
     ) -> httpx.Response:
@@ -94,6 +107,14 @@ async def next_message(
 
 
 _pending: dict[int, deque[dict[str, Any]]] = {}  # messages of a frame not yet handed out, per socket
+
+
+async def event_of_kind(socket_: ClientConnection, kind: str) -> dict[str, Any]:
+    """Read until an event of `kind` arrives (the hub may number it after the HTTP reply)."""
+    while True:
+        message = await next_message(socket_)
+        if message["type"] == "event" and message["kind"] == kind:
+            return message
 
 
 async def events_until(socket_: ClientConnection, seq: int) -> list[dict[str, Any]]:

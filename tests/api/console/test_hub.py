@@ -67,15 +67,17 @@ async def test_events_from_the_bus_are_numbered_in_order_and_counted() -> None:
     assert hub.attach(client, None) is False
     await bus.publish([Event("order_created", 10.0, {"order_id": "a"}), Event("customer_forgotten", 10.0)])
     await bus.publish([Event("queued", 10.0, {"order_id": "a"}), Event("assigned", 11.0, {"order_id": "a"})])
-    for _ in range(50):
-        if len(client.events) == 3:
+    def figures() -> list[dict[str, object]]:
+        return [m for m in map(json.loads, client.texts) if m["type"] == "figures"]
+
+    for _ in range(1000):  # up to 10 s on a loaded machine; usually a few milliseconds
+        if len(client.events) == 3 and figures() and figures()[-1]["figures"]["assigned"] == 1:
             break
         await asyncio.sleep(0.01)
     assert client.seqs == [1, 2, 3]
     assert [e["kind"] for e in client.events] == ["order.created", "order.queued", "order.assigned"]
     assert (hub.figures.counts.orders, hub.figures.counts.assigned) == (1, 1)
-    figures = [m for m in map(json.loads, client.texts) if m["type"] == "figures"]
-    assert figures and figures[-1]["figures"]["assigned"] == 1  # pushed after the batch
+    assert figures() and figures()[-1]["figures"]["assigned"] == 1  # pushed after the batch
     await hub.stop()
 
 

@@ -10,7 +10,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from api.console import socket as console_socket
-from tests.api.console.server import CENTRE, Server, events_until, next_message
+from tests.api.console.server import CENTRE, Server, event_of_kind, events_until, next_message
 
 
 async def _closed_code(client: object) -> int | None:
@@ -50,7 +50,7 @@ async def test_events_arrive_numbered_in_order_with_console_kinds(server: Server
     start = (await next_message(client))["seq"]
     order_id = await server.order()
     await server.driver_online("d1")
-    events = await events_until(client, server.hub.seq)
+    events = await events_until(client, await server.settled())
     assert [e["seq"] for e in events] == list(range(start + 1, start + 1 + len(events)))
     kinds = [e["kind"] for e in events]
     assert kinds[:3] == ["order.created", "order.queued", "order.assigned"]
@@ -70,13 +70,13 @@ async def test_reconnect_with_last_seq_gets_exactly_the_missed_events(server: Se
     await next_message(away)
     last_seq = (await next_message(away))["seq"]
     await server.order()
-    seen_by_away = await events_until(away, server.hub.seq)
+    seen_by_away = await events_until(away, await server.settled())
     last_seq = seen_by_away[-1]["seq"]
     await away.close()
     for offset in range(4):
         await server.order(CENTRE[0] + offset * 0.001, CENTRE[1])
     await server.driver_online("d1")
-    target = server.hub.seq
+    target = await server.settled()
     back = await server.console(last_seq=last_seq)
     welcome = await next_message(back)
     assert welcome["resumed"] is True
@@ -186,8 +186,7 @@ async def test_ringing_calls_reach_the_console_with_the_callers_card(stored_serv
     await next_message(client)
     body = {"event": "call.ringing", "call_id": "c1", "from": "8 (912) 345-67-89"}
     assert (await server.post("/phone/events", body, key=server.phone_key)).status_code == 200
-    [ringing] = [e for e in await events_until(client, server.hub.seq) if e["kind"] == "call.ringing"]
-    card = ringing["data"]
+    card = (await event_of_kind(client, "call.ringing"))["data"]
     assert card["known"] is True and card["tier"] and card["reason"]
     assert [p["text"] for p in card["places"]] == ["Floriańska 3"]
     assert card["places"][0]["lat"] == CENTRE[0]
@@ -196,6 +195,7 @@ async def test_ringing_calls_reach_the_console_with_the_callers_card(stored_serv
     await next_message(again)
     assert [c["call_id"] for c in (await next_message(again))["state"]["calls"]] == [card["call_id"]]
     await server.post("/phone/events", {"event": "call.answered", "call_id": "c1"}, key=server.phone_key)
+    await event_of_kind(client, "call.answered")  # the hub has seen the answer before a new snapshot
     third = await server.console()
     await next_message(third)
     assert (await next_message(third))["state"]["calls"] == []
@@ -213,9 +213,8 @@ async def test_a_driver_ending_shift_after_the_job_reaches_the_console(server: S
     await next_message(client)
     response = await server.post("/drivers/d1/offline?when_free=true", {})
     assert response.status_code == 200 and response.json()["leaving"] is True
-    events = await events_until(client, server.hub.seq)
-    leaving = [e for e in events if e["kind"] == "driver.leaving"]
-    assert [e["data"]["driver_id"] for e in leaving] == ["d1"] and leaving[0]["data"]["leaving"] is True
+    leaving = (await event_of_kind(client, "driver.leaving"))["data"]
+    assert leaving["driver_id"] == "d1" and leaving["leaving"] is True
     await client.close()
     again = await server.console()
     await next_message(again)
