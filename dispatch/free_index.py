@@ -121,12 +121,8 @@ def _collect(
     best: list[tuple[float, str]],
 ) -> None:
     """Merge one cell's cars into the sorted k best (ties broken by driver id)."""
-    lat, lon = p.lat, p.lon
     for driver_id, position in drivers.items():
-        # Identical points are common (queue-only models put everyone on one spot);
-        # haversine gives exactly 0.0 there too, so the shortcut changes no answer.
-        same = position.lat == lat and position.lon == lon
-        dist_m = 0.0 if same else haversine_m(p, position)
+        dist_m = haversine_m(p, position)
         if dist_m <= radius_m and (len(best) < k or (dist_m, driver_id) < best[-1]):
             insort(best, (dist_m, driver_id))
             if len(best) > k:

@@ -52,8 +52,7 @@ class IdleCarQueue:
         near enough, so the radius is not applied and idle time decides."""
         chosen = []
         for driver_id, position in self._cars.items():
-            same = position.lat == p.lat and position.lon == p.lon
-            chosen.append((0.0 if same else haversine_m(p, position), driver_id))
+            chosen.append((haversine_m(p, position), driver_id))
             if len(chosen) == k:
                 break
         return chosen
@@ -83,9 +82,6 @@ class ZoneWaitingOrders:
 
     def reprioritise(self, order_id: str, head_start_s: float) -> float:
         return self._queue.reprioritise(order_id, head_start_s)
-
-    def key_of(self, order_id: str) -> tuple[float, int]:
-        return self._queue.key_of(order_id)
 
     def in_service_order(self) -> Iterator[tuple[float, int, str]]:
         return self._queue.in_service_order()
