@@ -184,8 +184,6 @@ class Model:
         trip = Trip(order, customer, request, first, retry)
         customer.orders += 1
         self.trips[order.order_id] = trip
-        if trip.patience_s < math.inf:
-            trip.abandon = self.kernel.schedule(now + trip.patience_s, self._gives_up, trip)
         self._handle(PlaceOrder(order), now)
         if self._expiries:
             self._watch_timers()
@@ -203,18 +201,37 @@ class Model:
     # ---- decisions -----------------------------------------------------------------
 
     def _queued(self, decision: OrderQueued, now: float) -> None:
-        self.trips[decision.order.order_id].queued = True
+        """Only a caller left waiting needs a patience timer: most calls get a car at once."""
+        trip = self.trips[decision.order.order_id]
+        trip.queued = True
+        if trip.patience_s < math.inf:
+            give_up_at = trip.order.requested_at + trip.patience_s
+            trip.abandon = self.kernel.schedule(max(give_up_at, now), self._gives_up, trip)
 
     def _assigned(self, decision: OrderAssigned, now: float) -> None:
+        """The car sets off; the caller gives up first only if their patience ends before it
+        arrives, so a patience timer is kept (or set) only then.
+
+        A short quoted ETA makes the caller wait longer (`patience.short_eta_factor`). The
+        timer is scheduled before the arrival so that, at an exact tie, the caller still
+        gives up first, as when every call carried a timer from the start.
+        """
         trip = self.trips[decision.order_id]
         trip.driver_id, trip.assigned_at = decision.driver_id, now
-        trip.arrival = self.kernel.schedule(now + decision.eta_s, self._arrives, trip)
-        s = self.s
-        patience = s.scenario.patience
-        if decision.eta_s <= patience.short_eta_s and patience.short_eta_factor > 1 and trip.abandon:
-            Kernel.cancel(trip.abandon)  # a short quoted ETA makes the caller wait longer
-            give_up_at = trip.order.requested_at + trip.patience_s * patience.short_eta_factor
+        if trip.abandon is not None:
+            Kernel.cancel(trip.abandon)
+            trip.abandon = None
+        arrive_at = now + decision.eta_s
+        give_up_at = trip.order.requested_at + trip.patience_s * self._patience_factor(decision.eta_s)
+        if give_up_at <= arrive_at:
             trip.abandon = self.kernel.schedule(max(give_up_at, now), self._gives_up, trip)
+        trip.arrival = self.kernel.schedule(arrive_at, self._arrives, trip)
+
+    def _patience_factor(self, eta_s: float) -> float:
+        patience = self.s.scenario.patience
+        if eta_s <= patience.short_eta_s and patience.short_eta_factor > 1:
+            return patience.short_eta_factor
+        return 1.0
 
     def _arrives(self, trip: Trip) -> None:
         trip.arrival = None

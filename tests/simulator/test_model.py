@@ -149,3 +149,35 @@ def test_zero_head_starts_reproduce_fifo_exactly(policy: str) -> None:
     """With the head-start cap at 0 every priority policy is fifo, row for row."""
     scenario = erlang_scenario(20, 2.2, 10.0, 5.0, orders=5_000, max_head_start_s=0.0)
     assert simulate_model(scenario, policy).rows == simulate_model(scenario, "fifo").rows
+
+
+def patient_town(patience_min: float, short_eta_s: float, short_eta_factor: float) -> Scenario:
+    """`small-town` with every caller equally patient, so give-up times are known exactly."""
+    raw = load_scenario("small-town").model_dump()
+    raw["horizon_days"] = 3.0
+    raw["patience"] = {"wait": {"kind": "constant", "mean_min": patience_min},
+                       "short_eta_s": short_eta_s, "short_eta_factor": short_eta_factor}
+    return Scenario.model_validate(raw)
+
+
+def test_callers_give_up_while_the_car_is_still_on_its_way() -> None:
+    """Patience covers the drive: no car arrives after it ends, and some callers give up
+    after a car was assigned because it would have come too late."""
+    patience_s = 4 * MINUTE_S
+    rows = simulate_model(patient_town(4.0, 0.0, 1.0), "fifo").rows
+    completed = [row for row in rows if row.outcome == COMPLETED]
+    assert completed and max(row.pickup_wait_s for row in completed) <= patience_s
+    en_route = [row for row in rows if row.outcome == ABANDONED and row.queue_wait_s < patience_s]
+    in_queue = [row for row in rows
+                if row.outcome == ABANDONED and row.queue_wait_s == pytest.approx(patience_s)]
+    assert en_route and in_queue
+
+
+def test_a_short_quoted_eta_stretches_patience() -> None:
+    """With every quote counting as short and a factor of 2, pickups come up to twice the
+    plain patience, never later."""
+    patience_s = 4 * MINUTE_S
+    rows = simulate_model(patient_town(4.0, 1e9, 2.0), "fifo").rows
+    pickup_waits = [row.pickup_wait_s for row in rows if row.outcome == COMPLETED]
+    assert max(pickup_waits) <= 2 * patience_s
+    assert any(wait > patience_s for wait in pickup_waits)
