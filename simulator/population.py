@@ -120,6 +120,36 @@ def initial_customers(demand: Demand, churn: ChurnModel,
     return customers
 
 
+@dataclass(frozen=True, slots=True)
+class PastTrips:
+    """Completed trips before time 0, sorted by owner (customer index) then time (s, < 0)."""
+
+    owners: np.ndarray
+    times: np.ndarray
+
+
+def seed_past_trips(customers: list[Customer], history_weeks: float,
+                    rng: np.random.Generator) -> PastTrips:
+    """Give every initial customer the trips they completed before time 0: trips at their
+    own rate over a tenure uniform in [0, history_weeks].
+
+    This is the world's truth (churn reads it: a customer without a trip is
+    a newcomer), so it is drawn whatever the scoring, and the valuation's
+    histories are folded from these same trips.
+    """
+    if history_weeks <= 0 or not customers:
+        return PastTrips(np.zeros(0, dtype=np.int64), np.zeros(0))
+    rates = np.array([c.rate_per_s for c in customers])
+    tenure_s = rng.uniform(0.0, history_weeks * WEEK_S, len(customers))
+    counts = rng.poisson(rates * tenure_s)
+    owners = np.repeat(np.arange(len(customers)), counts)
+    times = -rng.uniform(0.0, 1.0, owners.size) * tenure_s[owners]
+    order = np.lexsort((times, owners))
+    for customer, count in zip(customers, counts.tolist(), strict=True):
+        customer.orders = customer.completed = count  # their next order is not a first one
+    return PastTrips(owners[order], times[order])
+
+
 class Callers:
     """Who places the next call: all customers' calls as one Poisson stream.
 

@@ -134,3 +134,15 @@ def test_any_small_world_runs_and_keeps_its_books(
         if not row.queued and row.outcome == "expired":
             raise AssertionError("only a queued order can expire")
     assert 0.0 <= model.s.cars.utilisation <= 1.0
+
+
+def test_the_synthetic_past_is_the_same_whatever_the_scoring() -> None:
+    """vip_classes scoring gives initial customers the trips valuation scoring seeds: no false newcomers."""
+    raw = load_scenario("small-town").model_dump()
+    by_valuation = build_setup(Scenario.model_validate(raw))
+    raw["scoring"] = "vip_classes"
+    by_classes = build_setup(Scenario.model_validate(raw))
+    assert by_classes.book is None and by_valuation.book is not None
+    counts = [c.completed for c in by_classes.customers]
+    assert counts == [c.completed for c in by_valuation.customers]
+    assert sum(n > 0 for n in counts) > 0.7 * len(counts)
