@@ -4,10 +4,11 @@ The simulator plays the firm's order log: each outcome is folded into the
 caller's `valuation.history.CustomerHistory` when it happens, and the real
 `valuation.scorer.make_scorer` reads those histories whenever the dispatcher
 asks, so priority reflects the simulated past. At time 0 the customer base
-gets a synthetic past (completed trips at the customer's true rate over a
-random tenure), built with vectorised sums equal to folding the trips one by
-one, because 40,000 customers with dozens of trips each would otherwise take
-seconds before the first call.
+gets a synthetic past (`population.seed_past_trips`: completed trips at the
+customer's true rate over a random tenure), folded into histories with
+vectorised sums equal to folding the trips one by one, because 40,000
+customers with dozens of trips each would otherwise take seconds before the
+first call.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from dispatch.model import NEUTRAL_SCORE, FailureCause, PriorityScore, Scorer, Tier
-from simulator.population import WEEK_S, Customer
+from simulator.population import WEEK_S, Customer, PastTrips, seed_past_trips
 from valuation.fit import fit_value_per_s, weighted_percentile
 from valuation.history import CustomerHistory, HistoryArrays, record_completed, record_failed
 from valuation.params import ValuationParams
@@ -65,19 +66,12 @@ class HistoryBook:
     def seed(self, customers: list[Customer], history_weeks: float, mean_fare: float,
              rng: np.random.Generator) -> None:
         """Give every customer a past of completed trips ending before time 0."""
-        if history_weeks <= 0 or not customers:
-            return
-        rates = np.array([c.rate_per_s for c in customers])
-        tenure_s = rng.uniform(0.0, history_weeks * WEEK_S, len(customers))
-        counts = rng.poisson(rates * tenure_s)
-        owners = np.repeat(np.arange(len(customers)), counts)
-        times = -rng.uniform(0.0, 1.0, owners.size) * tenure_s[owners]
-        order = np.lexsort((times, owners))
-        owners, times = owners[order], times[order]
-        for index, history in _fold_completed(owners, times, mean_fare, self.params):
-            customer = customers[index]
-            self.histories[customer.customer_id] = history
-            customer.orders = customer.completed = history.completed  # not a first order
+        self.record_past(customers, seed_past_trips(customers, history_weeks, rng), mean_fare)
+
+    def record_past(self, customers: list[Customer], past: PastTrips, mean_fare: float) -> None:
+        """The histories the firm's log would hold for these past trips."""
+        for index, history in _fold_completed(past.owners, past.times, mean_fare, self.params):
+            self.histories[customers[index].customer_id] = history
 
 
 def _fold_completed(owners: np.ndarray, times: np.ndarray, fare: float,

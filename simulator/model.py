@@ -290,7 +290,8 @@ class Model:
         churn = s.churn
         if customer.completed == 0 and s.churn_uniform() < churn.first_failure_leave_probability:
             customer.leave_by(now, FAILURE)
-        customer.leave_by(now + churn.failure_departure_delay_s(s.churn_exponential()), FAILURE)
+        delay_s = churn.failure_departure_delay_s(s.churn_exponential(), customer.completed)
+        customer.leave_by(now + delay_s, FAILURE)
         retry_probability = s.scenario.demand.retry_probability
         if not customer.gone_by(now) and s.retry_uniform() < retry_probability:
             self.kernel.schedule(now + s.retry_delay(), self._retry, trip)

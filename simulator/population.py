@@ -4,10 +4,13 @@ Churn is a pair of competing risks, so that every departure has a cause:
 a base hazard no policy can change, and after each failure an extra hazard
 `rise * 2^(-s / half_life)` that fades with the time `s` since that failure
 (an exponentially weighted memory of experiences; Knox & van Oest 2014:
-failures push customers away, the push fades). Each failure's departure time
-is drawn once, in closed form, when the failure happens: the customer leaves
-at the earliest of all drawn times. Departures need no events: a departed
-customer simply makes no further calls.
+failures push customers away, the push fades, and prior purchases soften it
+durably). The softening scales one failure's whole rise by
+`1 / (1 + completed_before / prior_trips_halving)`, fixed when it happens, so
+the hazard keeps its shape and its integral only changes by that factor. Each
+failure's departure time is drawn once, in closed form, when the failure
+happens: the customer leaves at the earliest of all drawn times. Departures
+need no events: a departed customer simply makes no further calls.
 """
 
 from __future__ import annotations
@@ -63,35 +66,53 @@ class ChurnModel:
     rise_per_s: float
     memory_s: float  # mean life of a failure's memory: half-life / ln 2
     first_failure_leave_probability: float
+    prior_trips_halving: float = math.inf  # inf: prior trips do not soften a failure
 
     @classmethod
     def from_scenario(cls, churn: Churn) -> ChurnModel:
         return cls(base_rate_per_s=churn.base_departures_per_year / YEAR_S,
                    rise_per_s=churn.rise_per_failure_per_week / WEEK_S,
                    memory_s=churn.memory_half_life_days * 86_400.0 / math.log(2.0),
-                   first_failure_leave_probability=churn.first_failure_leave_probability)
+                   first_failure_leave_probability=churn.first_failure_leave_probability,
+                   prior_trips_halving=churn.prior_trips_halving)
 
     def base_departure_at(self, joined_at: float, exponential: float) -> float:
         if self.base_rate_per_s == 0.0:
             return math.inf
         return joined_at + exponential / self.base_rate_per_s
 
-    def failure_departure_delay_s(self, exponential: float) -> float:
+    def softening(self, completed_before: int) -> float:
+        """The share of a failure's rise that reaches a customer with this many trips behind them.
+
+        Hyperbolic rather than exponential in the count: it never reaches
+        zero, so even a long-standing regular can be driven away by enough
+        failures close together. Exactly 1.0 when switched off or for a
+        customer with no trip, so that case draws bit for bit as before.
+        """
+        if completed_before <= 0 or math.isinf(self.prior_trips_halving):
+            return 1.0
+        return 1.0 / (1.0 + completed_before / self.prior_trips_halving)
+
+    def failure_departure_delay_s(self, exponential: float, completed_before: int = 0) -> float:
         """Delay until a failure makes the customer leave, or infinity if it never does.
 
-        The extra hazard integrates to rise * memory * (1 - e^(-s / memory)),
-        which is bounded: with probability exp(-rise * memory) the failure is
-        eventually forgiven. Inverting the integral at an Exp(1) draw gives the
-        delay exactly.
+        The extra hazard integrates to rise * f * memory * (1 - e^(-s / memory))
+        with f the softening, which is bounded: with probability
+        exp(-rise * f * memory) the failure is eventually forgiven. Inverting
+        the integral at an Exp(1) draw gives the delay exactly.
         """
-        total = self.rise_per_s * self.memory_s
+        total = self.rise_per_s * self.softening(completed_before) * self.memory_s
         if exponential >= total:
             return math.inf
         return -self.memory_s * math.log1p(-exponential / total)
 
+    def p_leave_after_failure(self, completed_before: int = 0) -> float:
+        """P(one failure ever makes the customer leave), first-failure probability aside."""
+        return -math.expm1(-self.rise_per_s * self.softening(completed_before) * self.memory_s)
+
     @property
     def p_leave_per_failure(self) -> float:
-        return -math.expm1(-self.rise_per_s * self.memory_s)
+        return self.p_leave_after_failure(0)
 
 
 def call_rates_per_s(demand: Demand, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -118,6 +139,36 @@ def initial_customers(demand: Demand, churn: ChurnModel,
     for index in np.argsort(-rates, kind="stable")[:vip_count]:
         customers[int(index)].vip = True
     return customers
+
+
+@dataclass(frozen=True, slots=True)
+class PastTrips:
+    """Completed trips before time 0, sorted by owner (customer index) then time (s, < 0)."""
+
+    owners: np.ndarray
+    times: np.ndarray
+
+
+def seed_past_trips(customers: list[Customer], history_weeks: float,
+                    rng: np.random.Generator) -> PastTrips:
+    """Give every initial customer the trips they completed before time 0: trips at their
+    own rate over a tenure uniform in [0, history_weeks].
+
+    This is the world's truth (churn reads it: a customer without a trip is
+    a newcomer), so it is drawn whatever the scoring, and the valuation's
+    histories are folded from these same trips.
+    """
+    if history_weeks <= 0 or not customers:
+        return PastTrips(np.zeros(0, dtype=np.int64), np.zeros(0))
+    rates = np.array([c.rate_per_s for c in customers])
+    tenure_s = rng.uniform(0.0, history_weeks * WEEK_S, len(customers))
+    counts = rng.poisson(rates * tenure_s)
+    owners = np.repeat(np.arange(len(customers)), counts)
+    times = -rng.uniform(0.0, 1.0, owners.size) * tenure_s[owners]
+    order = np.lexsort((times, owners))
+    for customer, count in zip(customers, counts.tolist(), strict=True):
+        customer.orders = customer.completed = count  # their next order is not a first one
+    return PastTrips(owners[order], times[order])
 
 
 class Callers:

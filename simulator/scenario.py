@@ -132,12 +132,19 @@ class Patience(_Section):
 
 
 class Churn(_Section):
-    """Departures for good: a base hazard plus a decaying rise after each failure."""
+    """Departures for good: a base hazard plus a decaying rise after each failure.
+
+    `prior_trips_halving`: a failure's rise is divided by 1 + (completed trips
+    before it) / this, so a customer with that many trips behind them is pushed
+    half as hard (Knox & van Oest 2014: prior purchases soften the effect
+    durably). `inf`, the default, switches the softening off.
+    """
 
     base_departures_per_year: NonNegative = 0.0
     rise_per_failure_per_week: NonNegative = 0.0
     memory_half_life_days: Positive = 14.0
     first_failure_leave_probability: Share = 0.0
+    prior_trips_halving: Positive = math.inf
 
 
 class Policies(_Section):

@@ -28,6 +28,7 @@ from simulator.population import (
     Customer,
     call_rates_per_s,
     initial_customers,
+    seed_past_trips,
 )
 from simulator.sampling import DAY_S, DailyProfile, PlaceSampler, Sampler, duration_sampler
 from simulator.scenario import Policies, Scenario
@@ -96,11 +97,11 @@ def build_setup(scenario: Scenario, seed: int | None = None) -> Setup:
     window = Window(start_at, start_at + scenario.horizon_days * DAY_S)
     churn = ChurnModel.from_scenario(scenario.churn)
     customers = initial_customers(scenario.demand, churn, streams["population"])
+    past = seed_past_trips(customers, scenario.demand.history_weeks, streams["history"])
     book = None
     if scenario.scoring == "valuation":
         book = HistoryBook(scenario.valuation_params())
-        book.seed(customers, scenario.demand.history_weeks, _mean_fare(scenario),
-                  streams["history"])
+        book.record_past(customers, past, _mean_fare(scenario))
     return Setup(
         scenario=scenario, window=window, customers=customers, callers=Callers(customers),
         churn=churn,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -94,3 +95,42 @@ def test_departures_keep_the_earliest_cause() -> None:
     customer.leave_by(50.0, FAILURE)
     assert (customer.depart_at, customer.depart_cause, customer.gone_by(50.0)) == (
         50.0, FAILURE, True)
+
+
+@pytest.mark.parametrize("completed_before", [0, 3, 20, 80])
+def test_a_softened_failure_drives_away_the_closed_form_share(completed_before: int) -> None:
+    """With n trips behind them, P(leave) = 1 - exp(-rise * memory / (1 + n / halving))."""
+    churn = ChurnModel.from_scenario(Churn(rise_per_failure_per_week=0.3,
+                                           memory_half_life_days=14.0, prior_trips_halving=20.0))
+    draws = np.random.default_rng(5).standard_exponential(100_000)
+    delays = np.array([churn.failure_departure_delay_s(float(e), completed_before)
+                       for e in draws])
+    factor = 1.0 / (1.0 + completed_before / 20.0)
+    expected = 1 - math.exp(-0.3 * factor * 2 / math.log(2))
+    assert np.isfinite(delays).mean() == pytest.approx(expected, abs=0.005)
+    assert churn.p_leave_after_failure(completed_before) == pytest.approx(expected, rel=1e-12)
+    # exact inversion: the softened hazard integrated to each finite delay is its Exp(1) draw
+    finite = np.isfinite(delays)
+    integral = (churn.rise_per_s * factor * churn.memory_s
+                * -np.expm1(-delays[finite] / churn.memory_s))
+    assert integral == pytest.approx(draws[finite], rel=1e-9)
+
+
+def test_prior_trips_only_ever_soften_and_never_cancel_a_failure() -> None:
+    """The share of the push that reaches a customer falls with trips, halves at the halving, stays > 0."""
+    churn = ChurnModel.from_scenario(Churn(rise_per_failure_per_week=0.3,
+                                           prior_trips_halving=10.0))
+    shares = [churn.softening(n) for n in (0, 1, 10, 100, 10_000)]
+    assert shares[0] == 1.0 and shares[2] == 0.5
+    assert all(a > b > 0 for a, b in pairwise(shares))
+
+
+def test_an_infinite_halving_draws_bit_for_bit_as_without_softening() -> None:
+    """prior_trips_halving = inf: every delay equals the unsoftened closed form exactly."""
+    churn = ChurnModel.from_scenario(Churn(rise_per_failure_per_week=0.3,
+                                           prior_trips_halving=math.inf))
+    total = churn.rise_per_s * churn.memory_s
+    for e in np.random.default_rng(6).standard_exponential(5_000):
+        unsoftened = math.inf if e >= total else -churn.memory_s * math.log1p(-e / total)
+        assert [churn.failure_departure_delay_s(float(e), n) for n in (0, 7, 500)] == [
+            unsoftened] * 3

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from dispatch.model import DriverStatus
 from dispatch.policies import POLICY_NAMES
 from simulator.fleet import shift_patterns
+from simulator.metrics import COMPLETED
 from simulator.model import Model
 from simulator.replication import run_replication, simulate_model, summarise
 from simulator.scenario import Scenario, load_scenario
@@ -134,3 +135,48 @@ def test_any_small_world_runs_and_keeps_its_books(
         if not row.queued and row.outcome == "expired":
             raise AssertionError("only a queued order can expire")
     assert 0.0 <= model.s.cars.utilisation <= 1.0
+
+
+def _failure_losses_by_past(halving: float) -> tuple[float, float]:
+    """(share lost to failures among failed customers with <= 5 past trips, with >= 30).
+
+    Everyone calls at the same rate, so the groups differ only in the
+    synthetic past (tenure), not in how often they are failed.
+    """
+    raw = load_scenario("small-town").model_dump()
+    raw.update(horizon_days=4.0, warmup_days=0.0)
+    raw["fleet"]["cars"] = 3
+    raw["demand"].update(trips_per_week_shape=math.inf, trips_per_week_mean=1.0,
+                         new_customers_per_day=0.0, retry_probability=0.0)
+    raw["churn"].update(base_departures_per_year=0.0, first_failure_leave_probability=0.0,
+                        rise_per_failure_per_week=0.3, prior_trips_halving=halving)
+    setup = build_setup(Scenario.model_validate(raw))
+    past = [c.completed for c in setup.customers]
+    model = Model(setup, build_dispatcher(setup, "fifo"))
+    model.run()
+    failed = {row.customer_index for row in model.rows if row.outcome != COMPLETED}
+    shares = []
+    for keep in (lambda n: n <= 5, lambda n: n >= 30):
+        group = [c for c in setup.customers if c.index in failed and keep(past[c.index])]
+        shares.append(sum(c.depart_cause == "failure" for c in group) / len(group))
+    return shares[0], shares[1]
+
+
+def test_customers_with_many_past_trips_leave_less_often_after_failures() -> None:
+    """With softening a failed regular leaves far less often than a failed occasional caller."""
+    light, heavy = _failure_losses_by_past(2.0)
+    assert heavy < 0.4 * light
+    unsoftened_light, unsoftened_heavy = _failure_losses_by_past(math.inf)
+    assert unsoftened_heavy > 0.7 * unsoftened_light  # the gap comes from the softening
+
+
+def test_the_synthetic_past_is_the_same_whatever_the_scoring() -> None:
+    """vip_classes scoring gives initial customers the trips valuation scoring seeds: no false newcomers."""
+    raw = load_scenario("small-town").model_dump()
+    by_valuation = build_setup(Scenario.model_validate(raw))
+    raw["scoring"] = "vip_classes"
+    by_classes = build_setup(Scenario.model_validate(raw))
+    assert by_classes.book is None and by_valuation.book is not None
+    counts = [c.completed for c in by_classes.customers]
+    assert counts == [c.completed for c in by_valuation.customers]
+    assert sum(n > 0 for n in counts) > 0.7 * len(counts)

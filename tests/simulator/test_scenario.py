@@ -105,6 +105,24 @@ def test_cross_field_rules_explain_themselves(old: str, new: str, message: str) 
     assert _problems(_city_text().replace(old, new, 1)) == [f"city.toml: {message}"]
 
 
+@pytest.mark.parametrize(("value", "message"), [
+    ("0.0", "must be > 0"), ("-5.0", "must be > 0"), ("nan", "must be > 0"),
+    ('"many"', "Input should be a valid number, unable to parse string as a number"),
+])
+def test_a_bad_prior_trips_halving_is_refused_by_name(value: str, message: str) -> None:
+    """churn.prior_trips_halving must be a number > 0 (inf switches softening off)."""
+    text = _city_text().replace("prior_trips_halving = 20.0", f"prior_trips_halving = {value}")
+    assert _problems(text) == [f"city.toml: churn.prior_trips_halving: {message}"]
+
+
+def test_prior_trips_halving_defaults_to_off_and_accepts_inf() -> None:
+    """Without the key, or with inf, prior trips do not soften failures (today's model)."""
+    without = _city_text().replace("prior_trips_halving = 20.0", "")
+    assert parse_scenario(without).churn.prior_trips_halving == math.inf
+    text = _city_text().replace("prior_trips_halving = 20.0", "prior_trips_halving = inf")
+    assert parse_scenario(text).churn.prior_trips_halving == math.inf
+
+
 def test_unknown_valuation_parameters_are_refused() -> None:
     """[valuation] keys must be parameters of the valuation model."""
     problems = _problems(_city_text() + "\n[valuation]\nk_zero = 0.1\n")
