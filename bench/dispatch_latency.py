@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from dispatch.commands import DriverArrived, DriverOnline, PlaceOrder, TripCompleted
@@ -52,6 +53,9 @@ class BruteForceFreeDrivers:
 
     def __len__(self) -> int:
         return len(self._where)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
 
     def nearest(self, p: Position, k: int = 1, radius_m: float = math.inf) -> list[tuple[float, str]]:
         found = [(haversine_m(p, q), d) for d, q in self._where.items()]

@@ -8,9 +8,11 @@ always means nothing changed.
 
 Matching is two-sided and always runs to quiescence: a new order takes the
 nearest free car the policy lets it take; a car that becomes free takes the
-highest-priority waiting order within reach. So, after every command, no free
-car can take any waiting order — the queue is exactly the set of orders for
-which no car is available.
+highest-priority waiting order within reach; and when a car joining the free
+index lifts the count past the policy's reservation threshold, the orders that
+just became admissible get the other free cars (`dispatch.supply`). So, after
+every command, no free car can take any waiting order — the queue is exactly
+the set of orders for which no car is available.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ from dispatch.model import (
 )
 from dispatch.policies import Policy
 from dispatch.state import EXPIRE, RELEASE, LiveDriver, LiveOrder, Timer, Timers
+from dispatch.supply import match_after_supply_rose
 from dispatch.waiting import WaitingOrders
 from dispatch.zone import IdleCarQueue, ZoneWaitingOrders
 
@@ -97,6 +100,13 @@ class Dispatcher:
             self._waiting = ZoneWaitingOrders(self.config.max_head_start_s)
         elif self.config.ref_lat is not None:
             self._build_grids(self.config.ref_lat)
+        # The free count at which admission widens, if it ever does. Zone mode never needs
+        # the re-match: every free car reaches every order, so a freed car's own search
+        # already answered for all of them.
+        threshold = policy.supply_threshold
+        self._admission_widens_at = (
+            threshold + 1 if threshold is not None and self.config.spatial else None
+        )
         self._handlers: dict[type[Any], Callable[[Any, float], list[Decision]]] = {
             PlaceOrder: self._place,
             CancelOrder: self._cancel,
@@ -415,9 +425,31 @@ class Dispatcher:
         order_id = self._best_waiting_for(driver)
         if order_id is None:
             self._free.upsert(driver.driver_id, driver.position)
-            return [DriverStatusChanged(driver.driver_id, DriverStatus.FREE, driver.position, now)]
+            became_free = DriverStatusChanged(driver.driver_id, DriverStatus.FREE, driver.position, now)
+            if len(self._free) == self._admission_widens_at:
+                return [became_free, *self._serve_orders_supply_now_admits(driver, now)]
+            return [became_free]
         self._waiting_remove(order_id)
         return self._assign(self._orders[order_id], driver, now, manual=False)
+
+    def _serve_orders_supply_now_admits(self, joined: LiveDriver, now: float) -> list[Decision]:
+        """`joined` lifted the free count past the policy's threshold: an order that waited
+        beside another free car only because supply was low may now take it.
+
+        One assignment at most: it brings the count back to the threshold, where
+        admission narrows again. Everything the other free cars could take at the
+        old count they already took, so nothing else can have become possible.
+        """
+        assert self._free is not None and self._waiting is not None
+        match = match_after_supply_rose(
+            self._free, self._waiting, self._orders, self._drivers,
+            self.policy.may_take_car, self.config.pickup_radius_m, joined.driver_id,
+        )
+        if match is None:
+            return []
+        live, driver = match
+        self._waiting.remove(live.order.order_id)
+        return self._assign(live, driver, now, manual=False)
 
     def _best_waiting_for(self, driver: LiveDriver) -> str | None:
         waiting = self._waiting

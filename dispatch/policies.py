@@ -11,6 +11,12 @@ one engine):
   `free_cars` cars (including the one in question) are free. Only capacity
   reservation ever says no.
 
+`supply_threshold` tells the engine whether that second answer depends on supply:
+None for every policy but `reserve`, whose threshold is `k`. At or below it some
+callers may be refused; above it everyone is admitted. The engine needs it to
+keep matching at quiescence cheaply: only when the free count rises past the
+threshold can an order that waits next to a free car become admissible.
+
 `waits` is False only for the status quo: an order no free car can reach now is
 refused at once ("sorry, no free cars").
 """
@@ -19,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from dispatch.model import Order, PriorityScore
 
@@ -35,6 +41,9 @@ class Policy(Protocol):
 
     def may_take_car(self, score: PriorityScore, free_cars: int) -> bool: ...
 
+    @property
+    def supply_threshold(self) -> int | None: ...
+
 
 def _clamp(head_start_s: float, cap_s: float) -> float:
     if head_start_s != head_start_s:  # NaN from a broken scorer must not poison the heap
@@ -47,6 +56,7 @@ class RejectPolicy:
     """The status quo: if no free car can reach the caller now, refuse at once."""
 
     name: str = "reject"
+    supply_threshold: ClassVar[int | None] = None
     waits: bool = False
 
     def head_start_s(self, order: Order, score: PriorityScore) -> float:
@@ -61,6 +71,7 @@ class FifoPolicy:
     """Everyone waits in one queue in the order they called; history is ignored."""
 
     name: str = "fifo"
+    supply_threshold: ClassVar[int | None] = None
     waits: bool = True
 
     def head_start_s(self, order: Order, score: PriorityScore) -> float:
@@ -78,6 +89,7 @@ class StaticVipPolicy:
     vip_head_start_s: float = 300.0
     max_head_start_s: float = 300.0
     name: str = "static_vip"
+    supply_threshold: ClassVar[int | None] = None
     waits: bool = True
 
     def head_start_s(self, order: Order, score: PriorityScore) -> float:
@@ -100,6 +112,7 @@ class ValuePolicy:
     value_per_s: float = 1.0
     max_head_start_s: float = 300.0
     name: str = "value"
+    supply_threshold: ClassVar[int | None] = None
     waits: bool = True
 
     def __post_init__(self) -> None:
@@ -123,6 +136,7 @@ class RetentionPolicy:
 
     max_head_start_s: float = 300.0
     name: str = "retention"
+    supply_threshold: ClassVar[int | None] = None
     waits: bool = True
 
     def head_start_s(self, order: Order, score: PriorityScore) -> float:
@@ -157,6 +171,11 @@ class ReservePolicy:
 
     def may_take_car(self, score: PriorityScore, free_cars: int) -> bool:
         return free_cars > self.k or score.value_at_risk >= self.min_value_at_risk
+
+    @property
+    def supply_threshold(self) -> int:
+        """Above `k` free cars everyone may take one; at `k` or below only callers at risk."""
+        return self.k
 
 
 def _reserve(

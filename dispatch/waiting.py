@@ -59,6 +59,9 @@ class WaitingOrders:
     def reprioritise(self, order_id: str, head_start_s: float) -> float:
         return self._cells[self._cell_of[order_id]].reprioritise(order_id, head_start_s)
 
+    def key_of(self, order_id: str) -> Key:
+        return self._cells[self._cell_of[order_id]].key_of(order_id)
+
     def in_service_order(self) -> Iterator[tuple[float, int, str]]:
         """Every waiting order, best first, without touching any heap."""
         return heapq.merge(*(queue.in_service_order() for queue in self._cells.values()))

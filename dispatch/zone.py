@@ -83,6 +83,9 @@ class ZoneWaitingOrders:
     def reprioritise(self, order_id: str, head_start_s: float) -> float:
         return self._queue.reprioritise(order_id, head_start_s)
 
+    def key_of(self, order_id: str) -> tuple[float, int]:
+        return self._queue.key_of(order_id)
+
     def in_service_order(self) -> Iterator[tuple[float, int, str]]:
         return self._queue.in_service_order()
 

@@ -117,6 +117,43 @@ def test_reserve_keeps_the_last_car_for_a_caller_at_risk() -> None:
     assert isinstance(decisions[0], OrderAssigned) and decisions[0].order_id == "casual"
 
 
+def test_reserve_gives_a_waiting_order_the_free_car_beside_it_once_a_car_frees_elsewhere() -> None:
+    """A low-value order held back by k=1 takes the car beside it when a second car frees far away."""
+    d = Dispatcher(make_policy("reserve", k=1, min_value_at_risk=50.0), config=CONFIG)
+    d.handle(DriverOnline("near", at_km(0, 1)), 0)
+    d.handle(DriverOnline("far", at_km(20, 0)), 0)
+    d.handle(order("busy-trip", 0, at_km(20, 0)), 0)
+    d.handle(DriverArrived("far"), 60)
+    (queued,) = d.handle(order("casual", 100, CENTRE, "casual"), 100)
+    assert isinstance(queued, OrderQueued), "the only free car is the reserve"
+    decisions = d.handle(TripCompleted("far", at_km(20, 5), fare=10.0), 200)
+    assert decisions[:2] == [
+        OrderCompleted("busy-trip", "far", 10.0, 200),
+        DriverStatusChanged("far", DriverStatus.FREE, at_km(20, 5), 200),
+    ]
+    assert isinstance(decisions[2], OrderAssigned)
+    assert (decisions[2].order_id, decisions[2].driver_id) == ("casual", "near")
+    assert decisions[3] == DriverStatusChanged("near", DriverStatus.EN_ROUTE, at_km(0, 1), 200)
+    assert d.queue_length == 0 and d.free_driver_count == 1
+
+
+def test_reserve_serves_the_highest_priority_order_when_supply_recovers_with_the_nearest_car() -> None:
+    """When supply rises past k the queue's best admissible order goes first, to its nearest car."""
+    scorer = table_scorer({"loyal": 200.0})
+    d = Dispatcher(make_policy("reserve", k=2, min_value_at_risk=50.0), scorer, CONFIG)
+    d.handle(DriverOnline("west", at_km(0, -2)), 0)
+    d.handle(DriverOnline("east", at_km(0, 1)), 0)
+    d.handle(order("early", 10, at_km(0, 0.5), "newbie"), 10)
+    d.handle(order("loyal", 20, CENTRE, "loyal"), 20)
+    assert d.queue_length == 2, "two free cars are the reserve"
+    decisions = d.handle(DriverOnline("north", at_km(30, 0)), 30)
+    assert decisions[0] == DriverStatusChanged("north", DriverStatus.FREE, at_km(30, 0), 30)
+    assert isinstance(decisions[1], OrderAssigned)
+    assert (decisions[1].order_id, decisions[1].driver_id) == ("loyal", "east")
+    assert len(decisions) == 3, "one assignment brings the free count back to k"
+    assert [v.order.order_id for v in d.queue_view()] == ["early"]
+
+
 def test_reserve_without_waiting_refuses_by_policy_while_cars_are_free() -> None:
     """A guard-channel refusal while a car is free is recorded as rejected_by_policy, not no_car."""
     d = Dispatcher(make_policy("reserve", k=1, min_value_at_risk=1.0, waits=False), config=CONFIG)

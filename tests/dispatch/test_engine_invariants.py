@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -34,13 +35,15 @@ from dispatch.decisions import (
 from dispatch.engine import DispatchConfig, Dispatcher
 from dispatch.errors import DomainError
 from dispatch.geo import haversine_m
-from dispatch.model import DriverStatus, FailureCause, OrderStatus
+from dispatch.model import DriverStatus, FailureCause, OrderStatus, OrderView, Position
 from dispatch.policies import make_policy
 from tests.dispatch.helpers import at_km, order, table_scorer
 
 CONFIG = DispatchConfig(pickup_radius_m=2500, max_wait_s=900, prebook_lead_s=300, cell_m=700)
 CUSTOMERS = ["a", "b", "c", "d", None]
 HEAD_STARTS = {"a": 300.0, "b": 120.0, "c": 30.0}
+VALUE_AT_RISK = {"a": 80.0, "c": 20.0}
+RESERVE = {"k": 1, "min_value_at_risk": 50.0}
 TERMINAL = (OrderCompleted, OrderCancelled, OrderExpired, OrderRejected)
 STATUS_AFTER = {
     OrderScheduled: OrderStatus.SCHEDULED,
@@ -53,17 +56,15 @@ positions = st.builds(at_km, st.floats(-4, 4), st.floats(-4, 4))
 driver_ids = st.sampled_from([f"d{i}" for i in range(5)])
 
 
-def build(policy: str) -> Dispatcher:
-    return Dispatcher(make_policy(policy), table_scorer(HEAD_STARTS), CONFIG)
-
-
 class DispatcherMachine(RuleBasedStateMachine):
     orders = Bundle("orders")
+    policy = "retention"
+    policy_params: ClassVar[Mapping[str, Any]] = {}
+    config = CONFIG
 
     def __init__(self) -> None:
         super().__init__()
-        self.policy = "retention"
-        self.dispatcher = build(self.policy)
+        self.dispatcher = self.build()
         self.now = 0.0
         self.log: list[tuple[Command, float]] = []
         self.decided: list[list[Decision]] = []
@@ -96,6 +97,10 @@ class DispatcherMachine(RuleBasedStateMachine):
             self.status.pop(order_id, None)
         elif type(decision) in STATUS_AFTER:
             self.status[order_id] = STATUS_AFTER[type(decision)]
+
+    def build(self) -> Dispatcher:
+        policy = make_policy(self.policy, **self.policy_params)
+        return Dispatcher(policy, table_scorer(HEAD_STARTS, VALUE_AT_RISK), self.config)
 
     def state(self) -> tuple[object, ...]:
         d = self.dispatcher
@@ -181,12 +186,23 @@ class DispatcherMachine(RuleBasedStateMachine):
 
     @invariant()
     def no_free_car_can_take_a_waiting_order(self) -> None:
-        """Matching runs to quiescence: every waiting order is out of reach of every free car."""
+        """Matching runs to quiescence: a waiting order the policy admits at the current
+        free count is out of reach of every free car."""
         free = [d for d in self.dispatcher.drivers() if d.status is DriverStatus.FREE]
         assert self.dispatcher.free_driver_count == len(free)
-        for view in self.dispatcher.queue_view():
+        for view in self.admitted_waiting_orders(len(free)):
             for driver in free:
-                assert haversine_m(driver.position, view.order.pickup) > CONFIG.pickup_radius_m
+                assert not self.reaches(driver.position, view.order.pickup), (
+                    f"free {driver.driver_id} could take waiting {view.order.order_id}"
+                )
+
+    def admitted_waiting_orders(self, free_cars: int) -> list[OrderView]:
+        may_take = self.dispatcher.policy.may_take_car
+        return [v for v in self.dispatcher.live_orders()
+                if v.status is OrderStatus.QUEUED and may_take(v.score, free_cars)]
+
+    def reaches(self, car: Position, pickup: Position) -> bool:
+        return haversine_m(car, pickup) <= self.config.pickup_radius_m
 
     @invariant()
     def queue_is_in_key_order(self) -> None:
@@ -195,7 +211,7 @@ class DispatcherMachine(RuleBasedStateMachine):
         assert keys == sorted(keys)
 
     def teardown(self) -> None:
-        replay = build(self.policy)
+        replay = self.build()
         replayed = [replay.handle(command, now) for command, now in self.log]
         assert replayed == self.decided, "same commands must give the same decisions"
 
@@ -204,27 +220,43 @@ DispatcherMachine.TestCase.settings = settings(max_examples=150, stateful_step_c
 TestDispatcherInvariants = DispatcherMachine.TestCase
 
 
+
+
+class ReserveDispatcherMachine(DispatcherMachine):
+    """The same invariants under capacity reservation, whose admission depends on the free count."""
+
+    policy = "reserve"
+    policy_params = RESERVE
+
+
+ReserveDispatcherMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=50, deadline=None)
+TestReserveDispatcherInvariants = ReserveDispatcherMachine.TestCase
+
+
 ZONE = DispatchConfig(spatial=False, max_wait_s=900, prebook_lead_s=300)
 
 
 class ZoneDispatcherMachine(DispatcherMachine):
-    """The same invariants in zone mode, where quiescence means no free car while anyone waits."""
+    """The same invariants in zone mode, where every free car reaches every waiting order."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.dispatcher = Dispatcher(make_policy(self.policy), table_scorer(HEAD_STARTS), ZONE)
+    config = ZONE
 
-    @invariant()
-    def no_free_car_can_take_a_waiting_order(self) -> None:
-        free = [d for d in self.dispatcher.drivers() if d.status is DriverStatus.FREE]
-        assert self.dispatcher.free_driver_count == len(free)
-        assert not (free and self.dispatcher.queue_length)
-
-    def teardown(self) -> None:
-        replay = Dispatcher(make_policy(self.policy), table_scorer(HEAD_STARTS), ZONE)
-        replayed = [replay.handle(command, now) for command, now in self.log]
-        assert replayed == self.decided, "same commands must give the same decisions"
+    def reaches(self, car: Position, pickup: Position) -> bool:
+        return True
 
 
 ZoneDispatcherMachine.TestCase.settings = settings(max_examples=100, stateful_step_count=50, deadline=None)
 TestZoneDispatcherInvariants = ZoneDispatcherMachine.TestCase
+
+
+class ZoneReserveDispatcherMachine(ZoneDispatcherMachine):
+    """Zone mode under capacity reservation: a freed car's own search speaks for every car."""
+
+    policy = "reserve"
+    policy_params = RESERVE
+
+
+ZoneReserveDispatcherMachine.TestCase.settings = settings(
+    max_examples=100, stateful_step_count=50, deadline=None
+)
+TestZoneReserveDispatcherInvariants = ZoneReserveDispatcherMachine.TestCase
