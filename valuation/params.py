@@ -11,12 +11,16 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, overload
+
+import numpy as np
+from numpy.typing import NDArray
 
 WEEK_S = 7 * 24 * 3600.0
 """Seconds per week: callers speak seconds, the model thinks in weeks."""
 
 PARAMS_SCHEMA = "keepcab.valuation.params/1"
+Floats = NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +39,15 @@ class ValuationParams:
     gg_q: float = 4.0
     gg_gamma: float = 7.5
     # Extra leaving caused by failing an order: kappa = 1 - exp(-severity * hazard),
-    # hazard = k0 * (1 + k1 * phi) + k_new * [no completed trip yet]. Assumptions (no
-    # published figure exists), refitted by `valuation.fit.fit_retention`.
+    # hazard = k0 * (1 + k1 * phi) / (1 + k_prior_trips * completed) + k_new * [completed == 0].
+    # Assumptions (no published figure exists), refitted by `valuation.fit.fit_retention`.
     k0: float = 0.15
     k1: float = 1.0
     k_new: float = 0.25
+    # Prior trips soften a failure durably (Knox & van Oest 2014): 1 / the number of completed
+    # trips that halves a failure's push (the simulator's 1 / prior_trips_halving). A rate, not
+    # a halving count, so that "off" is a finite 0 that the fit can reach at its bound.
+    k_prior_trips: float = 0.0
     horizon_weeks: float = 26.0  # tau: how far ahead value is counted
     value_half_life_weeks: float = 52.0  # forgetting of orders, tenure and fares
     failure_half_life_weeks: float = 2.0  # forgetting of failures (phi)
@@ -80,6 +88,11 @@ class ValuationParams:
         """The newcomer floor never exceeds the cap, so the starvation bound holds."""
         return min(self.first_order_floor_s, self.max_head_start_s)
 
+    @property
+    def hazard_ks(self) -> tuple[float, float, float, float]:
+        """k0, k1, k_new, k_prior_trips in `failure_hazard`'s order."""
+        return self.k0, self.k1, self.k_new, self.k_prior_trips
+
     def to_json(self) -> str:
         """Deterministic text: sorted keys, so two equal fits give byte-equal files."""
         body: dict[str, Any] = {"schema": PARAMS_SCHEMA, **asdict(self)}
@@ -102,3 +115,26 @@ class ValuationParams:
 
 
 DEFAULT_PARAMS = ValuationParams()
+
+
+@overload
+def failure_hazard(phi: float, completed: int, k0: float, k1: float, k_new: float,
+                   k_prior_trips: float) -> float: ...
+
+
+@overload
+def failure_hazard(phi: Floats, completed: NDArray[np.int64] | Floats, k0: float, k1: float,
+                   k_new: float, k_prior_trips: float) -> Floats: ...
+
+
+def failure_hazard(phi: Any, completed: Any, k0: float, k1: float, k_new: float,
+                   k_prior_trips: float) -> Any:
+    """What a failure of weight 1 adds to the hazard of leaving, in one place so that the
+    score, the synthetic generator and the retention fit cannot drift apart.
+
+    `completed` is the plain count of trips before this order: prior purchases soften a
+    failure durably (Knox & van Oest 2014), so unlike phi it does not fade. With
+    k_prior_trips = 0 the division is by exactly 1.0, so the unsoftened hazard comes back
+    bit for bit; a newcomer (0 trips) is never softened either way.
+    """
+    return k0 * (1.0 + k1 * phi) / (1.0 + k_prior_trips * completed) + k_new * (completed == 0)

@@ -27,6 +27,7 @@ class RowStates:
     tenure_weeks: NDArray[np.float64]  # decayed age at this order
     phi: NDArray[np.float64]
     newcomer: NDArray[np.bool_]  # no completed trip before this order
+    completed: NDArray[np.int64]  # completed trips before this order (plain count, no decay)
     is_repeat: NDArray[np.bool_]  # not the customer's first order
 
 
@@ -45,7 +46,8 @@ def replay(log: OrderLog, params: ValuationParams) -> tuple[RowStates, HistoryAr
     n, rows = log.n_customers, len(log.at_s)
     state = HistoryArrays.zeros(n)
     out = RowStates(np.zeros(rows), np.zeros(rows), np.zeros(rows),
-                    np.zeros(rows, dtype=bool), np.zeros(rows, dtype=bool))
+                    np.zeros(rows, dtype=bool), np.zeros(rows, dtype=np.int64),
+                    np.zeros(rows, dtype=bool))
     ranks = _ranks(log.customer)
     by_rank = np.argsort(ranks, kind="stable")
     bounds = np.concatenate(([0], np.cumsum(np.bincount(ranks))))
@@ -70,6 +72,7 @@ def _step(log: OrderLog, params: ValuationParams, s: HistoryArrays, out: RowStat
     out.phi[sel] = s.phi[c] * short_w
     out.tenure_weeks[sel] = -np.expm1(-rate * (at - s.first_seen_at[c]) / WEEK_S) / rate
     out.newcomer[sel] = s.completed[c] == 0
+    out.completed[sel] = s.completed[c]
     out.is_repeat[sel] = not first
     s.orders[c] += 1
     s.last_event_at[c] = at

@@ -1,13 +1,16 @@
-"""The failure hazard k0, k1, k_new: fitted, and checked on held-out orders.
+"""The failure hazard k0, k1, k_new, k_prior_trips: fitted, and checked on held-out orders.
 
 No published figure gives the chance that one "no car" makes a customer leave
-(DOMAIN.md), so these three numbers must come from the firm's own log: one row
+(DOMAIN.md), so these four numbers must come from the firm's own log: one row
 per order outcome, labelled by whether the customer ordered again within a
 window W, with the state the live scorer saw at that moment (`valuation.replay`).
 
     P(no order within W) = 1 - (1 - pi) (1 - q)
-    pi = 1 - (1 - p_now) exp(-w * (k0 (1 + k1 phi) + k_new [no completed trip]))
+    pi = 1 - (1 - p_now) exp(-w * (k0 (1 + k1 phi) / (1 + k_prior_trips n) + k_new [n = 0]))
     q  = ((alpha + age) / (alpha + age + W))^(r + x)
+
+with n the trips completed before this order (Knox & van Oest 2014: prior
+purchases soften a failure durably).
 
 pi is the chance of leaving after this order (w its severity, 0 when served on
 time); q the chance that a customer who stays is silent anyway (the Gamma
@@ -23,7 +26,7 @@ from numpy.typing import NDArray
 from scipy.optimize import minimize
 
 from valuation.orderlog import OrderLog
-from valuation.params import WEEK_S, ValuationParams
+from valuation.params import WEEK_S, ValuationParams, failure_hazard
 from valuation.replay import replay
 
 Floats = NDArray[np.float64]
@@ -38,10 +41,11 @@ class RetentionRows:
     left: NDArray[np.bool_]  # no further order within the window
     phi: Floats
     newcomer: Floats  # 1.0 if no completed trip before this order
+    completed: Floats  # completed trips before this order
     log_stay_base: Floats  # log((1 - p_now)(1 - q)): staying and ordering, before failures
 
-    def p_left(self, k0: float, k1: float, k_new: float) -> Floats:
-        hazard = k0 * (1.0 + k1 * self.phi) + k_new * self.newcomer
+    def p_left(self, k0: float, k1: float, k_new: float, k_prior_trips: float = 0.0) -> Floats:
+        hazard = failure_hazard(self.phi, self.completed, k0, k1, k_new, k_prior_trips)
         result: Floats = -np.expm1(self.log_stay_base - self.severity * hazard)
         return result
 
@@ -70,6 +74,7 @@ def retention_rows(
         left=next_gap[use] > window_s,
         phi=states.phi[use],
         newcomer=states.newcomer[use].astype(np.float64),
+        completed=states.completed[use].astype(np.float64),
         log_stay_base=np.log1p(-p_now) + np.log1p(-silent),
     )
 
@@ -77,26 +82,36 @@ def retention_rows(
 def fit_retention(
     log: OrderLog, params: ValuationParams, end_at: float, window_weeks: float = 8.0
 ) -> ValuationParams:
-    """k0, k1, k_new by maximum likelihood (analytic gradient); the rest of `params` is kept."""
+    """k0, k1, k_new, k_prior_trips jointly by maximum likelihood (analytic gradient),
+    starting from `params`; the rest of `params` is kept."""
     rows = retention_rows(log, params, end_at, window_weeks)
     if len(rows.left) == 0:
         raise ValueError("no order outcome has an observed window; extend the log")
-    w, y, phi, newcomer = rows.severity, rows.left, rows.phi, rows.newcomer
+    result = minimize(neg_log_likelihood, np.array(params.hazard_ks), args=(rows,), jac=True,
+                      method="L-BFGS-B", bounds=[(0.0, 50.0)] * 4)
+    k0, k1, k_new, k_prior_trips = (float(v) for v in result.x)
+    return replace(params, k0=k0, k1=k1, k_new=k_new, k_prior_trips=k_prior_trips)
 
-    def neg_ll(theta: Floats) -> tuple[float, Floats]:
-        k0, k1, k_new = theta
-        log_no_left = rows.log_stay_base - w * (k0 * (1.0 + k1 * phi) + k_new * newcomer)
-        p_left = -np.expm1(log_no_left)
-        ll = np.where(y, np.log(p_left), log_no_left)
-        d_hazard = w * np.where(y, np.exp(log_no_left) / p_left, -1.0)
-        grad = np.array([np.sum(d_hazard * (1.0 + k1 * phi)), np.sum(d_hazard * k0 * phi),
-                         np.sum(d_hazard * newcomer)])
-        return -float(np.sum(ll)) / len(y), -grad / len(y)
 
-    result = minimize(neg_ll, np.array([params.k0, params.k1, params.k_new]), jac=True,
-                      method="L-BFGS-B", bounds=[(0.0, 50.0)] * 3)
-    k0, k1, k_new = (float(v) for v in result.x)
-    return replace(params, k0=k0, k1=k1, k_new=k_new)
+def neg_log_likelihood(theta: Floats, rows: RetentionRows) -> tuple[float, Floats]:
+    """Mean negative log-likelihood of theta = (k0, k1, k_new, k_prior_trips) and its gradient.
+
+    Written out by hand because L-BFGS-B on a million rows is too slow with finite
+    differences; a test checks it against them.
+    """
+    k0, k1, k_new, k_prior_trips = theta
+    w, y, phi, n = rows.severity, rows.left, rows.phi, rows.completed
+    softening = 1.0 / (1.0 + k_prior_trips * n)
+    push = k0 * (1.0 + k1 * phi)  # the unsoftened failure hazard
+    log_no_left = rows.log_stay_base - w * (push * softening + k_new * rows.newcomer)
+    p_left = -np.expm1(log_no_left)
+    ll = np.where(y, np.log(p_left), log_no_left)
+    d_hazard = w * np.where(y, np.exp(log_no_left) / p_left, -1.0)  # d ll / d hazard
+    grad = np.array([np.sum(d_hazard * (1.0 + k1 * phi) * softening),
+                     np.sum(d_hazard * k0 * phi * softening),
+                     np.sum(d_hazard * rows.newcomer),
+                     -np.sum(d_hazard * push * n * softening**2)])
+    return -float(np.sum(ll)) / len(y), -grad / len(y)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +130,7 @@ def retention_calibration(
     """Outcomes after the cutoff, predicted with `params` (fitted before it), by decile."""
     rows = retention_rows(log, params, end_at, window_weeks)
     held_out = rows.at_s > cutoff_at
-    predicted = rows.p_left(params.k0, params.k1, params.k_new)[held_out]
+    predicted = rows.p_left(*params.hazard_ks)[held_out]
     left, failed = rows.left[held_out], rows.severity[held_out] > 0
     order = np.argsort(predicted, kind="stable")
     return [

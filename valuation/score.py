@@ -9,7 +9,9 @@ forms simplify (weeks as the unit, x = decayed repeat orders, age = decayed tenu
                                                  as BG/NBD has no dropout after it)
     fare  = Gamma-Gamma shrinkage of the mean fare toward the population mean
     V     = fare * (1 - exp(-lam * p * tau)) / p expected value over the horizon tau
-    kappa = 1 - exp(-k0 * (1 + k1 * phi) - k_new * [no completed trip])
+    kappa = 1 - exp(-k0 * (1 + k1 * phi) / (1 + k_prior_trips * completed)
+                    - k_new * [no completed trip])  extra leaving if this order fails;
+                                                 prior trips soften it (0 = off)
     VaR   = V * (1 - p_now) * kappa              value lost if this order fails
     head  = min(cap, VaR / c), at least the first-order floor for newcomers, cap for VIPs
 
@@ -28,7 +30,7 @@ from numpy.typing import NDArray
 
 from dispatch.model import Tier
 from valuation.history import CustomerHistory, HistoryArrays
-from valuation.params import WEEK_S, ValuationParams
+from valuation.params import WEEK_S, ValuationParams, failure_hazard
 
 TIER_ORDER: tuple[Tier, ...] = (Tier.NEW, Tier.OCCASIONAL, Tier.REGULAR, Tier.AT_RISK, Tier.VIP)
 """Index = tier code in `ScoreArrays.tier_code`."""
@@ -86,7 +88,7 @@ def score(
     value = fare * trips * survival
     phi = h.phi * short_decay
     newcomer = h.completed == 0
-    hazard = params.k0 * (1.0 + params.k1 * phi) + (params.k_new if newcomer else 0.0)
+    hazard = failure_hazard(phi, h.completed, *params.hazard_ks)
     kappa = -math.expm1(-hazard)
     at_risk = value * (1.0 - p_now) * kappa
     head = _head_start(at_risk, newcomer, vip, params)
@@ -155,7 +157,7 @@ def score_many(
     value = fare * trips * survival
     phi = histories.phi * short_decay
     newcomer = histories.completed == 0
-    hazard = params.k0 * (1.0 + params.k1 * phi) + np.where(newcomer, params.k_new, 0.0)
+    hazard = failure_hazard(phi, histories.completed, *params.hazard_ks)
     kappa = -np.expm1(-hazard)
     at_risk = value * (1.0 - p_now) * kappa
     is_vip = np.zeros(len(histories), dtype=bool) if vip is None else vip

@@ -6,7 +6,8 @@ assumes: per customer an order rate lam ~ Gamma(r, alpha) per week, a leaving
 chance p ~ Beta(a, b), a mean fare nu ~ Gamma-Gamma; orders arrive as a Poisson
 process; each order fails with `fail_prob` (a no-car refusal); after an order of
 severity w the customer leaves with probability
-1 - (1 - p) * exp(-w * (k0 * (1 + k1 * phi) + k_new * [no completed trip])).
+1 - (1 - p) * exp(-w * (k0 * (1 + k1 * phi) / (1 + k_prior_trips * n) + k_new * [n = 0]))
+with n the trips completed before this order (`valuation.params.failure_hazard`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from valuation.orderlog import COMPLETED, FAILED, OrderLog
-from valuation.params import WEEK_S, ValuationParams
+from valuation.params import WEEK_S, ValuationParams, failure_hazard
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,7 @@ def draw_order_log(
         fare = np.where(failed, 0.0, rng.gamma(params.gg_p, 1.0 / act.nu))
         severity = np.where(failed, params.severity_no_car, 0.0)
         phi = act.phi * np.exp2(-(act.at_w - act.last_w) / params.failure_half_life_weeks)
-        hazard = params.k0 * (1.0 + params.k1 * phi) + np.where(act.trips == 0, params.k_new, 0.0)
+        hazard = failure_hazard(phi, act.trips, *params.hazard_ks)
         base = np.zeros(len(act.p)) if first else act.p  # BG/NBD: no dropout after the first
         leaves = rng.random(len(act.ids)) < -np.expm1(np.log1p(-base) - severity * hazard)
         chunks.append((act.ids, act.at_w * WEEK_S,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from valuation.params import DEFAULT_PARAMS, ValuationParams
+from valuation.params import DEFAULT_PARAMS, ValuationParams, failure_hazard
 
 positive = st.floats(min_value=1e-6, max_value=1e6, allow_nan=False, allow_infinity=False)
 
@@ -19,6 +20,7 @@ def test_defaults_are_the_issue_starting_points() -> None:
     p = DEFAULT_PARAMS
     assert (p.r, p.alpha, p.a, p.b) == (0.5, 2.0, 0.8, 3.0)
     assert (p.k0, p.k1, p.k_new) == (0.15, 1.0, 0.25)
+    assert p.k_prior_trips == 0.0  # softening by prior trips is off unless configured or fitted
     assert (p.max_head_start_s, p.first_order_floor_s) == (300.0, 180.0)
     assert (p.value_half_life_weeks, p.failure_half_life_weeks, p.horizon_weeks) == (52, 2, 26)
     assert p.severity_no_car == p.severity_rejected_by_policy == 1.0
@@ -49,8 +51,31 @@ def test_missing_keys_default_and_unknown_keys_fail() -> None:
         ValuationParams.from_json('{"schema": "other/9"}')
 
 
+def test_params_saved_before_softening_load_unchanged() -> None:
+    """A file written before k_prior_trips existed loads with the softening off."""
+    old = json.loads(DEFAULT_PARAMS.to_json())
+    del old["k_prior_trips"]
+    loaded = ValuationParams.from_json(json.dumps(old))
+    assert loaded == DEFAULT_PARAMS and loaded.k_prior_trips == 0.0
+    soft = ValuationParams(k_prior_trips=0.05)
+    assert ValuationParams.from_json(soft.to_json()).k_prior_trips == 0.05
+
+
+def test_failure_hazard_softens_with_trips_and_spares_newcomers() -> None:
+    """The hazard halves at 1/k_prior_trips trips, never reaches zero, and is unsoftened at 0 trips."""
+    phi = np.array([0.0, 0.0, 0.0, 1.5])
+    trips = np.array([0, 20, 10_000, 20])
+    soft = failure_hazard(phi, trips, 0.15, 1.0, 0.25, 0.05)
+    assert soft.tolist() == pytest.approx([0.15 + 0.25, 0.075, 0.15 / 501, 0.15 * 2.5 / 2])
+    assert np.all(soft > 0)
+    off = failure_hazard(phi, trips, 0.15, 1.0, 0.25, 0.0)
+    assert off.tolist() == [0.15 + 0.25, 0.15, 0.15, 0.15 * (1.0 + 1.5)]
+    assert failure_hazard(0.0, 0, 0.15, 1.0, 0.25, 0.05) == 0.15 + 0.25
+
+
 @pytest.mark.parametrize(
-    "change", [{"r": 0.0}, {"gg_q": 1.0}, {"k0": -0.1}, {"max_head_start_s": float("nan")}]
+    "change", [{"r": 0.0}, {"gg_q": 1.0}, {"k0": -0.1}, {"max_head_start_s": float("nan")},
+               {"k_prior_trips": -0.05}, {"k_prior_trips": float("inf")}]
 )
 def test_invalid_values_are_rejected(change: dict[str, float]) -> None:
     """Parameters that would break the formulas cannot be constructed."""

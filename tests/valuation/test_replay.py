@@ -50,7 +50,8 @@ def test_final_states_equal_scalar_updates() -> None:
 
 
 def test_row_states_are_what_the_scorer_saw() -> None:
-    """Before each order, the row state equals the scalar history scored at that moment."""
+    """Before each order, the row state (completed trips included) equals the scalar history
+    scored at that moment."""
     log, params = _mixed_log()
     rows, _ = replay(log, params)
     h, customer = new_history(), -1
@@ -60,6 +61,7 @@ def test_row_states_are_what_the_scorer_saw() -> None:
         at = float(log.at_s[i])
         seen = score(h, at, params)
         assert rows.newcomer[i] == (h.completed == 0)
+        assert rows.completed[i] == h.completed
         assert rows.is_repeat[i] == (h.orders > 0)
         lam = (params.r + rows.repeat_orders[i]) / (params.alpha + rows.tenure_weeks[i])
         assert lam == pytest.approx(seen.orders_per_week, rel=1e-9)

@@ -185,23 +185,108 @@ def test_reasons_render_for_every_tier() -> None:
 
 @settings(max_examples=50)
 @given(st.lists(histories(max_events=12), min_size=1, max_size=20), later_s,
-       st.lists(st.booleans(), min_size=20, max_size=20))
+       st.lists(st.booleans(), min_size=20, max_size=20), st.sampled_from([0.0, 0.05, 2.0]))
 def test_score_many_matches_score(
-    samples: list[tuple[CustomerHistory, float]], wait_s: float, vips: list[bool]
+    samples: list[tuple[CustomerHistory, float]], wait_s: float, vips: list[bool],
+    k_prior_trips: float,
 ) -> None:
-    """The vectorised score equals the scalar one row by row (to 1e-12; tiers exactly)."""
+    """The vectorised score equals the scalar one row by row (to 1e-12; tiers exactly),
+    with and without softening by prior trips."""
     hs = [h for h, _ in samples]
     now_s = max(at for _, at in samples) + wait_s
     assume(now_s < 1e12)
     vip = np.array(vips[: len(hs)])
-    arrays = score_many(HistoryArrays.from_histories(hs), now_s, DEFAULT_PARAMS, vip=vip)
+    params = dataclasses.replace(DEFAULT_PARAMS, k_prior_trips=k_prior_trips)
+    arrays = score_many(HistoryArrays.from_histories(hs), now_s, params, vip=vip)
     for i, h in enumerate(hs):
-        one = score(h, now_s, DEFAULT_PARAMS, vip=bool(vip[i]))
+        one = score(h, now_s, params, vip=bool(vip[i]))
         assert arrays.tier(i) is one.tier
         for name in ("value", "p_leave_if_served", "p_leave_if_failed", "value_at_risk",
                      "head_start_s", "orders_per_week"):
             assert getattr(arrays, name)[i] == pytest.approx(getattr(one, name), rel=1e-12,
                                                              abs=1e-300), name
+
+
+def _pinned_histories() -> list[CustomerHistory]:
+    now = 14 * WEEK_S
+    regular = _regular(28, WEEK_S / 2)
+    return [regular, record_failed(regular, now - 2 * 86400, FailureCause.NO_CAR),
+            _regular(3, 4 * WEEK_S),
+            record_failed(new_history(), now - 3600, FailureCause.DRIVER_NO_SHOW), new_history()]
+
+
+# (value_at_risk, p_leave_if_failed, head_start_s) as scored before k_prior_trips existed
+# (commit d181812), for `_pinned_histories()` at week 14 with the defaults.
+PINNED = [
+    (68.16713882190312, 0.16351361373584694, 300.0),
+    (126.3446597781401, 0.269059850494554, 300.0),
+    (7.042798687822466, 0.2622867469745852, 56.34238950257973),
+    (16.59799231057063, 0.5234451216485757, 180.0),
+    (17.51136928955835, 0.32967995396436073, 180.0),
+]
+PINNED_MANY_VAR = [68.16713882190311, 126.34465977814008, 7.042798687822466,
+                   16.59799231057063, 17.51136928955835]
+
+
+def test_default_scores_are_bit_for_bit_those_before_softening() -> None:
+    """With k_prior_trips = 0 (the default) score and score_many give exactly the old floats."""
+    hs, now = _pinned_histories(), 14 * WEEK_S
+    assert DEFAULT_PARAMS.k_prior_trips == 0.0
+    for h, pinned in zip(hs, PINNED, strict=True):
+        one = score(h, now, DEFAULT_PARAMS)
+        assert (one.value_at_risk, one.p_leave_if_failed, one.head_start_s) == pinned
+    many = score_many(HistoryArrays.from_histories(hs), now, DEFAULT_PARAMS)
+    assert many.value_at_risk.tolist() == PINNED_MANY_VAR
+    assert many.p_leave_if_failed.tolist() == [p for _, p, _ in PINNED]
+
+
+def _kappa(h: CustomerHistory, now_s: float, params: ValuationParams) -> float:
+    """The extra chance of leaving if this order fails, read back from the score."""
+    one = score(h, now_s, params)
+    return (one.p_leave_if_failed - one.p_leave_if_served) / (1.0 - one.p_leave_if_served)
+
+
+@given(histories(), later_s, st.integers(0, 200), st.integers(1, 200),
+       st.floats(1e-4, 10.0))
+def test_prior_trips_soften_kappa_and_value_at_risk(
+    sample: tuple[CustomerHistory, float], wait_s: float, few: int, more: int,
+    k_prior_trips: float,
+) -> None:
+    """The same caller with more completed trips behind them has a smaller kappa and VaR,
+    never below zero; switched off, the trip count does not matter."""
+    h, at = sample
+    assume(h.orders > 0)
+    now_s = at + wait_s
+    soft = dataclasses.replace(DEFAULT_PARAMS, k_prior_trips=k_prior_trips)
+    few_h = dataclasses.replace(h, completed=few)
+    many_h = dataclasses.replace(h, completed=few + more)
+    assert 0.0 < _kappa(many_h, now_s, soft) < _kappa(few_h, now_s, soft)
+    assert score(many_h, now_s, soft).value_at_risk > 0.0
+    assert score(many_h, now_s, soft).value_at_risk < score(few_h, now_s, soft).value_at_risk
+    if few > 0:  # past the newcomer term, the trip count matters only through the softening
+        assert _kappa(many_h, now_s, DEFAULT_PARAMS) == _kappa(few_h, now_s, DEFAULT_PARAMS)
+
+
+@given(histories(), later_s, st.floats(0.0, 10.0))
+def test_softening_leaves_newcomers_alone(
+    sample: tuple[CustomerHistory, float], wait_s: float, k_prior_trips: float
+) -> None:
+    """A caller with no completed trip scores exactly as without softening."""
+    h, at = sample
+    newcomer = dataclasses.replace(h, completed=0)
+    soft = dataclasses.replace(DEFAULT_PARAMS, k_prior_trips=k_prior_trips)
+    assert score(newcomer, at + wait_s, soft) == score(newcomer, at + wait_s, DEFAULT_PARAMS)
+    assert score(None, at + wait_s, soft) == score(None, at + wait_s, DEFAULT_PARAMS)
+
+
+def test_softening_matches_the_simulators_halving() -> None:
+    """k_prior_trips = 1/20 halves a regular's failure hazard at 20 trips, as prior_trips_halving = 20."""
+    h = _regular(20, WEEK_S / 2)
+    now = 11 * WEEK_S
+    soft = dataclasses.replace(DEFAULT_PARAMS, k_prior_trips=1 / 20)
+    hazard_soft = -np.log1p(-_kappa(h, now, soft))
+    hazard_hard = -np.log1p(-_kappa(h, now, DEFAULT_PARAMS))
+    assert hazard_soft == pytest.approx(hazard_hard / 2, rel=1e-9)
 
 
 def test_score_is_a_pure_function_of_its_inputs() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -42,6 +44,18 @@ def test_no_failures_and_k_zero_give_textbook_bgnbd_counts() -> None:
     repeats = len(log.at_s) / pop.n_customers - 1.0
     expected = float(bgnbd_expected_orders(BgNbd(0.5, 2.0, 0.8, 3.0), 20.0))
     assert repeats == pytest.approx(expected, rel=0.04)
+
+
+def test_prior_trips_keep_failed_customers_ordering() -> None:
+    """Softening changes nothing without failures, and with them keeps more customers ordering."""
+    pop, hard = Population(20_000, fail_prob=0.0), ValuationParams(k0=1.0)
+    soft = dataclasses.replace(hard, k_prior_trips=0.5)
+    plain = draw_order_log(hard, pop, np.random.default_rng(7))
+    assert np.array_equal(plain.at_s, draw_order_log(soft, pop, np.random.default_rng(7)).at_s)
+    failing = dataclasses.replace(pop, fail_prob=0.3)
+    hard_log = draw_order_log(hard, failing, np.random.default_rng(7))
+    soft_log = draw_order_log(soft, failing, np.random.default_rng(7))
+    assert len(soft_log.at_s) > 1.1 * len(hard_log.at_s)
 
 
 def test_empty_population_gives_empty_log() -> None:
