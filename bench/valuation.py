@@ -108,6 +108,7 @@ def bench_fit(n: int) -> dict[str, float]:
     print(f"fit_params: {n:,} customers, {len(log.at_s):,} orders in {seconds:.2f} s "
           f"(r={fitted.r:.3f} alpha={fitted.alpha:.3f} a={fitted.a:.3f} b={fitted.b:.3f} "
           f"k0={fitted.k0:.3f} k1={fitted.k1:.3f} k_new={fitted.k_new:.3f} "
+          f"k_prior_trips={fitted.k_prior_trips:.4f} "
           f"c={fitted.value_per_s:.4f})")
     return {"fit_customers": n, "fit_orders": len(log.at_s), "fit_s": seconds}
 

@@ -125,16 +125,24 @@ def test_prior_trips_halving_defaults_to_off_and_accepts_inf() -> None:
 
 def test_unknown_valuation_parameters_are_refused() -> None:
     """[valuation] keys must be parameters of the valuation model."""
-    problems = _problems(_city_text() + "\n[valuation]\nk_zero = 0.1\n")
+    problems = _problems(_city_text().replace("[valuation]\n", "[valuation]\nk_zero = 0.1\n"))
     assert len(problems) == 1
     assert "unknown valuation parameter" in problems[0]
 
 
 def test_valuation_overrides_reach_the_model_and_the_cap_follows_dispatch() -> None:
     """[valuation] overrides defaults; max_head_start_s comes from [dispatch] unless set."""
-    scenario = parse_scenario(_city_text() + "\n[valuation]\nk0 = 0.3\n")
+    scenario = parse_scenario(_city_text().replace("[valuation]\n", "[valuation]\nk0 = 0.3\n"))
     params = scenario.valuation_params()
     assert (params.k0, params.max_head_start_s) == (0.3, scenario.dispatch.max_head_start_s)
+
+
+def test_valuation_softens_as_the_churn_ground_truth() -> None:
+    """city and small-town score with k_prior_trips = 1 / [churn] prior_trips_halving."""
+    for name in ("city", "small-town"):
+        scenario = parse_scenario(read_scenario_text(name)[0])
+        halving = scenario.churn.prior_trips_halving
+        assert scenario.valuation_params().k_prior_trips == pytest.approx(1.0 / halving)
 
 
 def test_an_unknown_name_lists_the_bundled_scenarios() -> None:
