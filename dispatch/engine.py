@@ -72,7 +72,7 @@ from dispatch.model import (
 )
 from dispatch.policies import Policy
 from dispatch.state import EXPIRE, RELEASE, LiveDriver, LiveOrder, Timer, Timers
-from dispatch.supply import match_after_supply_rose
+from dispatch.supply import first_order_supply_admits
 from dispatch.waiting import WaitingOrders
 from dispatch.zone import IdleCarQueue, ZoneWaitingOrders
 
@@ -440,16 +440,18 @@ class Dispatcher:
         admission narrows again. Everything the other free cars could take at the
         old count they already took, so nothing else can have become possible.
         """
-        assert self._free is not None and self._waiting is not None
-        match = match_after_supply_rose(
-            self._free, self._waiting, self._orders, self._drivers,
-            self.policy.may_take_car, self.config.pickup_radius_m, joined.driver_id,
+        free, waiting, drivers = self._free, self._waiting, self._drivers
+        assert free is not None and waiting is not None
+        order_id = first_order_supply_admits(
+            free, joined.driver_id,
+            lambda driver_id: self._best_waiting_for(drivers[driver_id]), waiting.key_of,
         )
-        if match is None:
+        if order_id is None:
             return []
-        live, driver = match
-        self._waiting.remove(live.order.order_id)
-        return self._assign(live, driver, now, manual=False)
+        live = self._orders[order_id]
+        ((_, driver_id),) = free.nearest(live.order.pickup, 1, self.config.pickup_radius_m)
+        waiting.remove(order_id)
+        return self._assign(live, drivers[driver_id], now, manual=False)
 
     def _best_waiting_for(self, driver: LiveDriver) -> str | None:
         waiting = self._waiting
