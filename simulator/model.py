@@ -239,10 +239,7 @@ class Model:
 
     def _picked_up(self, decision: OrderPickedUp, now: float) -> None:
         trip = self.trips[decision.order_id]
-        trip.picked_up_at = now
-        if trip.abandon is not None:
-            Kernel.cancel(trip.abandon)
-            trip.abandon = None
+        trip.picked_up_at = now  # no patience timer is pending: one due before the arrival ran first
         self.kernel.schedule(now + trip.duration_s, self._trip_ends, trip)
 
     def _trip_ends(self, trip: Trip) -> None:
