@@ -26,14 +26,17 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.phones import MAX_RAW_CHARS
+from api.routers.fields import CleanStr, Moment, forbidden_character, in_range
 
 MAX_CALL_ID_CHARS = 120
+MAX_EXTENSION_CHARS = 32
 
 
 class CallEventKind(StrEnum):
@@ -53,6 +56,7 @@ class CallEvent:
     line: str | None
     operator_extension: str | None = None
     at: float | None = None  # seconds since the epoch, when the provider states it unambiguously
+    at_field: str = field(default="at", compare=False)  # the provider's name for it, for a 422
 
 
 class AdapterError(ValueError):
@@ -89,18 +93,14 @@ class GenericCallBody(BaseModel):
     )
 
     event: CallEventKind
-    call_id: str = Field(min_length=1, max_length=MAX_CALL_ID_CHARS)
-    from_: str | None = Field(default=None, alias="from", max_length=64)
-    to: str | None = Field(default=None, max_length=64)
-    operator_extension: str | None = Field(default=None, max_length=32)
-    at: datetime | None = Field(default=None, description="ISO 8601 with a zone, or unix seconds")
-
-    @field_validator("at")
-    @classmethod
-    def _zoned(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("a time without a zone is ambiguous")
-        return value
+    call_id: CleanStr = Field(min_length=1, max_length=MAX_CALL_ID_CHARS)
+    from_: CleanStr | None = Field(default=None, alias="from", max_length=MAX_RAW_CHARS)
+    to: CleanStr | None = Field(default=None, max_length=MAX_RAW_CHARS)
+    operator_extension: CleanStr | None = Field(default=None, max_length=MAX_EXTENSION_CHARS)
+    at: Moment | None = Field(
+        default=None,
+        description="ISO 8601 with a zone; within KEEPCAB_EVENT_TIME_WINDOW_S of the server's clock",
+    )
 
     def to_call_event(self, provider: str = "generic") -> CallEvent:
         return CallEvent(
@@ -113,13 +113,33 @@ class GenericCallBody(BaseModel):
         )
 
 
+def _checked(field: str, value: str, max_chars: int) -> str:
+    if len(value) > max_chars:
+        raise AdapterError(field, f"longer than {max_chars} characters")
+    found = forbidden_character(value)
+    if found is not None:
+        raise AdapterError(field, f"character {found} is not allowed")
+    return value
+
+
 def _required(form: Mapping[str, str], field: str) -> str:
     value = (form.get(field) or "").strip()
     if not value:
         raise AdapterError(field, "missing")
-    if len(value) > MAX_CALL_ID_CHARS:
-        raise AdapterError(field, f"longer than {MAX_CALL_ID_CHARS} characters")
-    return value
+    return _checked(field, value, MAX_CALL_ID_CHARS)
+
+
+def _optional(form: Mapping[str, str], field: str, max_chars: int = MAX_RAW_CHARS) -> str | None:
+    """A number or extension as sent, refused at the edge when the call log could not hold it."""
+    value = form.get(field) or ""
+    return _checked(field, value, max_chars) or None
+
+
+def _rfc2822_seconds(text: str) -> float:
+    try:
+        return in_range(parsedate_to_datetime(text)).timestamp()
+    except (TypeError, ValueError, OverflowError):
+        raise AdapterError("Timestamp", "not an RFC 2822 date between 1970 and 2999") from None
 
 
 TWILIO_KINDS = {
@@ -140,18 +160,14 @@ def parse_twilio(form: Mapping[str, str]) -> CallEvent:
     kind = TWILIO_KINDS.get(status)
     if kind is None:
         raise AdapterError("CallStatus", f"unknown status {status!r}")
-    at = None
-    if form.get("Timestamp"):
-        try:
-            at = parsedate_to_datetime(form["Timestamp"]).timestamp()
-        except (TypeError, ValueError):
-            raise AdapterError("Timestamp", "not an RFC 2822 date") from None
+    at = _rfc2822_seconds(form["Timestamp"]) if form.get("Timestamp") else None
     return CallEvent(
         kind=kind,
         external_id=f"twilio:{_required(form, 'CallSid')}",
-        caller_raw=form.get("From") or None,
-        line=form.get("To") or None,
+        caller_raw=_optional(form, "From"),
+        line=_optional(form, "To"),
         at=at,
+        at_field="Timestamp",
     )
 
 
@@ -197,7 +213,7 @@ def parse_zadarma(form: Mapping[str, str], signature: str | None, secret: str) -
     return CallEvent(
         kind=kind,
         external_id=f"zadarma:{_required(form, 'pbx_call_id')}",
-        caller_raw=caller or None,
-        line=line or None,
-        operator_extension=form.get("internal") or None,
+        caller_raw=_optional(form, "caller_id"),
+        line=_optional(form, line_field),
+        operator_extension=_optional(form, "internal", MAX_EXTENSION_CHARS),
     )

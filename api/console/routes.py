@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from api.auth import login_operator
 from api.deps import Dispatching, Public, SessionDep, SettingsDep
 from api.models import PickupAddress, address_key
+from api.routers.fields import CleanStr
 
 router = APIRouter(tags=["console"])
 PLACES_LIMIT = 8
@@ -28,8 +29,8 @@ PLACES_LIMIT = 8
 class LoginRequest(BaseModel):
     model_config = {"extra": "forbid"}
 
-    username: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=1, max_length=200)
+    username: CleanStr = Field(min_length=1, max_length=100)
+    password: CleanStr = Field(min_length=1, max_length=200)
 
 
 class LoginReply(BaseModel):
@@ -72,8 +73,8 @@ def console_login(
 def known_places(
     principal: Dispatching,
     session: SessionDep,
-    q: Annotated[str, Query(max_length=100)] = "",
-    customer_id: Annotated[str | None, Query(max_length=32)] = None,
+    q: Annotated[CleanStr, Query(max_length=100)] = "",
+    customer_id: Annotated[CleanStr | None, Query(max_length=32)] = None,
 ) -> list[Place]:
     """Known pickup addresses matching `q`: the caller's own first, then everyone's most used."""
     key = address_key(q) if q.strip() else ""

@@ -2,7 +2,7 @@
 
 Intake decides whether a request is a new order at all before it touches the
 engine: an `Idempotency-Key` seen before returns the first order (a retried
-webhook), and a live order of the same customer from the same pickup within
+webhook; `api.live.replay`), and a live order of the same customer from the same pickup within
 `duplicate_order_window_s` is returned instead of a second one (the redial
 guard: Spare uses the same rider, same address, 30 minutes). Every check reads
 before anything is written, so a refused request leaves the transaction clean
@@ -45,7 +45,6 @@ _TERMINAL = sorted(status.value for status in TERMINAL_ORDER_STATUSES)
 
 
 # Statements of the intake hot path, built once (building one costs about as much as running it).
-_BY_KEY = select(Order).where(col(Order.idempotency_key) == bindparam("key"))
 _PHONE = select(Phone).where(col(Phone.e164) == bindparam("e164"))
 _PLACE = select(PickupAddress).where(
     col(PickupAddress.customer_id) == bindparam("customer_id"),
@@ -70,22 +69,6 @@ class Caller:
     is_new: bool
     new_number: bool = False  # a known customer calling from a number we have not seen
     phone: Phone | None = None  # the stored number the caller was found by
-
-
-def find_replay(session: Session, request: SubmitOrder) -> IntakeResult | None:
-    """The order an `Idempotency-Key` already produced, if any."""
-    key = request.idempotency_key
-    if key is None:
-        return None
-    row = session.exec(_BY_KEY, params={"key": key}).first()
-    if row is None:
-        return None
-    pickup = request.intake.pickup
-    if (row.pickup_lat, row.pickup_lon) != (pickup.lat, pickup.lon):
-        raise RequestProblem(
-            ("header", "Idempotency-Key"), "key already used for an order with a different pickup"
-        )
-    return IntakeResult(row, created=False, why_existing="idempotency_key")
 
 
 def check_pickup_time(intake: OrderIntake, now: float) -> None:
