@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.console import mount_console
+from api.console import routes as console_routes
 from api.db import make_engine, make_session_factory, upgrade_database
 from api.deps import KeyCache
 from api.events import EventBus, InProcessEventBus
@@ -24,6 +25,7 @@ from api.live.call_log import CallLogWriter
 from api.live.service import DispatcherService
 from api.live.writer import WriterSetup
 from api.metrics import LiveMetrics
+from api.openapi import declare_error_responses
 from api.routers import customers, drivers, health, orders, phone, queue
 from api.settings import Settings
 
@@ -85,4 +87,5 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     mount_console(app, clock)  # the operator console: `/`, `/ws/console` (api.console)
+    declare_error_responses(app, (*ROUTERS, console_routes.router))
     return app

@@ -33,7 +33,14 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.phones import MAX_RAW_CHARS
-from api.routers.fields import CleanStr, Moment, forbidden_character, in_range
+from api.routers.fields import (
+    NON_BLANK_PATTERN,
+    TEXT_PATTERN,
+    CleanStr,
+    Moment,
+    forbidden_character,
+    in_range,
+)
 
 MAX_CALL_ID_CHARS = 120
 MAX_EXTENSION_CHARS = 32
@@ -156,7 +163,7 @@ TWILIO_KINDS = {
 
 def parse_twilio(form: Mapping[str, str]) -> CallEvent:
     """A Twilio voice webhook or status callback (form fields)."""
-    status = _required(form, "CallStatus").lower()
+    status = _required(form, "CallStatus")
     kind = TWILIO_KINDS.get(status)
     if kind is None:
         raise AdapterError("CallStatus", f"unknown status {status!r}")
@@ -169,6 +176,25 @@ def parse_twilio(form: Mapping[str, str]) -> CallEvent:
         at=at,
         at_field="Timestamp",
     )
+
+
+_TEXT = {"type": "string", "maxLength": MAX_RAW_CHARS, "pattern": TEXT_PATTERN}
+_ID = {"type": "string", "minLength": 1, "maxLength": MAX_CALL_ID_CHARS, "pattern": NON_BLANK_PATTERN}
+TWILIO_FORM_SCHEMA = {
+    "type": "object",
+    "required": ["CallSid", "CallStatus"],
+    "properties": {
+        "CallSid": _ID,
+        "CallStatus": {"type": "string", "enum": sorted(TWILIO_KINDS)},
+        "From": {**_TEXT, "description": "the caller, E.164 from Twilio"},
+        "To": {**_TEXT, "description": "the number that was called"},
+        "Timestamp": {
+            "type": "string",
+            "description": "RFC 2822; within KEEPCAB_EVENT_TIME_WINDOW_S of the server's clock",
+        },
+    },
+    "additionalProperties": {"type": "string"},
+}
 
 
 def twilio_signature_valid(auth_token: str, url: str, form: Mapping[str, str], signature: str) -> bool:
@@ -200,9 +226,26 @@ def _zadarma_kind(event: str, form: Mapping[str, str]) -> CallEventKind | None:
     return None
 
 
+ZADARMA_FORM_SCHEMA = {
+    "type": "object",
+    "required": ["event"],
+    "properties": {
+        "event": {"type": "string", "description": "NOTIFY_START, NOTIFY_ANSWER, NOTIFY_END, ..."},
+        "pbx_call_id": _ID,
+        "caller_id": _TEXT,
+        "called_did": _TEXT,
+        "destination": _TEXT,
+        "internal": {**_TEXT, "maxLength": MAX_EXTENSION_CHARS},
+        "call_start": {"type": "string"},
+        "disposition": {"type": "string"},
+    },
+    "additionalProperties": {"type": "string"},
+}
+
+
 def parse_zadarma(form: Mapping[str, str], signature: str | None, secret: str) -> CallEvent | None:
     """A Zadarma PBX notification, signature checked first; None for events we ignore."""
-    event = _required(form, "event").upper()
+    event = _required(form, "event")
     kind = _zadarma_kind(event, form)
     if kind is None:
         return None

@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from api.auth import login_operator
 from api.deps import Dispatching, Public, SessionDep, SettingsDep
 from api.models import PickupAddress, address_key
+from api.openapi import ErrorBody
 from api.routers.fields import CleanStr
 
 router = APIRouter(tags=["console"])
@@ -54,7 +55,14 @@ async def console_page(principal: Public) -> HTMLResponse:
     return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
 
 
-@router.post("/console/login", response_model=LoginReply)
+@router.post(
+    "/console/login",
+    response_model=LoginReply,
+    responses={
+        401: {"model": ErrorBody, "description": "wrong username or password"},
+        503: {"model": ErrorBody, "description": "the store is unavailable"},
+    },
+)
 def console_login(
     body: LoginRequest, principal: Public, settings: SettingsDep, session: SessionDep
 ) -> LoginReply:

@@ -27,8 +27,10 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 from pydantic.json_schema import SkipJsonSchema
 
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
-# The same rule as `forbidden_character`, for the OpenAPI (ECMA-262 / Python `re` syntax).
-_BAD_CLASS = r"\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\uD800-\uDFFF"
+# The same rule as `forbidden_character`, for the OpenAPI (ECMA-262 / Python `re` syntax). Lone
+# surrogates are left out of the class: valid UTF-8 JSON cannot carry them, and a class with
+# them would mean every astral character to a UTF-16 regex engine.
+_BAD_CLASS = r"\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F"
 TEXT_PATTERN = rf"^[^{_BAD_CLASS}]*$"
 NON_BLANK_PATTERN = rf"^[^{_BAD_CLASS}]*[^\s{_BAD_CLASS}][^{_BAD_CLASS}]*$"
 TEXT_RULE = "no control characters except tab and line breaks, no lone surrogates"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import PlainTextResponse
@@ -40,6 +40,8 @@ from api.live.writer import WriterSetup
 from api.metrics import LiveMetrics
 from api.models import Call, CallOutcome, Customer, from_epoch_s
 from api.phone_adapters import (
+    TWILIO_FORM_SCHEMA,
+    ZADARMA_FORM_SCHEMA,
     AdapterError,
     CallEvent,
     CallEventKind,
@@ -231,7 +233,20 @@ async def _form(request: Request) -> dict[str, str]:
     return {name: value for name, value in form.items() if isinstance(value, str)}
 
 
-@router.post("/twilio", response_model=RingingReply | CallReply)
+def _form_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": schema}},
+        }
+    }
+
+
+@router.post(
+    "/twilio",
+    response_model=RingingReply | CallReply,
+    openapi_extra=_form_body(TWILIO_FORM_SCHEMA),
+)
 async def twilio_event(
     request: Request,
     principal: PhoneWebhook,
@@ -257,7 +272,12 @@ async def zadarma_echo(
     return zd_echo
 
 
-@router.post("/zadarma", response_model=RingingReply | CallReply | None)
+@router.post(
+    "/zadarma",
+    response_model=RingingReply | CallReply | None,
+    openapi_extra=_form_body(ZADARMA_FORM_SCHEMA),
+    responses={404: {"description": "Zadarma is not configured (KEEPCAB_ZADARMA_SECRET)"}},
+)
 async def zadarma_event(
     request: Request,
     principal: PhoneWebhook,
