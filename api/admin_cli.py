@@ -210,13 +210,15 @@ def import_orders(
     region: str | None = typer.Option(None, help="Phone region; default KEEPCAB_PHONE_REGION."),
     database_url: str | None = DatabaseUrl,
 ) -> None:
-    """Import customers and order history from a CSV export (see `api.importer`)."""
+    """Import customers and order history from a CSV export (format: docs/import.md)."""
     settings = Settings()
     try:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise typer.BadParameter(f"unknown time zone {timezone!r}", param_hint="--timezone") from None
-    export = read_export(file, (region or settings.phone_region).upper(), zone)
+    export = read_export(file, (region or settings.phone_region).upper(), zone, datetime.now(UTC))
+    if export.encoding != "utf-8":
+        typer.echo(f"{file}: not UTF-8, read as {export.encoding}", err=True)
     for problem in export.problems:
         typer.echo(problem.render(str(file)), err=True)
     if export.fatal or (export.problems and skip_bad is None):

@@ -40,6 +40,7 @@ PICKUP_AT_AHEAD_S = 90 * 86400.0
 SAME_PICKUP_M = (
     150.0  # two pickups this close are one place (GPS noise, the other side of the road)
 )
+LEGACY_IMPORT_KEY = "import:sha256:"  # sha256(e164|time|lat|lon): would confirm a guessed number
 _LIVE = sorted({"scheduled", "queued", "assigned", "picked_up"})
 _TERMINAL = sorted(status.value for status in TERMINAL_ORDER_STATUSES)
 
@@ -270,6 +271,12 @@ def forget_customer(session: Session, customer_id: str, now: float) -> dict[str,
         update(Order)
         .where(col(Order.customer_id) == customer_id)
         .values(pickup_address=None, caller_e164=None)
+    )
+    session.execute(  # keys of earlier imports hashed number, time and place: unsalted
+        update(Order)
+        .where(col(Order.customer_id) == customer_id)
+        .where(col(Order.idempotency_key).startswith(LEGACY_IMPORT_KEY))
+        .values(idempotency_key=None)
     )
     for row in session.exec(
         select(Order).where(Order.customer_id == customer_id, col(Order.status).in_(_TERMINAL))
