@@ -31,8 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
-from charset_normalizer import from_bytes
-
+from api.import_encoding import decode_export
 from api.models.customers import MAX_ADDRESS_CHARS
 from api.phones import CallerNumber, NumberKind, normalise_phone
 from api.routers.fields import forbidden_character
@@ -242,40 +241,6 @@ def _header_problems(header: list[str]) -> list[RowProblem]:
             problems.append(RowProblem(1, name, "column appears twice"))
         seen.add(name)
     return problems
-
-
-UTF8_HINT = (
-    "not UTF-8, and no other encoding fits: re-save it as UTF-8 "
-    "(Excel: Save As > 'CSV UTF-8'; LibreOffice: Character set 'Unicode (UTF-8)')"
-)
-
-
-# What spreadsheets save a CSV in when not UTF-8: the Windows or DOS code page of the locale.
-# Detection among these only: over all encodings, a short Cyrillic file reads as Big5.
-LEGACY_ENCODINGS = (
-    "cp1251",
-    "koi8_r",
-    "cp866",
-    "mac_cyrillic",
-    "iso8859_5",
-    "cp1252",
-    "cp1250",
-    "cp1254",
-    "cp1257",
-)
-
-
-def decode_export(data: bytes) -> tuple[str, str]:
-    """The file's text and the encoding it was read as; UnicodeDecodeError when nothing fits."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text"
-        return data.decode("utf-16"), "utf_16"
-    try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError as error:
-        best = from_bytes(data, cp_isolation=list(LEGACY_ENCODINGS)).best()
-        if best is None:
-            raise UnicodeDecodeError("utf-8", data, error.start, error.end, UTF8_HINT) from None
-        return str(best), best.encoding
 
 
 def _records(text: str) -> Iterator[tuple[int, list[str]]]:

@@ -19,21 +19,18 @@ conversion or reach the store.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 from pydantic.json_schema import SkipJsonSchema
 
-_ALLOWED_CONTROLS = frozenset("\t\n\r")
 # The same rule as `forbidden_character`, for the OpenAPI (ECMA-262 / Python `re` syntax). Lone
 # surrogates are left out of the class: valid UTF-8 JSON cannot carry them, and a class with
 # them would mean every astral character to a UTF-16 regex engine.
 _BAD_CLASS = r"\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F"
 TEXT_PATTERN = rf"^[^{_BAD_CLASS}]*$"
 NON_BLANK_PATTERN = rf"^[^{_BAD_CLASS}]*[^\s{_BAD_CLASS}][^{_BAD_CLASS}]*$"
-TEXT_RULE = "no control characters except tab and line breaks, no lone surrogates"
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
@@ -41,11 +38,12 @@ MOMENT_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})-"  # the years EARLIEST..LATEST all
 _NUMERIC = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
+_FORBIDDEN = re.compile(f"[{_BAD_CLASS}\ud800-\udfff]")  # Unicode Cc less \t\n\r, and Cs
+
+
 def _first_forbidden(value: str) -> str | None:
-    for char in value:
-        if char not in _ALLOWED_CONTROLS and unicodedata.category(char) in ("Cc", "Cs"):
-            return char
-    return None
+    found = _FORBIDDEN.search(value)
+    return None if found is None else found.group()
 
 
 def forbidden_character(value: str) -> str | None:
@@ -54,11 +52,10 @@ def forbidden_character(value: str) -> str | None:
     return None if char is None else ascii(char)
 
 
-
 def _clean(value: str) -> str:
     char = _first_forbidden(value)
     if char is not None:
-        kind = "lone surrogate" if unicodedata.category(char) == "Cs" else "control character"
+        kind = "lone surrogate" if "\ud800" <= char <= "\udfff" else "control character"
         raise ValueError(f"{kind} {char!a} is not allowed")
     return value
 
@@ -69,9 +66,7 @@ def _non_blank(value: str) -> str:
     return value
 
 
-CleanStr = Annotated[
-    str, AfterValidator(_clean), Field(json_schema_extra={"pattern": TEXT_PATTERN})
-]
+CleanStr = Annotated[str, AfterValidator(_clean), Field(json_schema_extra={"pattern": TEXT_PATTERN})]
 NonBlankStr = Annotated[
     str,
     AfterValidator(_clean),
