@@ -52,7 +52,7 @@ from api.phone_adapters import (
     twilio_signature_valid,
 )
 from api.phones import CallerNumber, normalise_phone
-from api.routers.fields import forbidden_character
+from api.routers.fields import CleanStr, forbidden_character
 from api.settings import Settings
 from dispatch.model import Tier
 
@@ -266,7 +266,7 @@ async def twilio_event(
 
 @router.get("/zadarma", response_class=PlainTextResponse)
 async def zadarma_echo(
-    principal: PhoneWebhook, zd_echo: Annotated[str, Query(max_length=200)]
+    principal: PhoneWebhook, zd_echo: Annotated[CleanStr, Query(max_length=200)]
 ) -> str:
     """Zadarma checks a webhook URL by a GET that must echo `zd_echo`."""
     return zd_echo

@@ -149,6 +149,7 @@ QUERIES: list[tuple[str, str, dict[str, str], str]] = [
     ("until year 9999 -14:00", "/orders", {"until": "9999-12-31T23:59:59-14:00"}, "until"),
     ("since as a number", "/orders", {"since": "0.5"}, "since"),
     ("letters in a looked-up phone", "/customers/lookup", {"phone": "+7 912 ABC 67 89"}, "phone"),
+    ("NUL in Zadarma's zd_echo", "/phone/zadarma", {"zd_echo": "a\x00"}, "zd_echo"),
 ]
 TWILIO: list[tuple[str, dict[str, str], str]] = [
     ("Twilio Timestamp year 9999", {"Timestamp": "Fri, 31 Dec 9999 23:59:59 -1400"}, "Timestamp"),
