@@ -34,6 +34,7 @@ from sqlmodel import Session
 
 from api.events import Event, EventBus
 from api.metrics import LiveMetrics
+from api.outage_log import OutageLog
 from dispatch.engine import Dispatcher
 from dispatch.errors import DomainError
 
@@ -79,6 +80,7 @@ class DispatcherService:
         self._tasks: list[asyncio.Task[None]] = []
         self._tick_interval_s = setup.tick_interval_s
         self._purge_every_s = 3600.0
+        self._outage = OutageLog(log, "rebuilding the dispatcher from the store")
         self.running = False
 
     # ---- life cycle ------------------------------------------------------------------
@@ -88,8 +90,8 @@ class DispatcherService:
         loop = asyncio.get_running_loop()
         try:
             events = await loop.run_in_executor(self._executor, self._writer.rebuild)
-        except Exception:  # not ready (readyz says so); the first command retries the rebuild
-            log.exception("the dispatcher could not be rebuilt from the store at start")
+        except Exception as error:  # not ready (readyz says so); the first command retries
+            self._outage.failed(error)
             events = []
         await self._bus.publish(events)
         self._metrics.observe(events, self._writer.gauges())
@@ -197,11 +199,13 @@ class DispatcherService:
                     envelope.error = error
 
     def _rebuild_quietly(self) -> bool:
+        """Rebuild; a store that stays down is logged once per outage, not once per tick."""
         try:
             self._writer.rebuild()
-        except Exception:
-            log.exception("rebuilding the dispatcher from the store failed")
+        except Exception as error:
+            self._outage.failed(error)
             return False
+        self._outage.recovered()
         return True
 
     def _fail(self, batch: list[_Envelope], error: BaseException) -> None:
@@ -210,7 +214,8 @@ class DispatcherService:
             log.warning("store refused a value: %s", error.__cause__)
             error = RequestProblem(("body",), "a value in the request cannot be stored")
         elif isinstance(error, SQLAlchemyError | StoreUnavailable):
-            log.warning("store failure: %s", error)
+            if not self._outage.ongoing:  # during an outage the outage log counts it
+                log.warning("store failure: %s", error)
             error = StoreUnavailable(f"the store is unavailable: {type(error).__name__}")
         else:
             log.exception("writer command failed", exc_info=error)
