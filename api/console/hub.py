@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from api.events import Event, EventBus, Subscription
 
+from .erasure import scrub
 from .figures import ShiftFigures
 
 log = logging.getLogger(__name__)
@@ -163,6 +164,20 @@ class ConsoleHub:
     def recent(self) -> list[dict[str, Any]]:
         return list(self._recent)
 
+    def forget(self, customer_id: str, order_ids: list[str]) -> int:
+        """Scrub an erased customer from the recent list and the replay buffer; messages changed.
+
+        Runs in the hub's task without an await, so no console can attach
+        (and be handed the old copies) halfway through.
+        """
+        for index, message in scrub(self._recent, customer_id, order_ids).items():
+            self._recent[index] = message
+        buffered = scrub((json.loads(n.text) for n in self._buffer), customer_id, order_ids)
+        for index, message in buffered.items():
+            old = self._buffer[index]
+            self._buffer[index] = Numbered(old.seq, old.kind, json.dumps(message, separators=(",", ":")))
+        return len(buffered)
+
     # ---- the pump ---------------------------------------------------------------------
 
     async def _pump(self) -> None:
@@ -172,6 +187,10 @@ class ConsoleHub:
             wanted = [(kind, event) for event in batch if (kind := console_kind(event.kind))]
             if wanted:
                 await self._number(wanted)
+            for event in batch:
+                customer_id = event.data.get("customer_id")
+                if event.kind == "customer_forgotten" and isinstance(customer_id, str):
+                    self.forget(customer_id, list(event.data.get("order_ids") or []))
             self.taken += len(batch)
 
     async def _number(self, wanted: list[tuple[str, Event]]) -> None:

@@ -45,6 +45,7 @@ from .commands import (
     SubmitOrder,
     TickIfDue,
 )
+from .erasure import erase_free_text
 from .store import DecisionStore
 
 LIVE_STATUSES = sorted(s.value for s in OrderStatus if not s.is_terminal)
@@ -275,8 +276,11 @@ class Writer:
     def _forget(
         self, session: Session, request: ForgetCustomer, now: float
     ) -> tuple[Any, list[Event]]:
+        order_ids = list(session.exec(select(Order.id).where(Order.customer_id == request.customer_id)))
         erased = intake.forget_customer(session, request.customer_id, now)
-        return erased, [Event("customer_forgotten", now, {"customer_id": request.customer_id})]
+        erased["reasons"] = erase_free_text(session, order_ids)
+        data = {"customer_id": request.customer_id, "order_ids": order_ids}  # the hub scrubs its copies
+        return erased, [Event("customer_forgotten", now, data)]
 
     def _tick(self, session: Session, request: TickIfDue, now: float) -> tuple[Any, list[Event]]:
         due_at = self.dispatcher.next_timer_at()
