@@ -39,6 +39,7 @@ from dispatch.engine import Dispatcher
 from dispatch.errors import DomainError
 
 from .commands import Conflict, LiveCommand, NotFound, PurgeCalls, RequestProblem, TickIfDue
+from .watchdog import Stall, WriterWatch, describe
 from .writer import Writer, WriterSetup
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class DispatcherService:
         self._tick_interval_s = setup.tick_interval_s
         self._purge_every_s = 3600.0
         self._outage = OutageLog(log, "rebuilding the dispatcher from the store")
+        self.watch = WriterWatch(setup.writer_stall_s)
         self.running = False
 
     # ---- life cycle ------------------------------------------------------------------
@@ -99,6 +101,7 @@ class DispatcherService:
         self._tasks = [
             asyncio.create_task(self._consume(), name="keepcab-writer"),
             asyncio.create_task(self._tick(), name="keepcab-tick"),
+            asyncio.create_task(self.watch.watch(), name="keepcab-writer-watchdog"),
         ]
 
     async def stop(self) -> None:
@@ -120,6 +123,10 @@ class DispatcherService:
     @property
     def healthy(self) -> bool:
         return self.running and not self._writer.dirty and all(not t.done() for t in self._tasks)
+
+    def stalled(self) -> Stall | None:
+        """The command holding the writer past `writer_stall_s`, if any (see `watchdog`)."""
+        return self.watch.stalled()
 
     # ---- the command interface -----------------------------------------------------
 
@@ -194,14 +201,16 @@ class DispatcherService:
         with self._writer.transaction() as run:
             for envelope in batch:
                 try:
-                    envelope.result, envelope.events = run(envelope.command)
+                    with self.watch.holding(describe(envelope.command)):
+                        envelope.result, envelope.events = run(envelope.command)
                 except _EXPECTED as error:
                     envelope.error = error
 
     def _rebuild_quietly(self) -> bool:
         """Rebuild; a store that stays down is logged once per outage, not once per tick."""
         try:
-            self._writer.rebuild()
+            with self.watch.holding("rebuilding the dispatcher from the store"):
+                self._writer.rebuild()
         except Exception as error:
             self._outage.failed(error)
             return False

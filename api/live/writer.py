@@ -74,6 +74,7 @@ class WriterSetup:
     duplicate_window_s: float = 1800.0
     tick_interval_s: float = 1.0
     call_log_retention_days: int = 90
+    writer_stall_s: float = 5.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WriterSetup:
@@ -90,6 +91,7 @@ class WriterSetup:
             duplicate_window_s=settings.duplicate_order_window_s,
             tick_interval_s=settings.tick_interval_s,
             call_log_retention_days=settings.call_log_retention_days,
+            writer_stall_s=settings.writer_stall_s,
         )
 
     def make_policy(self) -> Policy:
