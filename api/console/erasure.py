@@ -26,11 +26,11 @@ PERSONAL_LISTS = ("addresses", "places")
 _FREE_TEXT_KINDS = frozenset({"order.cancelled", "order.priority_overridden"})
 
 
-def _said(message: dict[str, Any]) -> set[tuple[float, str]]:
+def _said(message: dict[str, Any]) -> set[tuple[Any, str]]:
     """The operator's own words in one message, with its time."""
     data = message.get("data", {})
     at = message.get("at")
-    words = set()
+    words: set[tuple[Any, str]] = set()
     if message.get("kind") in _FREE_TEXT_KINDS and isinstance(data.get("reason"), str):
         words.add((at, data["reason"]))
     cause = data.get("cause")
@@ -46,7 +46,7 @@ def _theirs(message: dict[str, Any], customer_id: str, order_ids: frozenset[str]
     return str(message.get("kind", "")).startswith("call.") and data.get("caller") in callers
 
 
-def _scrubbed(message: dict[str, Any], theirs: bool, said: set[tuple[float, str]]) -> dict[str, Any]:
+def _scrubbed(message: dict[str, Any], theirs: bool, said: set[tuple[Any, str]]) -> dict[str, Any]:
     data = dict(message.get("data", {}))
     at = message.get("at")
     if theirs:
@@ -65,7 +65,7 @@ def scrub(
     listed = list(messages)
     orders = frozenset(order_ids)
     callers: set[str] = set()
-    said: set[tuple[float, str]] = set()
+    said: set[tuple[Any, str]] = set()
     theirs = [_theirs(m, customer_id, orders, set()) for m in listed]
     for message, mine in zip(listed, theirs, strict=True):
         if mine:
