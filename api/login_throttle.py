@@ -1,23 +1,25 @@
 """Login throttling: doubling lockouts per username and per client address.
 
 scrypt makes each password guess cost about 50 ms of the server's time, but
-without a limit that is still thousands of guesses an hour against one
-operator, and a burst of logins also starves the threadpool the REST routes
-share. So every attempt counts as a failure the moment it starts (a guess is
-a guess until the password proves it right; counting only finished failures
-would let forty parallel guesses through before the first one was counted),
-and a correct password takes its own attempt back. After `free_failures` for
-a username (or `free_failures_per_address` from one address, higher because
-an office shares one address behind NAT), that key is locked for
-`lockout_s`, doubling with every further failure up to `max_lockout_s`.
+without a limit one client still got 44 guesses a second through (issue 10),
+and a burst of logins also starves the threadpool the REST routes share. So
+every attempt counts as a failure the moment it starts (a guess is a guess
+until the password proves it right; counting only finished failures would
+let forty parallel guesses through before the first one was counted), and a
+correct password takes its own attempt back. After `free_failures` for a
+username (or `free_failures_per_address` from one address, higher because an
+office shares one address behind NAT), that key is locked for `lockout_s`,
+doubling with every further failure up to `max_lockout_s`.
 While locked, even the right password is refused with a 429 and Retry-After.
 
-Locking a username lets anyone keep a known operator out for
-`max_lockout_s` at a time; OWASP's authentication cheat sheet accepts that
-trade-off for exponential lockouts and we follow it (an admin can still
-issue the operator a key with `keepcab keys create`). The records live in
-the process (the embedded set-up has one); a scale-out set-up would keep them
-in Redis so that every replica counts the same failures.
+Locking a username lets anyone keep a known operator out for up to
+`max_lockout_s` at a time: the balance between protecting the account and
+legitimate access that OWASP's testing guide names (WSTG-ATHN-03, weak
+lock-out mechanism). A lockout that ends by itself, short at first, keeps
+both costs small; an admin can still issue the operator a key with
+`keepcab keys create`. The records live in the process (the embedded set-up
+has one); a scale-out set-up would keep them in Redis so that every replica
+counts the same failures.
 """
 
 from __future__ import annotations
