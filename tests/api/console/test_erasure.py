@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -9,6 +10,9 @@ from sqlmodel import select
 
 from api.auth import create_api_key
 from api.console.erasure import scrub
+from api.console.figures import ShiftFigures
+from api.console.hub import ConsoleHub
+from api.events import Event, InProcessEventBus
 from api.models import OrderEvent, Role
 from tests.api.console.server import CENTRE, Server, event_of_kind, next_message
 
@@ -54,8 +58,7 @@ async def test_a_console_connecting_after_erasure_gets_no_personal_data(server: 
         f"/customers/{customer_id}/personal-data", headers={"X-API-Key": _admin_key(server)}
     )
     assert erased.status_code == 200, erased.text
-    await server.settled()
-    fresh = await server.console()
+    fresh = await server.console()  # at once: the answer waited for the hub's scrub
     assert (await next_message(fresh))["type"] == "welcome"
     snapshot = await next_message(fresh)
     assert snapshot["type"] == "snapshot" and snapshot["state"]["recent"]
@@ -125,3 +128,26 @@ def test_scrub_follows_the_callers_number_and_the_words_of_the_same_command() ->
     assert changed[0]["data"]["places"] == [] and changed[1]["data"]["caller"] is None
     assert changed[2]["data"]["cause"] is None and changed[3]["data"]["cause"] is None
     assert _leaks(list(changed.values())) == []
+
+
+async def test_the_erasure_answer_waits_for_the_hubs_scrub() -> None:
+    """`wait_forgotten` returns once the hub has taken the customer_forgotten event off the bus,
+    whichever comes first; a customer never forgotten times out (False)."""
+    bus = InProcessEventBus()
+    hub = ConsoleHub(bus, _as_is, ShiftFigures(0.0))
+    hub.start()
+    order = {"order_id": "o1", "customer_id": "c1", "pickup_address": ADDRESS}
+    await bus.publish([Event("order_created", 1.0, order)])
+    waiting = asyncio.create_task(hub.wait_forgotten("c1", 10.0))
+    await bus.publish([Event("customer_forgotten", 2.0, {"customer_id": "c1", "order_ids": ["o1"]})])
+    assert await waiting is True
+    assert _leaks(hub.recent()) == [] and hub.recent()[0]["data"]["order_id"] == "o1"
+    await bus.publish([Event("customer_forgotten", 3.0, {"customer_id": "c2", "order_ids": []})])
+    await asyncio.sleep(0.05)
+    assert await hub.wait_forgotten("c2", 1.0) is True  # scrubbed before anyone asked
+    assert await hub.wait_forgotten("nobody", 0.05) is False
+    await hub.stop()
+
+
+async def _as_is(events: list[tuple[str, Event]]) -> list[dict[str, Any]]:
+    return [dict(event.data) for _, event in events]
