@@ -34,7 +34,7 @@ from valuation.history import CustomerHistory
 from valuation.params import DEFAULT_PARAMS, ValuationParams
 from valuation.scorer import make_scorer
 
-from . import intake
+from . import erasure, intake
 from .commands import (
     Apply,
     Conflict,
@@ -45,7 +45,6 @@ from .commands import (
     SubmitOrder,
     TickIfDue,
 )
-from .erasure import erase_free_text
 from .store import DecisionStore
 
 LIVE_STATUSES = sorted(s.value for s in OrderStatus if not s.is_terminal)
@@ -280,7 +279,7 @@ class Writer:
     ) -> tuple[Any, list[Event]]:
         order_ids = list(session.exec(select(Order.id).where(Order.customer_id == request.customer_id)))
         erased = intake.forget_customer(session, request.customer_id, now)
-        erased["reasons"] = erase_free_text(session, order_ids)
+        erased["reasons"] = erasure.erase_free_text(session, order_ids)
         data = {"customer_id": request.customer_id, "order_ids": order_ids}  # the hub scrubs its copies
         return erased, [Event("customer_forgotten", now, data)]
 
