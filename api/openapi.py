@@ -63,6 +63,16 @@ def _response(status_code: int) -> dict[str, Any]:
     return answer
 
 
+def form_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """`openapi_extra` for a route that reads a form itself (a webhook whose signature needs every field)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": schema}},
+        }
+    }
+
+
 def _statuses(method: str, operation: dict[str, Any], public: bool) -> set[int]:
     places = {parameter["in"] for parameter in operation.get("parameters", [])}
     has_body = "requestBody" in operation

@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import PlainTextResponse
@@ -39,6 +39,7 @@ from api.live.service import DispatcherService
 from api.live.writer import WriterSetup
 from api.metrics import LiveMetrics
 from api.models import Call, CallOutcome, Customer, from_epoch_s
+from api.openapi import form_body
 from api.phone_adapters import (
     TWILIO_FORM_SCHEMA,
     ZADARMA_FORM_SCHEMA,
@@ -233,19 +234,10 @@ async def _form(request: Request) -> dict[str, str]:
     return {name: value for name, value in form.items() if isinstance(value, str)}
 
 
-def _form_body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/x-www-form-urlencoded": {"schema": schema}},
-        }
-    }
-
-
 @router.post(
     "/twilio",
     response_model=RingingReply | CallReply,
-    openapi_extra=_form_body(TWILIO_FORM_SCHEMA),
+    openapi_extra=form_body(TWILIO_FORM_SCHEMA),
 )
 async def twilio_event(
     request: Request,
@@ -275,7 +267,7 @@ async def zadarma_echo(
 @router.post(
     "/zadarma",
     response_model=RingingReply | CallReply | None,
-    openapi_extra=_form_body(ZADARMA_FORM_SCHEMA),
+    openapi_extra=form_body(ZADARMA_FORM_SCHEMA),
     responses={404: {"description": "Zadarma is not configured (KEEPCAB_ZADARMA_SECRET)"}},
 )
 async def zadarma_event(
