@@ -29,6 +29,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from api.db import make_session_factory, normalise_database_url
+from api.live.service import StoreUnavailable
 from api.models import ClusterCommand
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ _FIRST = text(
 )
 
 
-class Fenced(RuntimeError):
+class Fenced(StoreUnavailable):
     """This leader's term is no longer the current one: it may write nothing and must step down."""
 
 

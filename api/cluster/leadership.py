@@ -22,9 +22,10 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from api.console.positions import watch_positions
-from api.live.service import DispatcherService
+from api.live.service import DispatcherService, StoreUnavailable
 from api.live.writer import WriterSetup
 from api.metrics import LiveMetrics
+from dispatch.engine import Dispatcher
 
 from .bus import RedisEventBus
 from .fencing import Fence, current_term, fenced_session_factory, take_term
@@ -34,6 +35,10 @@ from .relay import EventRelay
 
 log = logging.getLogger(__name__)
 DRAIN_S = 5.0
+
+
+def _nothing(dispatcher: Dispatcher) -> None:
+    """The leader's proof of term: a transaction that reads and writes nothing but the fence."""
 
 
 @dataclass
@@ -104,7 +109,7 @@ class Elector:
         await service.start()
         tasks = [
             asyncio.create_task(consumer.run(), name="keepcab-consumer"),
-            asyncio.create_task(self._renew(fence), name="keepcab-lease"),
+            asyncio.create_task(self._renew(service, fence), name="keepcab-lease"),
             asyncio.create_task(watch_positions(service, MovedPublisher(relay, self._clock), self._clock)),  # type: ignore[arg-type]
         ]
         try:
@@ -117,17 +122,27 @@ class Elector:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _renew(self, fence: Fence) -> None:
-        """Renew well inside the TTL; return (step down) when the lease is gone or writes are fenced."""
-        while not fence.fenced:
+    async def _renew(self, service: DispatcherService, fence: Fence) -> None:
+        """Each period: prove the term in PostgreSQL, then push the lease's expiry back.
+
+        The proof is an empty transaction of the writer, so it carries the
+        fencing check: a leader that wakes from a pause learns from the
+        database, not from Redis, that a newer term exists, and steps down.
+        """
+        while True:
             await asyncio.sleep(self.lease.renew_every_s)
+            # The store being down is not a newer term; a long writer queue must not cost the lease.
+            with contextlib.suppress(StoreUnavailable, TimeoutError):
+                await asyncio.wait_for(service.read(_nothing), self.lease.renew_every_s)
+            if fence.fenced:
+                log.warning("term %d fenced: a newer leader exists", fence.term)
+                return
             try:
                 if not await self.lease.renew():
                     log.warning("lease of term %d lost", fence.term)
                     return
             except RedisError:
                 continue  # nobody can take the lease while Redis is away either; the fence decides
-        log.warning("term %d fenced: a newer leader exists", fence.term)
 
     async def _step_down(self) -> None:
         term, self.term = self.term, None

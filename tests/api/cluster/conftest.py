@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -134,3 +135,16 @@ def pg_url() -> Iterator[str]:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path, pg_url: str, prefix: str) -> AsyncIterator[Any]:
+    """Replicas as processes (`tests.api.cluster.replicas`) on the shared Redis, under this test's prefix."""
+    from .replicas import Cluster
+
+    probe = await open_redis()
+    cluster = Cluster(tmp_path, pg_url, redis_url(), prefix)
+    yield cluster
+    await cluster.close()
+    await forget_prefix(probe, prefix)
+    await probe.aclose()
