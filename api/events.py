@@ -2,9 +2,10 @@
 
 Events are published only after the decisions behind them are committed, so a
 console never shows a car that the database does not know about. The bus is an
-interface with one in-process implementation (the embedded default); a Redis
-Streams implementation (`XADD` on publish, one `XREAD` cursor per subscriber)
-replaces it in the scale-out set-up without touching publishers.
+interface with one in-process implementation (the embedded default); the Redis
+Streams implementation (`api.cluster.bus`: `XADD` on publish, one `XREAD`
+cursor per replica) replaces it in the scale-out set-up without touching
+publishers, and one contract suite runs against both.
 
 A slow subscriber must never stall the dispatcher, so each subscriber has a
 bounded buffer: when it is full the oldest event is dropped and the loss is

@@ -88,7 +88,7 @@ class Elector:
             except Exception:
                 log.exception("term %d ended with an error", number)
             finally:
-                await self._step_down()
+                await self.step_down()
 
     async def _lead(self, number: int) -> None:
         if not await run_in_threadpool(take_term, self._engine, self.city, number, self.lease.holder):
@@ -144,7 +144,7 @@ class Elector:
             except RedisError:
                 continue  # nobody can take the lease while Redis is away either; the fence decides
 
-    async def _step_down(self) -> None:
+    async def step_down(self) -> None:
         term, self.term = self.term, None
         if term is None:
             return

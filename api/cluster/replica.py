@@ -113,7 +113,7 @@ class ClusterService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         with contextlib.suppress(Exception):
-            await self.elector._step_down()
+            await self.elector.step_down()
         await self.client.stop()
         self._leader_engine.dispose()
 
