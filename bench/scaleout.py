@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import signal
 import statistics
 import sys
@@ -189,16 +190,17 @@ async def first_decision(cluster: Cluster, stream: str, cursor: str) -> float:
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="keepcab-scaleout-") as scratch:
-        directory = Path(scratch)
-        result: dict[str, Any] = {"orders": args.orders, "concurrency": args.concurrency}
-        result["embedded"] = await embedded(directory, args.orders, args.concurrency)
-        for count in (1, 2, 3):
-            (directory / f"r{count}").mkdir()
-            result[f"replicas_{count}"] = await replicas(directory, count, args)
-            print(f"{count} replicas: {result[f'replicas_{count}']}", flush=True)
-        print(f"embedded: {result['embedded']}", flush=True)
-        return result
+    directory = Path(tempfile.mkdtemp(prefix="keepcab-scaleout-"))  # kept on failure: replica logs
+    print(f"replica logs in {directory}", flush=True)
+    result: dict[str, Any] = {"orders": args.orders, "concurrency": args.concurrency}
+    result["embedded"] = await embedded(directory, args.orders, args.concurrency)
+    print(f"embedded: {result['embedded']}", flush=True)
+    for count in (1, 2, 3):
+        (directory / f"r{count}").mkdir()
+        result[f"replicas_{count}"] = await replicas(directory, count, args)
+        print(f"{count} replicas: {result[f'replicas_{count}']}", flush=True)
+    shutil.rmtree(directory)
+    return result
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from api.live.commands import LiveCommand
+from api.live.watchdog import Stall
 from api.live.writer import WriterSetup
 from api.metrics import LiveMetrics
 from api.settings import Settings
@@ -120,6 +121,11 @@ class ClusterService:
     @property
     def healthy(self) -> bool:
         return self.running and self.bus.connected and self.client.connected
+
+    def stalled(self) -> Stall | None:
+        """The leader's writer watchdog, on the replica that leads; followers hold no writer."""
+        term = self.elector.term
+        return None if term is None else term.service.stalled()
 
     async def submit(self, command: LiveCommand) -> Any:
         return await self.client.submit(command)
