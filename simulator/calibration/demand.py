@@ -21,7 +21,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from simulator.calibration.evidence import Estimate, Floats, LogArrays, wald_interval
-from simulator.calibration.mle import fit_mle
+from simulator.calibration.mle import covariance, fit_mle
 
 DAY_S, WEEK_S = 86_400.0, 7 * 86_400.0
 
@@ -116,6 +116,8 @@ def fit_population(log: LogArrays, profile: Floats) -> Population:
         [math.log(len(n) * 1.5), math.log(max(len(n) * 0.01 / span_w, 0.1)), 0.0, math.log(2.0), -3.0]
     )
     theta, cov = fit_mle(neg_ll, start)
+    if not np.all(np.isfinite(np.diag(cov))):  # dropout at its bound (p -> 0): hold it fixed there
+        cov = covariance(lambda four: neg_ll(np.append(four, theta[4])), theta[:4])
     se = np.sqrt(np.maximum(np.diag(cov), 0.0))
     values = np.exp(theta)
     source = log.source(int(n.sum()), f"calls of {len(n):,} customers")
@@ -124,7 +126,8 @@ def fit_population(log: LogArrays, profile: Floats) -> Population:
         low, high = wald_interval(value * scale, se_log, log_scale=True)
         return Estimate(value * scale, source, low, high)
 
-    var_mean = cov[2, 2] + cov[3, 3] - 2 * cov[2, 3]
+    with np.errstate(invalid="ignore"):
+        var_mean = cov[2, 2] + cov[3, 3] - 2 * cov[2, 3]
     se_mean = math.sqrt(var_mean) if np.isfinite(var_mean) and var_mean > 0 else math.inf
     return Population(
         customers=est(values[0], se[0]),
