@@ -80,12 +80,11 @@ def _distribution(kind: Estimate, mean: Estimate, sigma: Estimate) -> Estimate:
     return Estimate(value, f"{kind.value} ({kind.source}); " + "; ".join(parts))
 
 
-def _sections(c: Calibration) -> Sections:
+def _demand(c: Calibration) -> dict[str, Estimate]:
     log, fb = c.log, Estimate.fallback
-    days = round(log.span_s / 86_400, 3)
     pop = c.population
     why = "fewer than 30 identified customers or under a week of log"
-    demand: dict[str, Estimate] = {
+    demand = {
         "customers": _rounded(pop.customers, 0) if pop else fb(1000, why),
         "history_weeks": Estimate(round(c.history_weeks, 2), "the log's span before the window (histories)")
         if c.history_weeks >= 1
@@ -107,6 +106,12 @@ def _sections(c: Calibration) -> Sections:
             default=c.retries.mean_delay_min.default,
         ),
     }
+    return demand
+
+
+def _sections(c: Calibration) -> Sections:
+    log, fb = c.log, Estimate.fallback
+    days = round(log.span_s / 86_400, 3)
     south, west, north, east = c.space.box.value
     box_note = c.space.box.source
     return {
@@ -127,7 +132,7 @@ def _sections(c: Calibration) -> Sections:
             "zones": c.space.zones,
         },
         "fleet": {"cars": c.fleet.cars, "shifts": c.fleet.shifts},
-        "demand": demand,
+        "demand": _demand(c),
         "trips": {
             "duration": _distribution(c.trips.kind, c.trips.mean_min, c.trips.sigma),
             "fare_base": c.trips.fare_base,

@@ -140,10 +140,11 @@ def fit_churn(log: LogArrays, window: float) -> ChurnFit:
         return ChurnFit(table, window, defaults, {}, used)
     source = log.source(used, f"orders with a {window:.0f}-day follow-up")
     valuation = _valuation_estimates(params, source, failures)
-    if not c_fitted:
-        valuation["value_per_s"] = fb(
-            DEFAULT_PARAMS.value_per_s, "value at risk is zero at the 95th percentile"
-        )
+    if not c_fitted:  # the simulator fits c at time 0 itself; it needs a hazard to rank by
+        del valuation["value_per_s"]
+        why = "the fitted hazard leaves no value at risk to rank by (see [churn])"
+        for name in ("k0", "k1", "k_new", "k_prior_trips"):
+            valuation[name] = fb(float(getattr(DEFAULT_PARAMS, name)), why)
     if failures < 20:
         return ChurnFit(
             table, window, {**defaults, "base_departures_per_year": _base(params, source)}, valuation, used

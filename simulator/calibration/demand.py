@@ -15,6 +15,7 @@ profile integrated), as the simulator draws calls.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,13 +89,9 @@ def _first_last_counts(log: LogArrays, op_weeks: Floats) -> tuple[Floats, Floats
     return first[seen], last[seen], counts[seen]
 
 
-def fit_population(log: LogArrays, profile: Floats) -> Population:
-    """N, newcomers per day, the Gamma of call rates and a per-call dropout p (a nuisance
-    that absorbs customers leaving, whatever made them leave), with Wald intervals."""
-    u, last, n = _first_last_counts(log, operational_weeks(log, profile))
-    span_w = log.span_s / WEEK_S
-    if len(n) < 30 or span_w < 1.0:
-        raise ValueError("fewer than 30 identified customers or less than a week of log")
+def population_neg_ll(u: Floats, last: Floats, n: Floats, span_w: float) -> Callable[[Floats], float]:
+    """The marked-process negative log-likelihood of theta = (log N, log newcomers/week,
+    log r, log alpha, logit p) for customers first seen at u, last seen at `last`, n calls."""
 
     def neg_ll(theta: Floats) -> float:
         log_n, log_nu, log_r, log_alpha, logit_p = theta
@@ -112,6 +109,17 @@ def fit_population(log: LogArrays, profile: Floats) -> Population:
         log_b = base + gammaln(r + n - 1) + tail_new
         return expected - float(np.sum(np.logaddexp(log_n + log_a, log_nu + log_b)))
 
+    return neg_ll
+
+
+def fit_population(log: LogArrays, profile: Floats) -> Population:
+    """N, newcomers per day, the Gamma of call rates and a per-call dropout p (a nuisance
+    that absorbs customers leaving, whatever made them leave), with Wald intervals."""
+    u, last, n = _first_last_counts(log, operational_weeks(log, profile))
+    span_w = log.span_s / WEEK_S
+    if len(n) < 30 or span_w < 1.0:
+        raise ValueError("fewer than 30 identified customers or less than a week of log")
+    neg_ll = population_neg_ll(u, last, n, span_w)
     start = np.array(
         [math.log(len(n) * 1.5), math.log(max(len(n) * 0.01 / span_w, 0.1)), 0.0, math.log(2.0), -3.0]
     )

@@ -34,7 +34,9 @@ def covariance(neg_ll: Callable[[Floats], float], theta: Floats) -> Floats:
         values = np.array([neg_ll(flat[:, i]) for i in range(flat.shape[1])])
         return values.reshape(points.shape[1:])
 
-    info = np.asarray(hessian(vectorised, theta, initial_step=0.05).ddf, dtype=np.float64)
+    # a low order and few refinements: an interval needs two digits, not eight
+    result = hessian(vectorised, theta, initial_step=0.05, order=2, maxiter=3)
+    info = np.asarray(result.ddf, dtype=np.float64)
     try:
         cov: Floats = np.asarray(np.linalg.inv(info), dtype=np.float64)
     except np.linalg.LinAlgError:

@@ -73,6 +73,27 @@ def _cluster(xy: Floats) -> tuple[Floats, Floats]:
     return best[1], best[2]
 
 
+def _zones(xy: Floats, centres: Floats, labels: Floats, ref: tuple[float, float]) -> list[dict[str, object]]:
+    """Clusters as the simulator's discs, largest first; too small ones are left out."""
+    zones: list[dict[str, object]] = []
+    for j in np.argsort(-np.bincount(labels, minlength=len(centres))):
+        mine = labels == j
+        if mine.sum() < MIN_ZONE_ORDERS:
+            continue
+        msd = float(np.mean(np.sum((xy[mine] - centres[j]) ** 2, axis=1)))
+        c_lat, c_lon = _degrees(centres[j : j + 1], ref)
+        zones.append(
+            {
+                "name": f"zone {len(zones) + 1}",
+                "lat": round(float(c_lat[0]), 3),
+                "lon": round(float(c_lon[0]), 3),
+                "radius_m": round(math.sqrt(2 * msd), -1),
+                "weight": round(float(mine.mean()), 3),
+            }
+        )
+    return zones
+
+
 def fit_space(log: LogArrays) -> SpaceFit:
     lat, lon = log.lat, log.lon
     south, north = np.quantile(lat, [0.005, 0.995])
@@ -101,22 +122,7 @@ def fit_space(log: LogArrays) -> SpaceFit:
             ref,
         )
     centres, labels = _cluster(xy)
-    zones: list[dict[str, object]] = []
-    for j in np.argsort(-np.bincount(labels, minlength=len(centres))):
-        mine = labels == j
-        if mine.sum() < MIN_ZONE_ORDERS:
-            continue
-        msd = float(np.mean(np.sum((xy[mine] - centres[j]) ** 2, axis=1)))
-        c_lat, c_lon = _degrees(centres[j : j + 1], ref)
-        zones.append(
-            {
-                "name": f"zone {len(zones) + 1}",
-                "lat": round(float(c_lat[0]), 3),
-                "lon": round(float(c_lon[0]), 3),
-                "radius_m": round(math.sqrt(2 * msd), -1),
-                "weight": round(float(mine.mean()), 3),
-            }
-        )
+    zones = _zones(xy, centres, labels, ref)
     return SpaceFit(
         Estimate(box, f"0.5%..99.5% of {source.removeprefix('from ')}"),
         Estimate(zones, f"k-means of pickups, k by BIC; zones of >= {MIN_ZONE_ORDERS} pickups, {source}"),

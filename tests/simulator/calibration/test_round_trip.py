@@ -115,3 +115,37 @@ def test_nothing_personal_leaves_the_log(trip: tuple[Scenario, Calibration, Path
     assert not any(re.search(rf"\b{i}\b", written) for i in ids)
     assert not any(p in written for p in points)
     assert not any(p[:-1] in written for p in points)  # not even to 5 decimals (about 1 m)
+
+
+AGREEMENT_POLICIES = ["fifo", "reject", "retention"]
+AGREEMENT_METRICS = ("lost.count", "lost_future_revenue")
+
+
+def ranking(scenario: Scenario) -> dict[tuple[str, str], tuple[float, float, float]]:
+    """(policy, metric) -> paired difference to fifo (mean, low, high), 5 replications of 14 days."""
+    import simulator
+
+    comparison = simulator.compare(scenario, AGREEMENT_POLICIES, replications=5, days=14.0)
+    result = {}
+    for label in AGREEMENT_POLICIES[1:]:
+        for key in AGREEMENT_METRICS:
+            diff = comparison.difference(label, key)
+            assert diff is not None
+            result[(label, key)] = (diff.mean, diff.low, diff.high)
+    return result
+
+
+def test_the_calibrated_scenario_ranks_the_policies_as_the_true_one(tmp_path: Path) -> None:
+    """Same sign of each paired difference against fifo wherever the true interval excludes zero
+    (river-town only: the cheaper of the two to simulate ten times over)."""
+    truth = load_scenario(HERE / "river-town.toml")
+    export_logs(truth, ["fifo"], tmp_path)
+    source = read_csv_log(tmp_path / "orders.csv", ZoneInfo("UTC"), "RU", tmp_path / "drivers.csv")
+    result = calibrate(source, since=SINCE)
+    calibrated = parse_scenario(scenario_toml(result))
+    true_ranks, calibrated_ranks = ranking(truth), ranking(calibrated)
+    decided = {k: v for k, v in true_ranks.items() if v[1] > 0 or v[2] < 0}
+    assert decided, true_ranks  # the test must compare at least one decided difference
+    flipped = {k: (v, calibrated_ranks[k]) for k, v in decided.items()
+               if math.copysign(1, v[0]) != math.copysign(1, calibrated_ranks[k][0])}
+    assert not flipped, flipped
