@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from api.importer import ImportRow, RowProblem, _records, parse_number, parse_time, read_export
+from dispatch.model import TERMINAL_ORDER_STATUSES
 from valuation.logrows import DriverSession, LoggedOrder, OrderLogSource
 
 TIME_COLUMNS = ("assigned_at", "picked_up_at", "ended_at")
@@ -167,7 +168,7 @@ def read_db_log(database_url: str | None, zone: tzinfo) -> OrderLogSource:
     from api.settings import Settings
 
     url = database_url or Settings().database_url
-    finished = ("completed", "cancelled", "failed")
+    finished = [status.value for status in TERMINAL_ORDER_STATUSES]
     orders: list[LoggedOrder] = []
     with Session(make_engine(url)) as session:
         for row in session.exec(select(Order).where(Order.status.in_(finished))):  # type: ignore[attr-defined]

@@ -78,7 +78,9 @@ def main() -> None:
             headline = (Path(tmp) / "report" / "report.md").read_text().splitlines()[2:4]
         print(f"\n## {name}\n\n| parameter | true | recovered (95% interval) |\n|---|---|---|")
         for (section, key), true in truths(truth).items():
-            print(f"| {section}.{key} | {true} | {result.sections[section][key].comment()[:160]} |")
+            estimate = result.sections[section][key]
+            shown = estimate.value if isinstance(estimate.value, list | dict) else ""
+            print(f"| {section}.{key} | {true} | {shown} {estimate.comment()[:120]} |")
         print("\nheadline:", *headline, sep="\n")
         calibrated = parse_scenario(scenario_toml(result))
         true_rank = ranking(truth, args.replications, args.days)

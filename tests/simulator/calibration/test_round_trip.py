@@ -117,15 +117,15 @@ def test_nothing_personal_leaves_the_log(trip: tuple[Scenario, Calibration, Path
     assert not any(p[:-1] in written for p in points)  # not even to 5 decimals (about 1 m)
 
 
-AGREEMENT_POLICIES = ["fifo", "reject", "retention"]
+AGREEMENT_POLICIES = ["fifo", "reject"]  # retention vs fifo is undecided on the truth at this size
 AGREEMENT_METRICS = ("lost.count", "lost_future_revenue")
 
 
 def ranking(scenario: Scenario) -> dict[tuple[str, str], tuple[float, float, float]]:
-    """(policy, metric) -> paired difference to fifo (mean, low, high), 5 replications of 14 days."""
+    """(policy, metric) -> paired difference to fifo (mean, low, high), 8 replications of 14 days."""
     import simulator
 
-    comparison = simulator.compare(scenario, AGREEMENT_POLICIES, replications=5, days=14.0)
+    comparison = simulator.compare(scenario, AGREEMENT_POLICIES, replications=8, days=14.0)
     result = {}
     for label in AGREEMENT_POLICIES[1:]:
         for key in AGREEMENT_METRICS:
@@ -137,7 +137,7 @@ def ranking(scenario: Scenario) -> dict[tuple[str, str], tuple[float, float, flo
 
 def test_the_calibrated_scenario_ranks_the_policies_as_the_true_one(tmp_path: Path) -> None:
     """Same sign of each paired difference against fifo wherever the true interval excludes zero
-    (river-town only: the cheaper of the two to simulate ten times over)."""
+    (river-town only: the cheaper of the two to simulate 32 times over)."""
     truth = load_scenario(HERE / "river-town.toml")
     export_logs(truth, ["fifo"], tmp_path)
     source = read_csv_log(tmp_path / "orders.csv", ZoneInfo("UTC"), "RU", tmp_path / "drivers.csv")
