@@ -18,12 +18,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TypeVar
 
-from api.importer import ImportRow, RowProblem, _records, parse_number, parse_time, read_export
+from api import importer
+from api.importer import ImportRow, RowProblem, parse_number, parse_time, read_export
 from dispatch.model import TERMINAL_ORDER_STATUSES
 from valuation.logrows import DriverSession, LoggedOrder, OrderLogSource
 
@@ -80,6 +81,17 @@ def _extended(
                 problems.append(RowProblem(line, name, f"before {previous_name}"))
             previous, previous_name = value, name
     return values, problems
+
+
+def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """The file's rows exactly as the importer reads them (its decoding and delimiter rules),
+    so line numbers and cells match its own; works whether the importer's reader takes the
+    path or the text it decoded (`decode_export`)."""
+    decode = getattr(importer, "decode_export", None)
+    if decode is not None:
+        records: Iterator[tuple[int, list[str]]] = importer._records(decode(path.read_bytes())[0])
+        return records
+    return importer._records(path)
 
 
 def read_csv_log(path: Path, zone: tzinfo, region: str, drivers: Path | None = None) -> OrderLogSource:
