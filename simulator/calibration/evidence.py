@@ -63,6 +63,8 @@ def wald_interval(value: float, se: float, log_scale: bool = False) -> tuple[flo
     """95% Wald interval; on the log scale for a positive value fitted there."""
     z = 1.959963984540054
     if log_scale:
+        if not z * se < 700:  # no information: the interval is the whole half-line
+            return 0.0, math.inf
         return value * math.exp(-z * se), value * math.exp(z * se)
     return value - z * se, value + z * se
 
