@@ -46,8 +46,9 @@ class Estimate:
         if self.low is not None and self.high is not None:
             interval = f" (95% {_num(self.low)}..{_num(self.high)})"
         numeric = isinstance(self.value, int | float) and not isinstance(self.value, bool)
-        shown = _num(float(self.value)) if numeric else "estimate"
-        return f"{shown}{interval}, {self.source}"
+        if not numeric:  # a distribution, a list of zones or shifts: its parts speak for it
+            return self.source
+        return f"{_num(float(self.value))}{interval}, {self.source}"
 
     def covers(self, truth: float) -> bool:
         return self.low is not None and self.high is not None and self.low <= truth <= self.high
