@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -78,3 +79,46 @@ def test_a_week_without_failures_drop_offs_or_driver_data_flags_defaults(tmp_pat
     assert "default" not in lines["hourly_profile"] and "default" not in lines["south"]
     assert (tmp_path / "report" / "report.html").exists()
     assert "most sensitive" in (tmp_path / "report" / "report.md").read_text()
+
+
+@pytest.mark.slow  # a year of small-town history goes through the export and the valuation fit
+def test_simulate_export_log_writes_the_import_format_that_calibrate_reads(tmp_path: Path) -> None:
+    """`keepcab simulate --export-log` writes orders.csv and drivers.csv per policy; calibrate takes them."""
+    from simulator.cli import simulate
+
+    sim = typer.Typer()
+    sim.command()(simulate)
+    logs = tmp_path / "logs"
+    result = runner.invoke(
+        sim,
+        [
+            "small-town",
+            "--policies",
+            "fifo,reject",
+            "--replications",
+            "1",
+            "--days",
+            "1",
+            "--export-log",
+            str(logs),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    header = (logs / "reject" / "orders.csv").read_text().splitlines()[0].split(",")
+    assert {"phone", "requested_at", "outcome", "customer_id", "ended_at", "driver_id"} <= set(header)
+    assert (logs / "fifo" / "drivers.csv").read_text().startswith("driver_id,online_at,offline_at")
+    out = tmp_path / "town.toml"
+    done = runner.invoke(
+        app,
+        [
+            str(logs / "fifo" / "orders.csv"),
+            "--drivers",
+            str(logs / "fifo" / "drivers.csv"),
+            "--since",
+            "2026-01-05",
+            "--out",
+            str(out),
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    assert "cars = 9  # 9, drivers seen" in out.read_text()
