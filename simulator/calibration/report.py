@@ -62,6 +62,7 @@ def _space(c: Calibration, d: Path) -> Section:
         centre = c.space.to_metres(zone["lat"], zone["lon"]) / 1000
         ax.add_patch(Circle((centre[0], centre[1]), zone["radius_m"] / 1000, fill=False, color="red"))
     ax.set(xlabel="km east", ylabel="km north", title="Pickup density (cells of >= 5) and zones")
+    ax.set_aspect("equal")
     text = [
         f"Rows used: {c.log.n:,} pickups. {len(zones)} zones ({c.space.zones.source}).",
         f"Detour factor: {c.space.detour_factor.comment()}.",
@@ -115,8 +116,13 @@ def _trips(c: Calibration, d: Path) -> Section:
         "k--",
     )
     left.set(xlabel="trip minutes", title="Trip duration")
-    right.hist(t.fare[np.isfinite(t.fare)], bins=40, alpha=0.6)
-    right.set(xlabel="fare", title="Fares")
+    priced = np.isfinite(t.fare)
+    right.hist2d(t.duration_min[priced], t.fare[priced], bins=40, cmin=5, cmap="Blues")
+    right.plot(
+        grid, float(t.fare_base.value) + float(t.fare_per_min.value) * grid, "k--", label="base + per minute"
+    )
+    right.set(xlabel="trip minutes", ylabel="fare", title="Fares (cells of >= 5 trips)")
+    right.legend()
     return "Trips and fares", text, _save(fig, d, "trips.png")
 
 
