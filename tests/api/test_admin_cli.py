@@ -43,18 +43,18 @@ def test_db_upgrade_creates_a_fresh_sqlite_database(cli: typer.Typer, tmp_path: 
     """`keepcab db upgrade` on an empty file leaves it at the head revision."""
     url = f"sqlite:///{tmp_path}/fresh.db"
     code, out, _ = run(cli, "db", "upgrade", "--database-url", url)
-    assert code == 0 and "revision 0002" in out
+    assert code == 0 and "revision 0003" in out
     engine = make_engine(url)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     engine.dispose()
 
 
 def test_db_current_reports_both_revisions(cli: typer.Typer, tmp_path: Path) -> None:
     """`db current` reports both revisions; before and after an upgrade."""
     url = f"sqlite:///{tmp_path}/fresh.db"
-    assert "database empty, code 0002" in run(cli, "db", "current", "--database-url", url)[1]
+    assert "database empty, code 0003" in run(cli, "db", "current", "--database-url", url)[1]
     run(cli, "db", "upgrade", "--database-url", url)
-    assert "database 0002, code 0002" in run(cli, "db", "current", "--database-url", url)[1]
+    assert "database 0003, code 0003" in run(cli, "db", "current", "--database-url", url)[1]
 
 
 def test_keys_create_prints_a_working_key_once(cli: typer.Typer, engine: Engine, database_url: str) -> None:
