@@ -15,8 +15,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.api_docs import mount_api_docs
 from api.cluster import ClusterService, open_cluster
 from api.console import mount_console
+from api.console import routes as console_routes
 from api.db import make_engine, make_session_factory, upgrade_database
 from api.deps import KeyCache
 from api.events import EventBus, InProcessEventBus
@@ -25,6 +27,7 @@ from api.live.call_log import CallLogWriter
 from api.live.service import DispatcherService
 from api.live.writer import WriterSetup
 from api.metrics import LiveMetrics
+from api.openapi import declare_error_responses
 from api.routers import customers, drivers, health, orders, phone, queue
 from api.settings import Settings
 
@@ -84,11 +87,20 @@ def create_app(
             await event_bus.close()
             engine.dispose()
 
-    app = FastAPI(title="keepcab", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="keepcab",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served from the package by mount_api_docs, not from a CDN
+        redoc_url=None,
+    )
     app.state.settings, app.state.clock = settings, clock
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
     mount_console(app, clock)  # the operator console: `/`, `/ws/console` (api.console)
+    declare_error_responses(app, (*ROUTERS, console_routes.router))
+    mount_api_docs(app)
     return app

@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 import phonenumbers
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DISPATCH_CONFIG_FIELDS = (
@@ -70,6 +70,16 @@ class Settings(BaseSettings):
     login_max_lockout_s: float = Field(default=900.0, gt=0)
     writer_stall_s: float = Field(default=5.0, gt=0)  # one command holding the writer this long: not ready
     duplicate_order_window_s: float = Field(default=30 * 60.0, ge=0)  # redial guard (Spare: 30 min)
+    # A phone event stamped further than this from the server's clock is refused (422), not
+    # stored: provider retries arrive within minutes, a PBX clock in the wrong zone is hours off.
+    event_time_window_s: float = Field(default=900.0, gt=0)
+
+    # --- service area (docs/api.md "Service area") --------------------------------------
+    # Pickups and driver positions further than `service_radius_km` from the centre are
+    # refused with a 422 naming the field; unset centre: no area check.
+    service_centre_lat: float | None = Field(default=None, ge=-90, le=90)
+    service_centre_lon: float | None = Field(default=None, ge=-180, le=180)
+    service_radius_km: float = Field(default=100.0, gt=0)
 
     # --- dispatch (names match dispatch.engine.DispatchConfig) -------------------------
     policy: str = "retention"
@@ -84,7 +94,14 @@ class Settings(BaseSettings):
     vip_customer_ids: list[str] = Field(default_factory=list)
     valuation_params_path: str | None = None  # fitted valuation parameters (JSON)
 
-    @field_validator("max_wait_s", "redis_url", "valuation_params_path", mode="before")
+    @field_validator(
+        "max_wait_s",
+        "redis_url",
+        "valuation_params_path",
+        "service_centre_lat",
+        "service_centre_lon",
+        mode="before",
+    )
     @classmethod
     def _blank_means_none(cls, value: Any) -> Any:
         """Environment variables cannot be unset to None, so "" and "none" mean None."""
@@ -99,6 +116,12 @@ class Settings(BaseSettings):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"{value!r} is not an ISO 3166 region libphonenumber knows")
         return region
+
+    @model_validator(mode="after")
+    def _whole_centre(self) -> Settings:
+        if (self.service_centre_lat is None) != (self.service_centre_lon is None):
+            raise ValueError("set both KEEPCAB_SERVICE_CENTRE_LAT and KEEPCAB_SERVICE_CENTRE_LON, or neither")
+        return self
 
     def dispatch_config_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `dispatch.engine.DispatchConfig`."""

@@ -16,6 +16,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -176,7 +177,8 @@ class DemoDriver:
             self._spawn(self._patience(str(response.json()["id"])))
 
     async def _call_event(self, kind: str, call_id: str, phone: str | None) -> httpx.Response:
-        body: dict[str, Any] = {"event": kind, "call_id": call_id, "at": self.now(), "to": "+7 343 200 00 00"}
+        at = datetime.fromtimestamp(self.now(), UTC).isoformat()  # the webhook takes no numbers as times
+        body: dict[str, Any] = {"event": kind, "call_id": call_id, "at": at, "to": "+7 343 200 00 00"}
         if phone is not None:
             body["from"] = phone
         if kind == "call.answered":

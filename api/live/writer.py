@@ -45,6 +45,7 @@ from .commands import (
     SubmitOrder,
     TickIfDue,
 )
+from .replay import find_replay
 from .store import DecisionStore
 
 LIVE_STATUSES = sorted(s.value for s in OrderStatus if not s.is_terminal)
@@ -231,7 +232,7 @@ class Writer:
     def _submit_order(
         self, session: Session, request: SubmitOrder, now: float
     ) -> tuple[Any, list[Event]]:
-        found = intake.find_replay(session, request)
+        found = find_replay(session, request, self.setup.phone_region)
         if found is not None:
             return found, []
         intake.check_pickup_time(request.intake, now)

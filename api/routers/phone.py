@@ -39,7 +39,10 @@ from api.live.service import DispatcherService
 from api.live.writer import WriterSetup
 from api.metrics import LiveMetrics
 from api.models import Call, CallOutcome, Customer, from_epoch_s
+from api.openapi import form_body
 from api.phone_adapters import (
+    TWILIO_FORM_SCHEMA,
+    ZADARMA_FORM_SCHEMA,
     AdapterError,
     CallEvent,
     CallEventKind,
@@ -50,7 +53,8 @@ from api.phone_adapters import (
     twilio_signature_valid,
 )
 from api.phones import CallerNumber, normalise_phone
-from api.routers.fields import control_character
+from api.routers.fields import CleanStr, forbidden_character
+from api.settings import Settings
 from dispatch.model import Tier
 
 from .customers import active_order, current_score, customer_by_phone, recent_addresses
@@ -167,17 +171,31 @@ def progress(session: Session, event: CallEvent, at: datetime) -> tuple[CallRepl
     return CallReply(call_id=call.external_id, outcome=outcome), lost
 
 
+def _event_time(event: CallEvent, now: float, settings: Settings) -> float:
+    """The provider's time when it is near our clock; a time far off is refused, never stored."""
+    if event.at is None:
+        return now
+    window_s = settings.event_time_window_s
+    if abs(event.at - now) > window_s:
+        raise RequestProblem(
+            ("body", event.at_field),
+            f"{abs(event.at - now):.0f} s from the server's clock; the limit is {window_s:.0f} s "
+            "(KEEPCAB_EVENT_TIME_WINDOW_S)",
+        )
+    return event.at
+
+
 async def handle_call_event(
     event: CallEvent, request: Request, metrics: LiveMetrics, bus: EventBus
 ) -> RingingReply | CallReply:
     """The one path every provider's events take: log, recognise, count, publish."""
     for name in ("external_id", "caller_raw", "line", "operator_extension"):
-        found = control_character(getattr(event, name) or "")
+        found = forbidden_character(getattr(event, name) or "")
         if found is not None:
-            raise RequestProblem(("body", name), f"control character {found} is not allowed")
+            raise RequestProblem(("body", name), f"character {found} is not allowed")
     started = time.perf_counter()
     clock: Callable[[], float] = request.app.state.clock
-    at = from_epoch_s(clock() if event.at is None else event.at)
+    at = from_epoch_s(_event_time(event, clock(), request.app.state.settings))
     factory: sessionmaker[Session] = request.app.state.session_factory
     service: DispatcherService = request.app.state.service
     reply: RingingReply | CallReply
@@ -216,7 +234,11 @@ async def _form(request: Request) -> dict[str, str]:
     return {name: value for name, value in form.items() if isinstance(value, str)}
 
 
-@router.post("/twilio", response_model=RingingReply | CallReply)
+@router.post(
+    "/twilio",
+    response_model=RingingReply | CallReply,
+    openapi_extra=form_body(TWILIO_FORM_SCHEMA),
+)
 async def twilio_event(
     request: Request,
     principal: PhoneWebhook,
@@ -236,13 +258,18 @@ async def twilio_event(
 
 @router.get("/zadarma", response_class=PlainTextResponse)
 async def zadarma_echo(
-    principal: PhoneWebhook, zd_echo: Annotated[str, Query(max_length=200)]
+    principal: PhoneWebhook, zd_echo: Annotated[CleanStr, Query(max_length=200)]
 ) -> str:
     """Zadarma checks a webhook URL by a GET that must echo `zd_echo`."""
     return zd_echo
 
 
-@router.post("/zadarma", response_model=RingingReply | CallReply | None)
+@router.post(
+    "/zadarma",
+    response_model=RingingReply | CallReply | None,
+    openapi_extra=form_body(ZADARMA_FORM_SCHEMA),
+    responses={404: {"description": "Zadarma is not configured (KEEPCAB_ZADARMA_SECRET)"}},
+)
 async def zadarma_event(
     request: Request,
     principal: PhoneWebhook,
