@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dispatch.config import DispatchConfig
+from dispatch.policy_params import POLICY_PARAM_FIELDS, PolicyParams
 from valuation.params import ValuationParams
 
 _BUNDLE = "simulator.scenarios"
@@ -148,6 +149,8 @@ class Churn(_Section):
 
 
 class Policies(_Section):
+    """Which policies to compare and every policy setting (`dispatch.policy_params`)."""
+
     names: list[str] = Field(default_factory=lambda: ["reject", "fifo", "retention"])
     vip_head_start_s: NonNegative = 300.0
     value_per_s: Annotated[float, Field(gt=0)] | None = None  # absent: fitted at time 0
@@ -155,6 +158,14 @@ class Policies(_Section):
     reserve_min_value_at_risk: NonNegative = 1.0
     reserve_base: str = "retention"
     reserve_waits: bool = True
+    heads_blend: Share = 1.0
+    heads_scale_s: NonNegative = 300.0
+    heads_value_per_s: Annotated[float, Field(gt=0)] | None = None  # absent: the valuation's c
+    first_order_floor_s: NonNegative | None = None  # absent: the valuation's floor
+
+    def params(self) -> PolicyParams:
+        """The settings as the one policy builder takes them (same names as `KEEPCAB_*`)."""
+        return PolicyParams(**self.model_dump(include=set(POLICY_PARAM_FIELDS)))
 
 
 class Dispatch(_Section):
