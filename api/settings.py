@@ -85,13 +85,13 @@ class Settings(BaseSettings):
     reserve_base: str = _POLICY.reserve_base
     reserve_waits: bool = _POLICY.reserve_waits
     heads_blend: float = Field(default=_POLICY.heads_blend, ge=0, le=1)
-    heads_scale_s: float = Field(default=_POLICY.heads_scale_s, ge=0)
+    heads_scale_s: float | None = Field(default=_POLICY.heads_scale_s, ge=0)
     heads_value_per_s: float | None = Field(default=_POLICY.heads_value_per_s, gt=0)
     first_order_floor_s: float | None = Field(default=_POLICY.first_order_floor_s, ge=0)
     valuation_params_path: str | None = None  # fitted valuation parameters (JSON)
 
     @field_validator("max_wait_s", "redis_url", "valuation_params_path", "value_per_s",
-                     "heads_value_per_s", "first_order_floor_s", mode="before")
+                     "heads_scale_s", "heads_value_per_s", "first_order_floor_s", mode="before")
     @classmethod
     def _blank_means_none(cls, value: Any) -> Any:
         """Environment variables cannot be unset to None, so "" and "none" mean None."""

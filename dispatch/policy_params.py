@@ -32,7 +32,7 @@ class PolicyParams:
     reserve_base: str = "retention"  # reserve: the policy that orders the queue
     reserve_waits: bool = True  # reserve: False refuses instead of queueing
     heads_blend: float = 1.0  # heads: 0 ranks by value at risk, 1 by the rise in leaving
-    heads_scale_s: float = 300.0  # heads: seconds for a rise of 1 in the chance of leaving
+    heads_scale_s: float | None = None  # heads: seconds for a rise of 1 in leaving (None: cap)
     heads_value_per_s: float | None = None  # heads: value at risk per second (None: scorer's)
     first_order_floor_s: float | None = None  # heads: newcomers' least head start (None: scorer's)
 
@@ -70,7 +70,8 @@ def _base_kwargs(base: str, params: PolicyParams, context: PolicyContext) -> dic
     elif base == "value":
         kwargs.update(value_per_s=_or(params.value_per_s, context.value_per_s))
     elif base == "heads":
-        kwargs.update(blend=params.heads_blend, scale_s=params.heads_scale_s,
+        kwargs.update(blend=params.heads_blend,
+                      scale_s=_or(params.heads_scale_s, context.max_head_start_s),
                       value_per_s=_or(params.heads_value_per_s, context.risk_value_per_s),
                       first_order_floor_s=min(_or(params.first_order_floor_s,
                                                   context.first_order_floor_s),

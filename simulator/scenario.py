@@ -159,7 +159,7 @@ class Policies(_Section):
     reserve_base: str = "retention"
     reserve_waits: bool = True
     heads_blend: Share = 1.0
-    heads_scale_s: NonNegative = 300.0
+    heads_scale_s: NonNegative | None = None  # absent: the head-start cap
     heads_value_per_s: Annotated[float, Field(gt=0)] | None = None  # absent: the valuation's c
     first_order_floor_s: NonNegative | None = None  # absent: the valuation's floor
 
@@ -195,6 +195,7 @@ class Scenario(_Section):
     horizon_days: Positive
     warmup_days: NonNegative = 0.0  # simulated but not measured: histories build up first
     scoring: Literal["valuation", "vip_classes"] = "valuation"
+    currency: str = Field(default="EUR", min_length=1)  # what fares and revenue are counted in
     city: City
     fleet: Fleet
     demand: Demand
@@ -260,6 +261,11 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError([f"{source}: invalid TOML: {error}"]) from None
+    return validate_scenario(raw, source)
+
+
+def validate_scenario(raw: dict[str, Any], source: str = "<string>") -> Scenario:
+    """A scenario from plain data (parsed TOML, or a scenario with keys overridden)."""
     try:
         return Scenario.model_validate(raw)
     except ValidationError as error:
