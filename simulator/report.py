@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulator.queue_tables import fleet_view_table, queue_table
 from simulator.render import Block, Bullets, Heading, Image, Paragraph, html_table, write_documents
 from simulator.results import Comparison
 from simulator.tables import (
@@ -31,22 +33,43 @@ from simulator.tables import (
 )
 
 
-def write_report(comparison: Comparison, out: Path) -> list[Path]:
-    """Write every file into `out` (created if needed); returns the paths written."""
+def write_report(comparison: Comparison, out: Path, study: Study | None = None) -> list[Path]:
+    """Write every file into `out` (created if needed); returns the paths written.
+
+    A study (a frontier, a sweep) adds its own sections before the comparison's,
+    its plots and CSV files, and its data under its name in results.json.
+    """
     from simulator.plots import PLOTS  # matplotlib is imported only when plotting
 
     out.mkdir(parents=True, exist_ok=True)
-    written = [_write_json(comparison, out / "results.json"),
+    data = comparison.to_dict(runs=True)
+    if study is not None:
+        data[study.name] = study.data
+    written = [_write_json(data, out / "results.json"),
                _write_csv(comparison.rows(), out / "results.csv"),
                _write_csv(comparison.day_rows(), out / "days.csv")]
+    if study is not None:
+        written += [plot(out / name) for name, plot in study.plots.items()]
+        written += [_write_csv(rows, out / name) for name, rows in study.csv.items()]
     written += [plot(comparison, out / name) for name, plot in PLOTS.items()]
-    blocks = report_blocks(comparison)
-    return [*written, *write_documents(out, f"keepcab simulation: {comparison.scenario}", blocks)]
+    blocks = [*(study.blocks if study else []), *report_blocks(comparison)]
+    title = f"keepcab {study.name if study else 'simulation'}: {comparison.scenario}"
+    return [*written, *write_documents(out, title, blocks)]
 
 
-def _write_json(comparison: Comparison, path: Path) -> Path:
-    path.write_text(json.dumps(comparison.to_dict(runs=True), indent=1, allow_nan=False),
-                    encoding="utf-8")
+@dataclass(frozen=True, slots=True)
+class Study:
+    """What a study adds to a comparison's report: sections, plots, CSV rows and data."""
+
+    name: str
+    blocks: list[Block]
+    plots: dict[str, Callable[[Path], Path]] = field(default_factory=dict)
+    csv: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _write_json(data: dict[str, Any], path: Path) -> Path:
+    path.write_text(json.dumps(data, indent=1, allow_nan=False), encoding="utf-8")
     return path
 
 
@@ -82,6 +105,10 @@ def report_blocks(comparison: Comparison) -> list[Block]:
         Heading("Waits by segment"),
         Image("waits_by_segment.png", "Pickup wait percentiles per segment"),
         waits_table(comparison),
+        Heading("Queue by segment and class"), queue_table(comparison),
+        Heading("Fleet view"),
+        Image("fleet_view.png", "Failed orders and queue by hour against cars on duty"),
+        fleet_view_table(comparison),
         Heading("Failed orders by cause"), failures_table(comparison),
         Heading("Revenue and fleet"), money_table(comparison),
         Heading("Per day"), Image("lost_per_day.png", "Lost customers per day"),

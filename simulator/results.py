@@ -19,11 +19,13 @@ from typing import Any
 
 from simulator.measures import (
     DAY_SERIES,
+    HOUR_SERIES,
     METRIC_BY_KEY,
     METRICS,
     day_values,
     estimate,
     estimate_dict,
+    hour_values,
     metric_values,
     paired,
     plain,
@@ -44,6 +46,7 @@ class PolicyResult:
     params: dict[str, Any] = field(default_factory=dict)  # scenario keys this policy changed
     metrics: dict[str, Estimate] = field(init=False)
     days: dict[str, list[Estimate]] = field(init=False)
+    hours: dict[str, list[Estimate]] = field(init=False)
 
     def __post_init__(self) -> None:
         if not self.runs:
@@ -53,6 +56,9 @@ class PolicyResult:
         object.__setattr__(self, "days", {
             series: [estimate(values, self.confidence) for values in day_values(self.runs, series)]
             for series in DAY_SERIES})
+        object.__setattr__(self, "hours", {
+            series: [estimate(values, self.confidence) for values in hour_values(self.runs, series)]
+            for series in HOUR_SERIES})
 
     @property
     def replications(self) -> int:
@@ -84,6 +90,8 @@ class PolicyResult:
             "metrics": {key: estimate_dict(value) for key, value in self.metrics.items()},
             "days": {series: [estimate_dict(value) for value in values]
                      for series, values in self.days.items()},
+            "hours": {series: [estimate_dict(value) for value in values]
+                      for series, values in self.hours.items()},
         }
         if runs:
             body["runs"] = [plain_tree(run.to_dict()) for run in self.runs]

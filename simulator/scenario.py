@@ -130,6 +130,18 @@ class Patience(_Section):
     wait: Distribution
     short_eta_s: NonNegative = 0.0  # a quoted ETA at most this long ...
     short_eta_factor: float = Field(default=1.0, ge=1)  # ... stretches patience by this factor
+    # Patience by who calls (valued callers are more patient: DOMAIN.md, call centres): each
+    # caller's drawn patience times the factor of their segment, and times vip_factor for VIPs.
+    new_factor: Positive = 1.0
+    occasional_factor: Positive = 1.0
+    regular_factor: Positive = 1.0
+    vip_factor: Positive = 1.0
+
+    def factor(self, segment: str, vip: bool) -> float:
+        """How much longer than the drawn patience this caller waits."""
+        by_segment = {"new": self.new_factor, "occasional": self.occasional_factor,
+                      "regular": self.regular_factor}
+        return by_segment[segment] * (self.vip_factor if vip else 1.0)
 
 
 class Churn(_Section):
