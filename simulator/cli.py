@@ -63,7 +63,7 @@ VaryOpt = Annotated[list[str] | None, typer.Option(
     "e.g. fleet.cars=220,260,300 or fleet.shifts[1].hours=9,10.")]
 TargetOpt = Annotated[float | None, typer.Option(
     "--target-peak-failure", min=0.0, max=1.0,
-    help="With --vary: name the cheapest cell whose worst hour fails less than this share.")]
+    help="With --vary: name the cheapest cell whose busiest hour fails less than this share.")]
 
 
 def simulate(scenario: ScenarioArg = None, policies: PoliciesOpt = None,

@@ -36,12 +36,19 @@ _LIVE_DISPATCH = {"max_head_start_s", "pickup_radius_m", "detour_factor", "cell_
 
 
 def frontier_specs(blends: Sequence[float] = DEFAULT_BLENDS, caps: Sequence[float] = DEFAULT_CAPS,
-                   floors: Sequence[float | None] = (None,)) -> list[PolicySpec]:
-    """fifo (the baseline), reject, retention, then heads at every (cap, blend, floor)."""
+                   floors: Sequence[float | None] = (None,),
+                   scenario_cap: float | None = None) -> list[PolicySpec]:
+    """fifo (the baseline), reject, retention, then heads at every (cap, blend, floor).
+
+    Heads at blend 0 with the scorer's floor at the scenario's own cap is
+    retention, decision for decision (one builder), so that cell is not run twice.
+    """
     specs = [PolicySpec(BASELINE), PolicySpec(STATUS_QUO), PolicySpec(LIVE_DEFAULT)]
     for cap in caps:
         for blend in blends:
             for floor in floors:
+                if blend == 0 and floor is None and cap == scenario_cap:
+                    continue
                 params: dict[str, Any] = {"heads_blend": float(blend),
                                           "dispatch.max_head_start_s": float(cap)}
                 label = f"heads b{blend:g} cap{cap:g}"

@@ -125,7 +125,7 @@ def _build_metrics() -> tuple[Metric, ...]:
         metrics += _order_metrics(segment)
     for group in (None, *SEGMENTS, *CLASSES):
         metrics += _queue_metrics(group)
-    metrics.append(Metric("orders.peak_hour_failure_rate", "failed orders share in the worst hour",
+    metrics.append(Metric("orders.peak_hour_failure_rate", "failed orders share in the busiest hour",
                           "share", lambda r: r.peak_hour_failure_rate))
     for segment in (None, *SEGMENTS):
         metrics += _wait_metrics(segment)

@@ -152,8 +152,11 @@ class SimulationResult:
 
     @property
     def peak_hour_failure_rate(self) -> float:
-        """The failure rate of the hour of day that fails most (where cars are shortest)."""
-        return max((hour.failure_rate for hour in self.hours), default=math.nan)
+        """The failure rate in the busiest hour of the day (most orders placed), where a fleet
+        is sized or not; the worst hour by rate would be a quiet hour's one unlucky order."""
+        if not self.hours:
+            return math.nan
+        return max(self.hours, key=lambda hour: hour.placed).failure_rate
 
     @property
     def first_order_failure_rate(self) -> float:

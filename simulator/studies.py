@@ -29,9 +29,10 @@ def frontier(scenario: ScenarioLike, *, blends: Sequence[float] = DEFAULT_BLENDS
              scheduler: str | None = None, days: float | None = None,
              progress: Progress | None = None) -> Frontier:
     """The heads family over (cap, blend, floor) beside fifo, reject and retention, vs fifo."""
-    comparison = compare(scenario, frontier_specs(blends, caps, floors), replications=replications,
-                         seed=seed, jobs=jobs, scheduler=scheduler, days=days, baseline=BASELINE,
-                         progress=progress)
+    loaded = prepare_scenario(scenario, days)
+    specs = frontier_specs(blends, caps, floors, loaded.dispatch.max_head_start_s)
+    comparison = compare(loaded, specs, replications=replications, seed=seed, jobs=jobs,
+                         scheduler=scheduler, baseline=BASELINE, progress=progress)
     return Frontier(comparison)
 
 

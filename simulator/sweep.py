@@ -26,7 +26,7 @@ HEADLINE_METRICS: tuple[tuple[str, str, str], ...] = (
     ("lost.share", "customers lost", "share"),
     ("lost_future_revenue", "lost future revenue", "money"),
     ("orders.failure_rate", "failed orders", "share"),
-    ("orders.peak_hour_failure_rate", "failed orders in the worst hour", "share"),
+    ("orders.peak_hour_failure_rate", "failed orders in the busiest hour", "share"),
     ("wait.p90_s", "pickup wait p90", "s"),
     ("utilisation", "fleet utilisation", "share"),
 )

@@ -1,7 +1,7 @@
 """A sweep's sections: one table and one plot per headline metric against the varied keys.
 
 With `--target-peak-failure`, one sentence names the cheapest cell (fewest
-car-hours on shift a day) whose worst hour fails less often than the target,
+car-hours on shift a day) whose busiest hour fails less often than the target,
 or says that no cell in the sweep gets there.
 """
 
