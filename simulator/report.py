@@ -112,27 +112,35 @@ def report_blocks(comparison: Comparison) -> list[Block]:
         Heading("Failed orders by cause"), failures_table(comparison),
         Heading("Revenue and fleet"), money_table(comparison),
         Heading("Per day"), Image("lost_per_day.png", "Lost customers per day"),
+        *parameter_blocks(comparison),
+        Heading("How to read this"), Bullets(list(HOW_TO_READ)),
+    ]
+
+
+HOW_TO_READ = (
+    "Lost: customers who left for good inside the measured window, as a share of the "
+    "customers active at the window's start (the churn rate firms report; newcomers who "
+    "joined and left inside the window count as lost). The new segment has nobody at "
+    "the start, so its share is over every newcomer at risk.",
+    "After failures: departures the model attributes to a failed order (no car, "
+    "refused, abandoned); base churn is what no dispatch policy prevents.",
+    "Segments: new = joined during the run; occasional / regular = existing customers "
+    "below / above the scenario's `regular_min_trips_per_week`.",
+    "Waits are pickup waits of completed orders; failed orders are counted separately.",
+    "Data: results.json (with every replication), results.csv (one row per policy "
+    "and metric), days.csv (per-day series).",
+)
+
+
+def parameter_blocks(comparison: Comparison) -> list[Block]:
+    """Every scenario parameter as run, and each policy's own changed keys."""
+    own = [f"policy `{label}`: " + ", ".join(f"`{k}` = {v}" for k, v in result.params.items())
+           for label, result in comparison.policies.items() if result.params]
+    return [
         Heading("Scenario parameters used"),
         Paragraph(f"Money is in {comparison.currency or 'the scenario currency'}. Every "
                   "parameter of the scenario as run (a policy's own changes are listed with it):"),
-        Bullets([f"`{key}` = {value}" for key, value in comparison.setting_rows()]
-                + [f"policy `{label}`: " + ", ".join(f"`{k}` = {v}" for k, v in result.params.items())
-                   for label, result in comparison.policies.items() if result.params]),
-        Heading("How to read this"),
-        Bullets([
-            "Lost: customers who left for good inside the measured window, as a share of the "
-            "customers active at the window's start (the churn rate firms report; newcomers who "
-            "joined and left inside the window count as lost). The new segment has nobody at "
-            "the start, so its share is over every newcomer at risk.",
-            "After failures: departures the model attributes to a failed order (no car, "
-            "refused, abandoned); base churn is what no dispatch policy prevents.",
-            "Segments: new = joined during the run; occasional / regular = existing customers "
-            "below / above the scenario's `regular_min_trips_per_week`.",
-            "Waits are pickup waits of completed orders; failed orders are counted separately.",
-            "Data: results.json (with every replication), results.csv (one row per policy "
-            "and metric), days.csv (per-day series).",
-        ]),
-    ]
+        Bullets([f"`{key}` = {value}" for key, value in comparison.setting_rows()] + own)]
 
 
 def html_tables(comparison: Comparison) -> str:

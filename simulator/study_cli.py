@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from simulator.api import prepare_scenario
 from simulator.frontier_report import frontier_study, frontier_table, headline, settings_table
 from simulator.report import Study
 from simulator.results import Comparison
@@ -45,24 +46,21 @@ def run_study(request: StudyRequest, scenario: str, policies: list[str] | None, 
               replications: int, seed: int | None, jobs: int, scheduler: str | None,
               days: float | None, progress: Progress) -> StudyOutput:
     """Run the frontier or the sweep the options ask for."""
-    common = {"replications": replications, "seed": seed, "jobs": jobs, "scheduler": scheduler,
-              "days": days, "progress": progress}
     if request.frontier and request.vary:
         raise ValueError("--frontier and --vary are separate studies: run one at a time")
     if request.frontier:
         front = frontier(scenario, blends=parse_numbers(request.blends, "--blends"),
                          caps=parse_numbers(request.caps, "--caps"),
                          floors=parse_numbers(request.floors, "--floors", allow_none=True),
-                         **common)  # type: ignore[arg-type]
+                         replications=replications, seed=seed, jobs=jobs, scheduler=scheduler,
+                         days=days, progress=progress)
         return StudyOutput(front.comparison, frontier_study(front),
                            headline(front) + [f"warning: {w}" for w in front.warnings()],
                            [frontier_table(front), settings_table(front)])
-    result = sweep(scenario, request.vary, policies, **common)  # type: ignore[arg-type]
-    base = result.comparison
-    from simulator.api import prepare_scenario
-
     loaded = prepare_scenario(scenario, days)
+    result = sweep(loaded, request.vary, policies, replications=replications, seed=seed,
+                   jobs=jobs, scheduler=scheduler, progress=progress)
     target = request.target_peak_failure
     lines = [] if target is None else target_lines(result, loaded, target)
-    return StudyOutput(base, sweep_study(result, loaded, target), lines,
+    return StudyOutput(result.comparison, sweep_study(result, loaded, target), lines,
                        [metric_table(result, *metric) for metric in HEADLINE_METRICS[:4]])

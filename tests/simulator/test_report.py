@@ -141,3 +141,6 @@ def test_every_scenario_parameter_used_is_in_results_json_and_the_report(tmp_pat
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "`fleet.cars` = 7" in report and "Money is in PLN" in report
     assert "`fleet.shifts[2].start_h`" in report and "`heads_blend` = 0.5" in report
+    assert "Queue by segment and class" in report and "P(wait)" in report
+    assert "Fleet view (fifo): where the firm is short of cars" in report
+    assert len(saved["policies"]["fifo"]["hours"]["cars_on_duty"]) == 24
