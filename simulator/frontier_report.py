@@ -53,7 +53,10 @@ def headline(frontier: Frontier) -> list[str]:
     rule = (f"save at least {GOAL_SAVING:.0%} of fifo's lost future revenue while losing no more "
             f"customers (upper end of Δ lost at most +{GOAL_LOST_SLACK * 100:.2f} pts)")
     if goal is not None:
-        lines.append(f"Goal ({rule}): met by {describe(goal, currency)}.")
+        unsure = goal.d_revenue is not None and goal.d_revenue.n > 1 and goal.d_revenue.high >= 0
+        caveat = (" The saving is a mean: its paired interval still covers zero, so it is not "
+                  "established at these replications.") if unsure else ""
+        lines.append(f"Goal ({rule}): met on the means by {describe(goal, currency)}.{caveat}")
     else:
         best = frontier.best_saving_within_customers()
         found = describe(best, currency) if best else "no point keeps customers within the slack"
