@@ -12,7 +12,9 @@ correctly whatever the region.
 
 The dispatch knobs carry the same names as the fields of
 `dispatch.engine.DispatchConfig`, so `dispatch_config_kwargs()` is a plain
-copy and the two cannot drift apart silently.
+copy and the two cannot drift apart silently; the policy parameters likewise
+carry the names of `dispatch.policy_params.PolicyParams` (and of a scenario's
+`[policies]` keys), copied by `policy_params()`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from typing import Any
 import phonenumbers
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dispatch.policy_params import POLICY_PARAM_FIELDS, PolicyParams
+
+_POLICY = PolicyParams()
 
 DISPATCH_CONFIG_FIELDS = (
     "pickup_radius_m",
@@ -92,6 +98,18 @@ class Settings(BaseSettings):
     cell_m: float = Field(default=1000.0, gt=0)
     tick_interval_s: float = Field(default=1.0, gt=0)
     vip_customer_ids: list[str] = Field(default_factory=list)
+
+    # --- policy parameters (names match dispatch.policy_params.PolicyParams) ------------
+    vip_head_start_s: float = Field(default=_POLICY.vip_head_start_s, ge=0)
+    value_per_s: float | None = Field(default=_POLICY.value_per_s, gt=0)
+    reserve_k: int = Field(default=_POLICY.reserve_k, ge=0)
+    reserve_min_value_at_risk: float = Field(default=_POLICY.reserve_min_value_at_risk, ge=0)
+    reserve_base: str = _POLICY.reserve_base
+    reserve_waits: bool = _POLICY.reserve_waits
+    heads_blend: float = Field(default=_POLICY.heads_blend, ge=0, le=1)
+    heads_scale_s: float | None = Field(default=_POLICY.heads_scale_s, ge=0)
+    heads_value_per_s: float | None = Field(default=_POLICY.heads_value_per_s, gt=0)
+    first_order_floor_s: float | None = Field(default=_POLICY.first_order_floor_s, ge=0)
     valuation_params_path: str | None = None  # fitted valuation parameters (JSON)
 
     @field_validator(
@@ -100,6 +118,10 @@ class Settings(BaseSettings):
         "valuation_params_path",
         "service_centre_lat",
         "service_centre_lon",
+        "value_per_s",
+        "heads_scale_s",
+        "heads_value_per_s",
+        "first_order_floor_s",
         mode="before",
     )
     @classmethod
@@ -126,6 +148,10 @@ class Settings(BaseSettings):
     def dispatch_config_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `dispatch.engine.DispatchConfig`."""
         return {name: getattr(self, name) for name in DISPATCH_CONFIG_FIELDS}
+
+    def policy_params(self) -> PolicyParams:
+        """The policy settings as the one policy builder takes them (a plain copy)."""
+        return PolicyParams(**{name: getattr(self, name) for name in POLICY_PARAM_FIELDS})
 
 
 @lru_cache(maxsize=1)

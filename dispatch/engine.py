@@ -246,7 +246,11 @@ class Dispatcher:
         order = live.order
         live.score = self.scorer(order.customer_id, now)
         if live.override_s is None:
-            live.head_start_s = self.policy.head_start_s(order, live.score)
+            # The one clamp: a policy whose own cap exceeds the engine's must not reach the
+            # queue's check after the order is registered (issue 10), nor break the bound.
+            wanted = self.policy.head_start_s(order, live.score)
+            cap = self.config.max_head_start_s
+            live.head_start_s = min(max(wanted, 0.0), cap) if wanted == wanted else 0.0
         else:
             live.head_start_s = live.override_s
         driver = self._car_for(live)

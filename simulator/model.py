@@ -181,6 +181,9 @@ class Model:
         order = Order(f"o{self._order_seq}", customer.customer_id, request.pickup, now, None,
                       request.dropoff)
         first = customer.orders == 0 and customer.completed == 0
+        factor = self.s.scenario.patience.factor(customer.segment, customer.vip)
+        if factor != 1.0:  # drawn for every call alike (common random numbers), then scaled
+            request = request._replace(patience_s=request.patience_s * factor)
         trip = Trip(order, customer, request, first, retry)
         customer.orders += 1
         self.trips[order.order_id] = trip

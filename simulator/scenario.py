@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dispatch.config import DispatchConfig
+from dispatch.policy_params import POLICY_PARAM_FIELDS, PolicyParams
 from valuation.params import ValuationParams
 
 _BUNDLE = "simulator.scenarios"
@@ -129,6 +130,18 @@ class Patience(_Section):
     wait: Distribution
     short_eta_s: NonNegative = 0.0  # a quoted ETA at most this long ...
     short_eta_factor: float = Field(default=1.0, ge=1)  # ... stretches patience by this factor
+    # Patience by who calls (valued callers are more patient: DOMAIN.md, call centres): each
+    # caller's drawn patience times the factor of their segment, and times vip_factor for VIPs.
+    new_factor: Positive = 1.0
+    occasional_factor: Positive = 1.0
+    regular_factor: Positive = 1.0
+    vip_factor: Positive = 1.0
+
+    def factor(self, segment: str, vip: bool) -> float:
+        """How much longer than the drawn patience this caller waits."""
+        by_segment = {"new": self.new_factor, "occasional": self.occasional_factor,
+                      "regular": self.regular_factor}
+        return by_segment[segment] * (self.vip_factor if vip else 1.0)
 
 
 class Churn(_Section):
@@ -148,6 +161,8 @@ class Churn(_Section):
 
 
 class Policies(_Section):
+    """Which policies to compare and every policy setting (`dispatch.policy_params`)."""
+
     names: list[str] = Field(default_factory=lambda: ["reject", "fifo", "retention"])
     vip_head_start_s: NonNegative = 300.0
     value_per_s: Annotated[float, Field(gt=0)] | None = None  # absent: fitted at time 0
@@ -155,6 +170,14 @@ class Policies(_Section):
     reserve_min_value_at_risk: NonNegative = 1.0
     reserve_base: str = "retention"
     reserve_waits: bool = True
+    heads_blend: Share = 1.0
+    heads_scale_s: NonNegative | None = None  # absent: the head-start cap
+    heads_value_per_s: Annotated[float, Field(gt=0)] | None = None  # absent: the valuation's c
+    first_order_floor_s: NonNegative | None = None  # absent: the valuation's floor
+
+    def params(self) -> PolicyParams:
+        """The settings as the one policy builder takes them (same names as `KEEPCAB_*`)."""
+        return PolicyParams(**self.model_dump(include=set(POLICY_PARAM_FIELDS)))
 
 
 class Dispatch(_Section):
@@ -184,6 +207,7 @@ class Scenario(_Section):
     horizon_days: Positive
     warmup_days: NonNegative = 0.0  # simulated but not measured: histories build up first
     scoring: Literal["valuation", "vip_classes"] = "valuation"
+    currency: str = Field(default="EUR", min_length=1)  # what fares and revenue are counted in
     city: City
     fleet: Fleet
     demand: Demand
@@ -249,6 +273,11 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError([f"{source}: invalid TOML: {error}"]) from None
+    return validate_scenario(raw, source)
+
+
+def validate_scenario(raw: dict[str, Any], source: str = "<string>") -> Scenario:
+    """A scenario from plain data (parsed TOML, or a scenario with keys overridden)."""
     try:
         return Scenario.model_validate(raw)
     except ValidationError as error:

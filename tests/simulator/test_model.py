@@ -181,3 +181,21 @@ def test_a_short_quoted_eta_stretches_patience() -> None:
     pickup_waits = [row.pickup_wait_s for row in rows if row.outcome == COMPLETED]
     assert max(pickup_waits) <= 2 * patience_s
     assert any(wait > patience_s for wait in pickup_waits)
+
+
+def test_patience_by_segment_and_vip_class_scales_each_callers_patience() -> None:
+    """Regulars 3x as patient and VIPs 2x on top: with constant patience, a completed regular
+    VIP is picked up up to 6x the plain patience, a new caller never after 1x."""
+    raw = patient_town(4.0, 0.0, 1.0).model_dump()
+    raw["patience"].update(regular_factor=3.0, vip_factor=2.0)
+    rows = simulate_model(Scenario.model_validate(raw), "fifo").rows
+    patience_s = 4 * MINUTE_S
+    def longest(match: Any) -> float:
+        return max(row.pickup_wait_s for row in rows if row.outcome == COMPLETED and match(row))
+
+    assert longest(lambda r: r.segment == "new") <= patience_s
+    assert longest(lambda r: r.segment == "regular" and not r.vip) <= 3 * patience_s
+    assert longest(lambda r: r.segment == "regular") > patience_s
+    assert longest(lambda r: r.vip) <= 6 * patience_s
+    plain = simulate_model(patient_town(4.0, 0.0, 1.0), "fifo").rows
+    assert sum(r.outcome == ABANDONED for r in rows) < sum(r.outcome == ABANDONED for r in plain)
