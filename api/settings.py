@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     call_log_retention_days: int = Field(default=90, ge=1)
     zadarma_secret: SecretStr | None = None  # signature key of Zadarma NOTIFY_* webhooks
     twilio_auth_token: SecretStr | None = None  # checks X-Twilio-Signature when set
+    # A ringing card leaves the consoles after this long (dispatcher seconds) without any event of
+    # its call: a PBX that never reports the end must not leave cards stacked up.
+    ringing_card_idle_s: float = Field(default=180.0, gt=0)
 
     # --- HTTP --------------------------------------------------------------------------
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
