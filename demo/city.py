@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from demo.country import Country, mobile_number, moved
 from dispatch.model import Position
-from simulator.demo_country import Country, mobile_number, moved
 from simulator.sampling import DAY_S, PlaceSampler
 from simulator.scenario import Scenario
 
@@ -49,6 +49,10 @@ class Town:
         self._places = PlaceSampler(scenario.city.zones, rng)
         city = scenario.city
         self.origin = Position((city.south + city.north) / 2, (city.west + city.east) / 2)
+        # Free cars wait at the rank (the station's zone if the scenario has one), as taxis do; an
+        # order beyond the dispatcher's pickup radius from it waits until an operator sends a car.
+        zone = next((z for z in city.zones if z.name == "station"), city.zones[0])
+        self.rank = self.locate(Position(zone.lat, zone.lon))
 
     def locate(self, position: Position) -> Position:
         """A point of the scenario's town, laid on the country's city."""

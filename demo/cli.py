@@ -4,7 +4,7 @@ It sets up the embedded default (a SQLite file, no Redis) the way a firm
 would: `keepcab db upgrade`, `keepcab import orders` with a simulated past,
 an operator account and machine keys, then starts the live server
 (`uvicorn api.console.demo_app:create_demo_app`) and lets a small simulated
-town drive it over HTTP at `--speed` times real time. The simulator never
+town drive it over HTTP at `--speed` times real time. The demo never
 imports the live shell (DESIGN.md): it talks to it as any phone system, car
 or operator would, through subprocesses and HTTP.
 """
@@ -29,10 +29,10 @@ import httpx
 import numpy as np
 import typer
 
+from demo.city import DemoCustomer, Town, write_export
+from demo.country import country_for
+from demo.driver import DemoDriver, DemoKeys, DemoPlan
 from dispatch.config import DispatchConfig
-from simulator.demo_city import DemoCustomer, Town, write_export
-from simulator.demo_country import country_for
-from simulator.demo_driver import DemoDriver, DemoKeys, DemoPlan
 from simulator.scenario import Scenario, load_scenario
 
 OPERATOR, PASSWORD = "demo", "demo-password"
@@ -167,8 +167,9 @@ def demo(
         typer.echo(f"setting up {directory} ({country.city}, {country.region}) ...")
         commands = prepare(env, town, people, plan.epoch_s)
         base_url = f"http://{host}:{port or _free_port(host)}"
-        server = start_server(env, base_url)
+        # the server starts on a finished set-up: its caller index loads every imported number
         phone_key, fleet_key = [_output(command) for command in commands][:2]
+        server = start_server(env, base_url)
         wait_ready(base_url, server)
         keys = DemoKeys(operator=_login(base_url), phone=phone_key, fleet=fleet_key)
         typer.echo(f"\nkeepcab demo is running at {base_url}/  (time runs {speed:g}x)")

@@ -35,7 +35,7 @@ class Country:
 
 
 def _load() -> dict[str, Country]:
-    path = Path(__file__).with_name("demo_countries.toml")
+    path = Path(__file__).with_name("countries.toml")
     packs = tomllib.loads(path.read_text(encoding="utf-8"))
     return {
         region: Country(

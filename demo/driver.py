@@ -22,9 +22,9 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
+from demo.city import DemoCustomer, Place, Town
 from dispatch.geo import haversine_m
 from dispatch.model import Position
-from simulator.demo_city import DemoCustomer, Place, Town
 from simulator.sampling import duration_sampler
 
 log = logging.getLogger(__name__)
@@ -275,6 +275,8 @@ class DemoDriver:
         if kind == "order.assigned":
             car = self.cars.get(str(data.get("driver_id")))
             if car is not None and car.order_id != order_id:
+                if car.task is not None and car.order_id is None:
+                    car.task.cancel()  # it was on its way back to the rank
                 pickup = Position(float(data["pickup_lat"]), float(data["pickup_lon"]))
                 self.counts["assigned"] += 1
                 car.order_id = order_id
@@ -310,6 +312,8 @@ class DemoDriver:
         body = {"lat": car.position.lat, "lon": car.position.lon, "fare": round(fare, 2)}
         self.counts["completed"] += 1
         await self._post(f"/drivers/{car.driver_id}/trip-completed", self.keys.fleet, body)
+        if car.order_id is None:  # free: back to the rank, unless an order comes on the way
+            car.task = self._spawn(self._drive(car, self.town.rank))
 
 
 def _epoch(stamp: str) -> float:

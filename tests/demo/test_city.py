@@ -12,10 +12,10 @@ import pytest
 
 from api.importer import read_export
 from api.phones import normalise_phone
+from demo.city import Town, write_export
+from demo.country import COUNTRIES, country_for
 from dispatch.geo import haversine_m
 from dispatch.model import Position
-from simulator.demo_city import Town, write_export
-from simulator.demo_country import COUNTRIES, country_for
 from simulator.scenario import load_scenario
 
 NOW_S = 1_790_000_000.0
