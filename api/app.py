@@ -9,12 +9,14 @@ closes everything on shutdown. Run it with
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.caller_index import CallerIndex
 from api.console import mount_console
 from api.db import make_engine, make_session_factory, upgrade_database
 from api.deps import KeyCache
@@ -68,11 +70,16 @@ def create_app(
         app.state.metrics, app.state.bus, app.state.service = metrics, event_bus, service
         app.state.key_cache = KeyCache()
         app.state.call_log = call_log = CallLogWriter(session_factory)
+        app.state.caller_index = callers = CallerIndex(session_factory)
         await service.start()
         call_log.start()
+        service.committed.append(callers.note)
+        following = await callers.start(settings.caller_index_resync_s)
         try:
             yield
         finally:
+            following.cancel()
+            await asyncio.gather(following, return_exceptions=True)
             await call_log.stop()
             await service.stop()
             await event_bus.close()
