@@ -10,7 +10,7 @@
     lastSeq: null, acked: null, stream: null, socket: null, online: false,
     queue: new Map(), drivers: new Map(), trips: new Map(), calls: new Map(),
     recent: [], figures: {}, clock: { server: Date.now() / 1000, perf: performance.now(), speed: 1 },
-    taken: null, places: [], panel: null, bounds: null, ringingIdleS: 120,
+    taken: null, places: [], panel: null, bounds: null, ringingIdleS: 120, roster: new Map(), since: new Map(),
   };
 
   // ---- words --------------------------------------------------------------------------
@@ -143,6 +143,7 @@
     S.recent = st.recent.slice(-40);
     S.figures = st.figures;
     renderAll();
+    loadRoster();
   }
 
   // Every event sets state (it never adds to it), so applying one twice changes nothing.
@@ -160,6 +161,8 @@
       case "order.completed": case "order.cancelled": case "order.rejected": case "order.expired":
         S.queue.delete(id); S.trips.delete(id); break;
       case "driver.status":
+        S.since.set(d.driver_id, m.at);
+        if (S.roster.has(d.driver_id)) S.roster.set(d.driver_id, { ...S.roster.get(d.driver_id), status: d.driver_status });
         if (d.driver_status === "offline") S.drivers.delete(d.driver_id);
         else S.drivers.set(d.driver_id, { ...(S.drivers.get(d.driver_id) || {}), driver_id: d.driver_id, status: d.driver_status, lat: d.lat, lon: d.lon });
         break;
@@ -231,7 +234,7 @@
     pending = true;
     requestAnimationFrame(() => { pending = false; renderAll(); });
   }
-  function renderAll() { renderFigures(); renderCalls(); renderQueue(); renderMap(); renderRecent(); }
+  function renderAll() { renderFigures(); renderCalls(); renderQueue(); renderMap(); renderRecent(); renderRoster(); }
 
   function sortedQueue() {
     return [...S.queue.values()].sort((a, b) =>
@@ -267,10 +270,15 @@
         ${c.answered ? `<div class="hint">${esc(t("calls.answered"))}</div>` : ""}
         ${c.reason ? `<div class="reason">${esc(reasonText(c.reason))}</div>` : ""}
         <ol>${places}</ol>${active}
+        ${c.customer_id ? `<button type="button" class="link" data-history="${esc(c.customer_id)}">${esc(t("history.show"))}</button>` : ""}
         <button type="button" class="link" data-call="${esc(c.call_id)}" data-place="-1">${i === 0 ? "<kbd>Enter</kbd>" : ""}${esc(t("form.address"))}…</button>
       </div>`;
     }).join("");
   }
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-history]");
+    if (button) showHistory(button.dataset.history);
+  });
   $("#calls").addEventListener("click", (e) => {
     const button = e.target.closest("button[data-call]");
     if (button) takeCall(button.dataset.call, Number(button.dataset.place));
@@ -292,6 +300,7 @@
           <button type="button" class="link" data-act="assign">${esc(t("act.assign"))}</button>
           <button type="button" class="link" data-act="cancel">${esc(t("act.cancel"))}</button>
           <button type="button" class="link" data-act="priority">${esc(t("act.priority"))}</button>
+          ${o.customer_id ? `<button type="button" class="link" data-history="${esc(o.customer_id)}">${esc(t("history.show"))}</button>` : ""}
         </td></tr>`);
       if (S.panel && S.panel.order_id === o.order_id) html.push(panelRow(o));
     });
@@ -336,7 +345,7 @@
   }
   $("#queue").addEventListener("click", (e) => {
     const button = e.target.closest("button[data-act]");
-    if (!button) return;
+    if (!button || !button.closest("#queue")) return;
     if (button.dataset.act === "close") { S.panel = null; renderQueue(); return; }
     const row = button.closest("tr[data-order]");
     S.panel = { order_id: row.dataset.order, kind: button.dataset.act };
@@ -574,7 +583,79 @@
     else if (e.key === "Enter" && !e.target.closest("button")) { e.preventDefault(); takeCall(first.call_id, -1); }
   });
 
-  setInterval(() => { renderQueue(); renderFigures(); sweepCalls(); }, 1000);
+  // ---- the drivers panel (GET /drivers for the whole roster, events for what changes) ------
+  async function loadRoster() {
+    try {
+      const { data } = await api("GET", "/drivers");
+      S.roster = new Map(data.map((d) => [d.id, d]));
+      for (const d of data) if (!S.since.has(d.id)) S.since.set(d.id, Date.parse(d.updated_at) / 1000);
+      renderRoster();
+    } catch (_) { /* the map still shows the cars */ }
+  }
+  function statusOf(id) {
+    const live = S.drivers.get(id);
+    return live ? live.status : (S.roster.get(id) || {}).status || "offline";
+  }
+  function renderRoster() {
+    const ids = [...new Set([...S.roster.keys(), ...S.drivers.keys()])].sort();
+    const jobs = new Map([...S.trips.values()].map((o) => [o.driver_id, o]));
+    $("#roster tbody").innerHTML = ids.map((id) => {
+      const status = statusOf(id), live = S.drivers.get(id) || {}, known = S.roster.get(id) || {};
+      const leaving = live.leaving || known.leaving;
+      const since = S.since.get(id), job = jobs.get(id);
+      const word = t("drivers." + status) + (leaving ? ` · ${t("roster.ending")}` : "");
+      const act = status === "offline"
+        ? `<button type="button" class="link" data-driver-act="online" data-driver="${esc(id)}">${esc(t("roster.online"))}</button>`
+        : `<button type="button" class="link" data-driver-act="offline" data-driver="${esc(id)}">${esc(t("roster.offline"))}</button>`;
+      return `<tr data-driver-row="${esc(id)}"><td>${esc(id)}${known.name ? ` <small>${esc(known.name)}</small>` : ""}</td>
+        <td class="st ${esc(status)}">${esc(word)}</td><td>${since ? mmss(now() - since) : "–"}</td>
+        <td>${job ? esc(job.pickup_address || short(job.order_id)) : ""}</td><td>${act}</td></tr>`;
+    }).join("");
+  }
+  $("#roster").addEventListener("click", async (e) => {
+    const button = e.target.closest("button[data-driver-act]");
+    if (!button) return;
+    const id = button.dataset.driver, status = $("#roster-status");
+    try {
+      if (button.dataset.driverAct === "offline") await api("POST", `/drivers/${encodeURIComponent(id)}/offline?when_free=true`);
+      else {
+        const d = S.roster.get(id) || {}, centre = S.bounds ? [(S.bounds.s + S.bounds.n) / 2, (S.bounds.w + S.bounds.e) / 2] : [0, 0];
+        await api("POST", `/drivers/${encodeURIComponent(id)}/online`, { lat: d.lat ?? centre[0], lon: d.lon ?? centre[1] });
+      }
+      status.textContent = ""; status.className = "status";
+      await loadRoster();
+    } catch (error) { status.textContent = t("error.generic", { detail: error.message }); status.className = "status error"; }
+  });
+  $("#add-driver").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const status = $("#roster-status"), id = $("#new-driver-id").value.trim(), name = $("#new-driver-name").value.trim();
+    try {
+      await api("POST", "/drivers", name ? { id, name } : { id });
+      $("#add-driver").reset();
+      status.textContent = t("roster.added", { driver: id }); status.className = "status";
+      await loadRoster();
+    } catch (error) { status.textContent = t("error.generic", { detail: error.message }); status.className = "status error"; }
+  });
+
+  // ---- a caller's history (GET /customers/{id}: last orders with outcome, time, address) ----
+  async function showHistory(customerId) {
+    try {
+      const { data } = await api("GET", `/customers/${encodeURIComponent(customerId)}`);
+      $("#history-who").textContent = `${data.customer.display_name || short(data.customer.id)} · ${t("tier." + data.score.tier)}`;
+      $("#history-list").innerHTML = data.recent_orders.map((o) => {
+        const outcome = o.failure_cause ? causeText(o.failure_cause) : t("status." + o.status);
+        const at = Date.parse(o.requested_at) / 1000;
+        return `<li><time>${esc(new Date(at * 1000).toLocaleString(S.lang === "ru" ? "ru-RU" : "en-GB"))}</time><span class="outcome">${esc(outcome)}</span>${esc(o.pickup_address || "")}</li>`;
+      }).join("") || `<li>${esc(t("history.none"))}</li>`;
+      $("#history").classList.remove("hidden");
+    } catch (error) {
+      $("#history-list").innerHTML = `<li class="error">${esc(t("error.generic", { detail: error.message }))}</li>`;
+      $("#history").classList.remove("hidden");
+    }
+  }
+  $("#history-close").addEventListener("click", () => $("#history").classList.add("hidden"));
+
+  setInterval(() => { renderQueue(); renderFigures(); sweepCalls(); renderRoster(); }, 1000);
   translatePage();
   if (S.key) { $("#login").classList.add("hidden"); connect(); } else showLogin();
 })();

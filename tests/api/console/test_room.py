@@ -140,14 +140,73 @@ async def test_every_queue_action_is_reachable_from_1024_px(
                            phone="+7 912 345 67 89" if k == 0 else None)  # fmt: skip
     page = await _page(browser, server, lang, width)
     await expect(page.locator("#queue tbody tr[data-order]")).to_have_count(3)
-    middle = await page.locator("#middle").bounding_box()
-    assert middle is not None
-    for button in await page.locator("#queue td.actions button").all():
-        box = await button.bounding_box()
-        assert box is not None
-        assert box["x"] >= middle["x"] and box["x"] + box["width"] <= middle["x"] + middle["width"] + 0.5
-        assert box["x"] + box["width"] <= width
-    overflow = await page.evaluate("() => { const m = document.querySelector('#middle');"
-                                   " return m.scrollWidth - m.clientWidth; }")
-    assert overflow <= 0
+    # one read of the page: the queue is redrawn every second, so element handles go stale
+    layout = await page.evaluate("""() => {
+        const m = document.querySelector('#middle'), box = m.getBoundingClientRect();
+        const buttons = [...document.querySelectorAll('#queue td.actions button')]
+            .map((b) => b.getBoundingClientRect()).map((b) => [b.left, b.right, b.width]);
+        return {left: box.left, right: box.right, overflow: m.scrollWidth - m.clientWidth, buttons};
+    }""")
+    assert len(layout["buttons"]) == 3 * 4 - 2  # assign, cancel, priority, and history where known
+    for left, right, size in layout["buttons"]:
+        assert size > 0 and left >= layout["left"] and right <= layout["right"] + 0.5 and right <= width
+    assert layout["overflow"] <= 0
     await page.screenshot(path=tmp_path / f"queue-{lang}-{width}.png")
+
+
+ROSTER = {
+    "en": {"free": "free", "offline": "offline", "cancelled": "cancelled", "waiting": "waiting"},
+    "ru": {"free": "свободны", "offline": "не на линии", "cancelled": "отменён", "waiting": "ждёт"},
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_the_drivers_panel_lists_every_car_and_brings_them_on_and_off_line(
+    server: Server, browser: Browser, tmp_path: Path, lang: str
+) -> None:
+    """Every registered car with its status (offline ones too) and time in it; an operator takes a
+    free car offline, adds a new driver and brings them online from the panel."""
+    await server.driver_online("car-1")
+    await server.post("/drivers", {"id": "car-2", "name": "Oleg"})
+    page = await _page(browser, server, lang)
+    rows = page.locator("#roster tbody tr")
+    await expect(rows).to_have_count(2)
+    car1, car2 = page.locator('tr[data-driver-row="car-1"]'), page.locator('tr[data-driver-row="car-2"]')
+    await expect(car1.locator(".st")).to_have_text(ROSTER[lang]["free"])
+    await expect(car2.locator(".st")).to_have_text(ROSTER[lang]["offline"])
+    await expect(car2).to_contain_text("Oleg")
+    await car1.locator('button[data-driver-act="offline"]').click()
+    await expect(car1.locator(".st")).to_have_text(ROSTER[lang]["offline"])
+    state = (await server.client.get("/drivers/car-1", headers={"X-API-Key": server.operator_key})).json()
+    assert state["status"] == "offline"
+    await page.fill("#new-driver-id", "car-3")
+    await page.fill("#new-driver-name", "Nina")
+    await page.press("#new-driver-name", "Enter")
+    car3 = page.locator('tr[data-driver-row="car-3"]')
+    await expect(car3.locator(".st")).to_have_text(ROSTER[lang]["offline"])
+    await car3.locator('button[data-driver-act="online"]').click()
+    await expect(car3.locator(".st")).to_have_text(ROSTER[lang]["free"])
+    state = (await server.client.get("/drivers/car-3", headers={"X-API-Key": server.operator_key})).json()
+    assert state["status"] == "free"
+    await page.screenshot(path=tmp_path / f"drivers-{lang}.png")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_a_callers_history_opens_from_the_card_and_from_the_queue(
+    server: Server, browser: Browser, tmp_path: Path, lang: str
+) -> None:
+    """The caller's last orders with outcome, time and address, in the page's language."""
+    await _known_caller(server)
+    waiting = await server.order(pickup_address="Długa 7", phone="+7 912 345 67 89")
+    page = await _page(browser, server, lang)
+    await page.locator(f'tr[data-order="{waiting}"] button[data-history]').click()
+    history = page.locator("#history-list li")
+    await expect(history).to_have_count(2)
+    await expect(history.nth(0)).to_contain_text(f"{ROSTER[lang]['waiting']}Długa 7")
+    await expect(history.nth(1)).to_contain_text(f"{ROSTER[lang]['cancelled']}Floriańska 3")
+    await page.locator("#history-close").click()
+    ring = {"event": "call.ringing", "call_id": "h1", "from": "8 912 345-67-89"}
+    assert (await server.post("/phone/events", ring, key=server.phone_key)).status_code == 200
+    await page.locator(".call button[data-history]").click()
+    await expect(history).to_have_count(2)
+    await page.screenshot(path=tmp_path / f"history-{lang}.png")
