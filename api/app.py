@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.caller_index import CallerIndex
+from api.cluster import ClusterService, open_cluster
 from api.console import mount_console
 from api.db import make_engine, make_session_factory, upgrade_database
 from api.deps import KeyCache
@@ -62,10 +63,15 @@ def create_app(
         engine = make_engine(settings.database_url, echo=settings.database_echo)
         session_factory = make_session_factory(engine)
         metrics = LiveMetrics()
-        event_bus = bus or InProcessEventBus()
-        service = DispatcherService(
-            session_factory, WriterSetup.from_settings(settings), event_bus, metrics, clock
-        )
+        service: DispatcherService | ClusterService
+        if settings.redis_url is not None:  # scale-out: the leader may be another replica
+            service = app.state.cluster = await open_cluster(settings, session_factory, metrics, clock)
+            event_bus: EventBus = service.bus
+        else:
+            event_bus = bus or InProcessEventBus()
+            service = DispatcherService(
+                session_factory, WriterSetup.from_settings(settings), event_bus, metrics, clock
+            )
         app.state.engine, app.state.session_factory = engine, session_factory
         app.state.metrics, app.state.bus, app.state.service = metrics, event_bus, service
         app.state.key_cache = KeyCache()
@@ -73,13 +79,18 @@ def create_app(
         app.state.caller_index = callers = CallerIndex(session_factory)
         await service.start()
         call_log.start()
-        service.committed.append(callers.note)
+        if isinstance(service, DispatcherService):  # the writer tells the index before it answers
+            service.committed.append(callers.note)
+            feeding = []
+        else:  # scale-out: the writer may be another replica; its events come over the bus
+            feeding = [callers.follow(event_bus)]
         following = await callers.start(settings.caller_index_resync_s)
         try:
             yield
         finally:
-            following.cancel()
-            await asyncio.gather(following, return_exceptions=True)
+            for task in [following, *feeding]:
+                task.cancel()
+            await asyncio.gather(following, *feeding, return_exceptions=True)
             await call_log.stop()
             await service.stop()
             await event_bus.close()

@@ -34,7 +34,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
-from api.events import Event
+from api.events import Event, EventBus
 from api.models import Customer, Order, Phone, PickupAddress
 from dispatch.model import TERMINAL_ORDER_STATUSES
 
@@ -166,6 +166,20 @@ class CallerIndex:
                 self._pending.add(str(event.data["order_id"]))
         if self._pending:
             self._wake.set()
+
+    def follow(self, bus: EventBus) -> asyncio.Task[None]:
+        """Note every event of the bus (scale-out, where the writer may be another replica: a ring
+        right after an order's 201 on another replica may come before its event)."""
+        subscription = bus.subscribe(buffer=10_000)
+
+        async def run() -> None:
+            try:
+                async for event in subscription:
+                    self.note([event])
+            finally:
+                subscription.close()
+
+        return asyncio.create_task(run(), name="keepcab-caller-index-bus")
 
     async def current(self, limit_s: float) -> None:
         """Return once no noted change is unread, or after `limit_s` (the answer is then as of now)."""
