@@ -56,7 +56,13 @@ def _die_with_parent() -> None:
 
 
 def _as_interrupt(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM and SIGHUP end the demo the way Ctrl-C does, through the same clean-up."""
+    """SIGTERM and SIGHUP end the demo the way Ctrl-C does, through the same clean-up.
+
+    Relayed to the SIGINT handler (asyncio's, which cancels the run gracefully) unless SIGINT
+    is ignored, as it is for a job a shell started in the background: then it is raised here.
+    """
+    if signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, signal.SIG_DFL, None):
+        raise KeyboardInterrupt
     signal.raise_signal(signal.SIGINT)
 
 

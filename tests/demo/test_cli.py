@@ -67,26 +67,37 @@ def _wait_for(path: Path, text: str, timeout_s: float) -> None:
 
 
 WRAPPER = """
-import subprocess, sys, time
-demo = subprocess.Popen(sys.argv[2:], stdout=open(sys.argv[1], "w"), stderr=subprocess.STDOUT)
+import signal, subprocess, sys, time
+ignore_sigint = sys.argv[2] == "background"  # what a shell does for `keepcab demo &`
+preexec = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None
+out = open(sys.argv[1], "w")
+demo = subprocess.Popen(sys.argv[3:], stdout=out, stderr=subprocess.STDOUT, preexec_fn=preexec)
 print(demo.pid, flush=True)
 time.sleep(3600)
 """
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("ending", ["SIGINT", "SIGTERM", "SIGHUP", "parent dies"])
-def test_every_way_the_demo_ends_stops_its_server_and_removes_its_folder(tmp_path: Path, ending: str) -> None:
+@pytest.mark.parametrize(
+    ("ending", "started"),
+    [("SIGINT", "foreground"), ("SIGTERM", "foreground"), ("SIGHUP", "foreground"),
+     ("parent dies", "foreground"), ("SIGTERM", "background")],
+)  # fmt: skip
+def test_every_way_the_demo_ends_stops_its_server_and_removes_its_folder(
+    tmp_path: Path, ending: str, started: str
+) -> None:
     """The demo's uvicorn server and its temporary folder are gone after Ctrl-C, `kill -TERM`,
-    a closed terminal (SIGHUP) and the death of the process that started it (SIGKILL of the parent)."""
+    a closed terminal (SIGHUP) and the death of the process that started it (SIGKILL of the parent);
+    also `kill -TERM` of a demo started in the background, whose SIGINT a shell ignores."""
     temp = tmp_path / "tmp"
     temp.mkdir()
     log = tmp_path / "demo.log"
     env = {**os.environ, "TMPDIR": str(temp), "PYTHONUNBUFFERED": "1"}
     command = [*CLI, "demo", "--port", "0", "--speed", "20"]
     parent = subprocess.Popen(
-        [sys.executable, "-c", WRAPPER, str(log), *command], env=env, stdout=subprocess.PIPE, text=True
-    )
+        [sys.executable, "-c", WRAPPER, str(log), started, *command],
+        env=env, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
     assert parent.stdout is not None
     demo = int(parent.stdout.readline())
     try:
