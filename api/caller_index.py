@@ -76,6 +76,7 @@ class CallerIndex:
         self._reading = False
         self._wake = asyncio.Event()
         self._progress = asyncio.Condition()
+        self.loaded = False  # every caller read once (False while the store was down at start)
         self.refreshed = 0  # entries read since start-up
         self.late = 0  # rings answered before a noted change was read (waited the limit)
 
@@ -152,9 +153,17 @@ class CallerIndex:
 
     async def start(self, resync_s: float) -> asyncio.Task[None]:
         """Load every caller, then keep up with what `note` is told (and with other processes)."""
-        await run_in_threadpool(self.load_all)
-        await run_in_threadpool(self.catch_up)
+        try:
+            await run_in_threadpool(self._load)
+        except Exception as error:  # the store is down: the server still starts, the loop retries
+            kind = type(error).__name__
+            log.warning("loading the caller index failed (%s); retried every %.0f s", kind, resync_s)
         return asyncio.create_task(self._follow(resync_s), name="keepcab-caller-index")
+
+    def _load(self) -> None:
+        self.load_all()
+        self.catch_up()
+        self.loaded = True
 
     def note(self, events: list[Event]) -> None:
         """The writer's committed events (DispatcherService.committed): no I/O, called before the
@@ -205,10 +214,10 @@ class CallerIndex:
                 if orders:
                     await run_in_threadpool(self.refresh_orders, orders)
                 if time.monotonic() - caught_up >= resync_s:
-                    await run_in_threadpool(self.catch_up)
+                    await run_in_threadpool(self.catch_up if self.loaded else self._load)
                     caught_up = time.monotonic()
-            except Exception:  # a failed read leaves the entries as they were; the next event retries
-                log.exception("refreshing the caller index failed")
+            except Exception as error:  # a failed read leaves the entries as they were; retried later
+                log.warning("refreshing the caller index failed (%s)", type(error).__name__)
             finally:
                 self._reading = False
                 async with self._progress:
