@@ -9,6 +9,7 @@ closes everything on shutdown. Run it with
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.api_docs import mount_api_docs
+from api.caller_index import CallerIndex
 from api.cluster import ClusterService, open_cluster
 from api.console import mount_console
 from api.console import routes as console_routes
@@ -77,11 +79,21 @@ def create_app(
         app.state.metrics, app.state.bus, app.state.service = metrics, event_bus, service
         app.state.key_cache = KeyCache()
         app.state.call_log = call_log = CallLogWriter(session_factory)
+        app.state.caller_index = callers = CallerIndex(session_factory)
         await service.start()
         call_log.start()
+        if isinstance(service, DispatcherService):  # the writer tells the index before it answers
+            service.committed.append(callers.note)
+            feeding = []
+        else:  # scale-out: the writer may be another replica; its events come over the bus
+            feeding = [callers.follow(event_bus)]
+        following = await callers.start(settings.caller_index_resync_s)
         try:
             yield
         finally:
+            for task in [following, *feeding]:
+                task.cancel()
+            await asyncio.gather(following, *feeding, return_exceptions=True)
             await call_log.stop()
             await service.stop()
             await event_bus.close()

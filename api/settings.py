@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     call_log_retention_days: int = Field(default=90, ge=1)
     zadarma_secret: SecretStr | None = None  # signature key of Zadarma NOTIFY_* webhooks
     twilio_auth_token: SecretStr | None = None  # checks X-Twilio-Signature when set
+    # A ringing card leaves the consoles after this long (dispatcher seconds) without any event of
+    # its call: a PBX that never reports the end must not leave cards stacked up.
+    ringing_card_idle_s: float = Field(default=180.0, gt=0)
+    # Numbers added by another process (an import into a running server) reach the in-memory
+    # caller index within this many seconds; the server's own orders reach it at once.
+    caller_index_resync_s: float = Field(default=10.0, gt=0)
+    # A ring waits at most this long for the index to read a change the writer just committed.
+    caller_index_wait_s: float = Field(default=0.25, ge=0)
 
     # --- HTTP --------------------------------------------------------------------------
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)

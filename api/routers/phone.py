@@ -31,6 +31,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
+from api.caller_index import CallerIndex
 from api.deps import BusDep, MetricsDep, PhoneSystem, PhoneWebhook, SettingsDep
 from api.events import Event, EventBus
 from api.live.call_log import CallLogWriter, RingingRow
@@ -38,7 +39,7 @@ from api.live.commands import RequestProblem
 from api.live.service import DispatcherService
 from api.live.writer import WriterSetup
 from api.metrics import LiveMetrics
-from api.models import Call, CallOutcome, Customer, from_epoch_s
+from api.models import Call, CallOutcome, from_epoch_s
 from api.openapi import form_body
 from api.phone_adapters import (
     TWILIO_FORM_SCHEMA,
@@ -57,7 +58,7 @@ from api.routers.fields import CleanStr, forbidden_character
 from api.settings import Settings
 from dispatch.model import Tier
 
-from .customers import active_order, current_score, customer_by_phone, recent_addresses
+from .customers import active_order, current_score
 
 router = APIRouter(prefix="/phone", tags=["phone"])
 PRIORITY_TIERS = frozenset({Tier.VIP, Tier.AT_RISK})
@@ -105,30 +106,22 @@ def _call(session: Session, event: CallEvent, at: datetime) -> Call:
 
 
 def ring(
-    session: Session, event: CallEvent, at: datetime, setup: WriterSetup
+    callers: CallerIndex, event: CallEvent, at: datetime, setup: WriterSetup
 ) -> tuple[RingingReply, RingingRow]:
-    """Who is calling, read-only; the call-log row is returned for the background writer."""
+    """Who is calling, from memory (api.caller_index); the call-log row goes to the background writer."""
     number: CallerNumber = normalise_phone(event.caller_raw, setup.phone_region)
-    customer: Customer | None = (
-        None if number.e164 is None else customer_by_phone(session, number.e164)
-    )
+    known = None if number.e164 is None else callers.lookup(number.e164)
+    customer_id = None if known is None else known.customer.id
     row = RingingRow(
-        event.external_id,
-        event.caller_raw,
-        number.e164,
-        event.line,
-        None if customer is None else customer.id,
-        at,
+        event.external_id, event.caller_raw, number.e164, event.line, customer_id, at
     )
-    if customer is None:
+    if known is None:
         return RingingReply(call_id=event.external_id, known=False), row
-    tier = current_score(customer, at.timestamp(), setup).tier
-    order = active_order(session, customer.id)
-    active = None
-    if order is not None:
-        active = ActiveOrder(
-            order_id=order.id, status=order.status, driver_id=order.driver_id, eta_s=order.eta_s
-        )
+    tier = current_score(known.customer, at.timestamp(), setup).tier
+    live = known.active_order
+    active = None if live is None else ActiveOrder(
+        order_id=live.order_id, status=live.status, driver_id=live.driver_id, eta_s=live.eta_s
+    )
     hint: RouteHint = "operator"
     if active is not None:
         hint = "active_order"
@@ -137,10 +130,10 @@ def ring(
     reply = RingingReply(
         call_id=event.external_id,
         known=True,
-        customer_id=customer.id,
-        display_name=customer.display_name,
+        customer_id=known.customer.id,
+        display_name=known.customer.display_name,
         tier=tier,
-        addresses=[a.text for a in recent_addresses(session, customer.id)],
+        addresses=[place.text for place in known.addresses],
         active_order=active,
         route_hint=hint,
     )
@@ -200,16 +193,18 @@ async def handle_call_event(
     service: DispatcherService = request.app.state.service
     reply: RingingReply | CallReply
     call_log: CallLogWriter = request.app.state.call_log
-    with factory() as session:
-        if event.kind is CallEventKind.RINGING:
-            reply, row = await run_in_threadpool(ring, session, event, at, service.setup)
-            call_log.record_ringing(row)
-            metrics.observe_call(event.kind.value, lost_before_answer=False)
-            metrics.phone_lookup.observe(time.perf_counter() - started)
-        else:
-            await call_log.flush()  # the ringing row of this call is written before we read it
+    if event.kind is CallEventKind.RINGING:  # no database, no thread: see api.caller_index
+        callers: CallerIndex = request.app.state.caller_index
+        await callers.current(request.app.state.settings.caller_index_wait_s)
+        reply, row = ring(callers, event, at, service.setup)
+        call_log.record_ringing(row)
+        metrics.observe_call(event.kind.value, lost_before_answer=False)
+        metrics.phone_lookup.observe(time.perf_counter() - started)
+    else:
+        await call_log.flush()  # the ringing row of this call is written before we read it
+        with factory() as session:
             reply, lost = await run_in_threadpool(progress, session, event, at)
-            metrics.observe_call(event.kind.value, lost_before_answer=lost)
+        metrics.observe_call(event.kind.value, lost_before_answer=lost)
     data = reply.model_dump(mode="json")
     if event.kind is CallEventKind.RINGING:
         data["caller"] = event.caller_raw  # the console's card shows and pre-fills the number
