@@ -14,6 +14,11 @@ just became admissible get the other free cars. The searches themselves live in
 `dispatch.matcher`; this module is the state machine around them. So, after
 every command, no free car can take any waiting order — the queue is exactly
 the set of orders for which no car is available.
+
+Batch mode (`DispatchConfig.batch_window_s`) defers both sides to an assignment
+solved a few seconds later (`dispatch.batch`): the promise then holds at the end
+of every batch, and a batch is due at most one window after a match became
+possible.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from dispatch.batch import BatchMatcher
 from dispatch.commands import (
     AssignManually,
     CancelOrder,
@@ -89,7 +95,11 @@ class Dispatcher:
         self._drivers: dict[str, LiveDriver] = {}
         self._timers = Timers(self._timer_is_live)
         self._seq = 0
-        self._match = Matcher(policy, self.config, self._orders, self._drivers)
+        self._batch: BatchMatcher | None = None
+        if self.config.batch_window_s is None:
+            self._match = Matcher(policy, self.config, self._orders, self._drivers)
+        else:
+            self._match = self._batch = BatchMatcher(policy, self.config, self._orders, self._drivers)
         self._handlers: dict[type[Any], Callable[[Any, float], list[Decision]]] = {
             PlaceOrder: self._place,
             CancelOrder: self._cancel,
@@ -102,6 +112,8 @@ class Dispatcher:
             OverridePriority: self._override,
             Tick: self._tick,
         }
+        if self._batch is not None:
+            self._handlers = {kind: self._batch.settling(h) for kind, h in self._handlers.items()}
 
     # ---- the command interface -------------------------------------------------
 
@@ -128,6 +140,8 @@ class Dispatcher:
             self._restore_driver(view)
         for order_view in orders:
             self._restore_order(order_view)
+        if self._batch is not None:
+            self._batch.due_at = now  # nothing to wait for: the batch runs with the tick
         decisions = self._tick(Tick(), now)
         for driver in list(self._drivers.values()):
             if driver.status is DriverStatus.FREE and self._match.order_for(driver) is not None:
@@ -199,8 +213,15 @@ class Dispatcher:
         return [driver.view() for driver in self._drivers.values()]
 
     def next_timer_at(self) -> float | None:
-        """When the next Tick has work to do (an expiry or a pre-booking release)."""
-        return self._timers.next_at()
+        """When the next Tick has work to do (an expiry, a pre-booking release or a batch)."""
+        at = self._timers.next_at()
+        due_at = self.batch_due_at
+        return due_at if at is None or (due_at is not None and due_at < at) else at
+
+    @property
+    def batch_due_at(self) -> float | None:
+        """When the pending batch is due (batch mode; None when none is pending)."""
+        return None if self._batch is None else self._batch.due_at
 
     # ---- orders ----------------------------------------------------------------
 
@@ -231,11 +252,18 @@ class Dispatcher:
         driver = self._match.car_for(live)
         if driver is not None:
             return self._assign(live, driver, now, manual=False)
-        if not self.policy.waits:
-            cause = FailureCause.REJECTED_BY_POLICY if self.free_driver_count else FailureCause.NO_CAR
-            del self._orders[order.order_id]
-            return [OrderRejected(order, cause, live.score, now)]
+        if not self.policy.waits and self._batch is None:
+            return [self._refuse(live, now)]
         return [self._enqueue(live, now)]
+
+    def _refuse(self, live: LiveOrder, now: float) -> OrderRejected:
+        """The status quo's answer: no car now. `no_car` unless cars were free but not for this order."""
+        cause = FailureCause.REJECTED_BY_POLICY if self.free_driver_count else FailureCause.NO_CAR
+        order_id = live.order.order_id
+        if order_id in self._match.waiting:  # batch mode: it waited for the batch
+            self._match.waiting.remove(order_id)
+        del self._orders[order_id]
+        return OrderRejected(live.order, cause, live.score, now)
 
     def _enqueue(self, live: LiveOrder, now: float) -> OrderQueued:
         order = live.order
@@ -414,6 +442,20 @@ class Dispatcher:
             live.status = OrderStatus.REJECTED
             waited_s = now - live.order.due_at
             decisions.append(OrderExpired(order_id, FailureCause.NO_CAR, waited_s, now))
+        if self._batch is not None and self._batch.is_due(now):
+            decisions.extend(self._run_batch(now))
+        return decisions
+
+    def _run_batch(self, now: float) -> list[Decision]:
+        """Assign the batch's pairs; a policy that never waits refuses every order left."""
+        assert self._batch is not None
+        decisions: list[Decision] = []
+        for live, driver in self._batch.run(now):
+            self._match.waiting.remove(live.order.order_id)
+            decisions.extend(self._assign(live, driver, now, manual=False))
+        if not self.policy.waits:
+            left = [order_id for _, _, order_id in self._match.waiting.in_service_order()]
+            decisions.extend(self._refuse(self._orders[order_id], now) for order_id in left)
         return decisions
 
     def _timer_is_live(self, timer: Timer) -> bool:
