@@ -167,13 +167,13 @@ class Dispatch(_Section):
     # "zone": any free car takes any order, longest idle first (no space: Erlang models)
     matching: Literal["nearest", "zone"] = "nearest"
 
-    def config(self, ref_lat: float) -> DispatchConfig:
+    def config(self) -> DispatchConfig:
         speed_mps = self.speed_kmh / 3.6 if math.isfinite(self.speed_kmh) else 1e12
         return DispatchConfig(
             pickup_radius_m=self.pickup_radius_m, speed_mps=speed_mps,
             detour_factor=self.detour_factor,
             max_wait_s=None if math.isinf(self.max_wait_min) else self.max_wait_min * 60,
-            max_head_start_s=self.max_head_start_s, cell_m=self.cell_m, ref_lat=ref_lat,
+            max_head_start_s=self.max_head_start_s, cell_m=self.cell_m,
             spatial=self.matching == "nearest")
 
 
