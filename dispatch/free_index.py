@@ -1,8 +1,9 @@
 """The grid index of free cars: exact k-nearest lookups that never scan the fleet.
 
 Cars are bucketed by `Grid` cell. A lookup reads the search box of a small
-radius first (one cell, about), and doubles the radius until the k best cars
-found lie within it or the pickup radius is reached: every car within the
+radius first (one cell, about), and widens it (to the k-th best distance found,
+or double) until the k best cars lie within it or the pickup radius is reached:
+every car within the
 current radius lies in a cell already read (`dispatch.geo` for why), so the
 answer is exactly what a brute-force haversine scan returns, and a car next
 door costs a handful of cells however dense the fleet. Each doubling reads
@@ -14,19 +15,15 @@ from __future__ import annotations
 
 import math
 from bisect import insort
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from dispatch.geo import BOX_MARGIN_RAD, BOX_MARGIN_REL, EARTH_RADIUS_M, Cell, Grid, Span, angles, haversine_m
+from dispatch.geo import Cell, Grid, Span, chord2_bounds, haversine_m, unit_vector
 from dispatch.model import Position
 
-_sin = math.sin
-_cos = math.cos
-
 Car = tuple[Position, float, float, float]
-"""A free car as its cell holds it: position, latitude and longitude in radians, cos(latitude).
-The radians and the cosine are computed once per upsert, so the inner loop of a lookup
-compares the haversine term `hav(dlat) + cos cos hav(dlon)` (monotone in the distance)
-with two sines, and only a car that can enter the k best gets an exact `haversine_m`."""
+"""A free car as its cell holds it: position and its unit vector (`geo.unit_vector`),
+computed once per upsert, so the inner loop of a lookup compares squared chords (no
+trigonometry) and only a car that can enter the k best gets an exact `haversine_m`."""
 
 
 class FreeDriverIndex:
@@ -54,8 +51,7 @@ class FreeDriverIndex:
         drivers = self._cells.get(cell)
         if drivers is None:
             drivers = self._cells[cell] = {}
-        lat, lon = angles(position)
-        drivers[driver_id] = (position, lat, lon, _cos(lat))
+        drivers[driver_id] = (position, *unit_vector(position))
 
     def remove(self, driver_id: str) -> None:
         self._drop_from_cell(driver_id, self._where.pop(driver_id))
@@ -86,40 +82,40 @@ class FreeDriverIndex:
             raise ValueError(f"radius_m must be >= 0, got {radius_m!r}")
         best: list[tuple[float, str]] = []
         cells = self._cells
-        lat, lon = angles(p)
-        query = (p, lat, lon, _cos(lat))
+        query = (p, *unit_vector(p))
+        if len(self._where) <= self._scan_up_to(radius_m):  # a small fleet: scan it
+            _collect(query, cells.values(), k, radius_m, best)
+            return best
         read: dict[int, tuple[int, int]] = {}  # row -> the columns read so far, unwrapped
         reach = min(radius_m, self.grid.cell_m)
         while cells:
             spans = self.grid.row_spans(p, reach, limit=len(cells))
             if spans is None:  # the box outgrew the occupied cells: read those instead
                 best.clear()
-                for drivers in cells.values():
-                    _collect(query, drivers, k, radius_m, best)
+                _collect(query, cells.values(), k, radius_m, best)
                 break
-            self._read_new_columns(query, k, radius_m, best, spans, read)
+            _collect(query, self._new_cells(spans, read), k, radius_m, best)
             if reach >= radius_m or (len(best) == k and best[-1][0] <= reach):
                 break  # every car nearer than `reach` has been read
-            reach = min(radius_m, 2.0 * reach)
+            # With k cars in hand the answer lies within the k-th one's distance; else widen.
+            reach = min(radius_m, best[-1][0] if len(best) == k else 2.0 * reach)
         return best
 
-    def _read_new_columns(
-        self,
-        query: Car,
-        k: int,
-        radius_m: float,
-        best: list[tuple[float, str]],
-        spans: list[Span],
-        read: dict[int, tuple[int, int]],
-    ) -> None:
-        """Collect the cars of the box's cells not read at a smaller reach.
+    def _scan_up_to(self, radius_m: float) -> float:
+        """Fleets this small are scanned whole: fewer cars than a search box has cells
+        (with no radius, than the 8 x 8 cells around the caller)."""
+        side = 2.0 * radius_m / self.grid.cell_m if radius_m < math.inf else 8.0
+        return side * side
+
+    def _new_cells(self, spans: list[Span], read: dict[int, tuple[int, int]]) -> list[dict[str, Car]]:
+        """The occupied cells of the box not read at a smaller reach.
 
         A box only grows with the reach, so in each row the new columns are at most
         two runs either side of those read, or the rest of the row once it is whole.
         """
-        cells = self._cells
-        get = cells.get
+        get = self._cells.get
         stride = self.grid.stride
+        found = []
         for row, first, last, n in spans:
             base = row * stride
             seen = read.get(row)
@@ -136,43 +132,41 @@ class FreeDriverIndex:
                 for x in range(lo, hi + 1):
                     drivers = get(base + x % n)
                     if drivers is not None:
-                        _collect(query, drivers, k, radius_m, best)
+                        found.append(drivers)
+        return found
 
 
 def _collect(
     query: Car,
-    drivers: dict[str, Car],
+    cells: Iterable[dict[str, Car]],
     k: int,
     radius_m: float,
     best: list[tuple[float, str]],
 ) -> None:
-    """Merge one cell's cars into the sorted k best (ties broken by driver id).
+    """Merge the cells' cars into the sorted k best (ties broken by driver id).
 
-    A car whose haversine term exceeds that of the current bound (widened by the
-    grid's margins, far beyond rounding and the ~1e-15 rad between radians taken
-    before and after subtracting) cannot enter, and is skipped without an exact
-    distance; the distances that decide are `haversine_m`'s, as a scan's are.
+    Cars are ranked by squared chord first (no trigonometry); taken in that order,
+    each gets its exact `haversine_m` until the next one's chord is surely beyond the
+    k-th best distance (`chord2_bounds`, widened far beyond rounding), so usually
+    about k exact distances are computed, and the distances that decide are
+    `haversine_m`'s, as a scan's are.
     """
-    p, lat, lon, cos_lat = query
-    h_max = _hav_bound(best[-1][0] if len(best) == k else radius_m)
-    for driver_id, (position, q_lat, q_lon, q_cos) in drivers.items():
-        s_lat = _sin((q_lat - lat) * 0.5)
-        s_lon = _sin((q_lon - lon) * 0.5)
-        if s_lat * s_lat + cos_lat * q_cos * s_lon * s_lon > h_max:
-            continue
+    p, px, py, pz = query
+    limit = chord2_bounds(best[-1][0] if len(best) == k else radius_m)[1]
+    ranked = [
+        (chord2, driver_id, position)
+        for drivers in cells
+        for driver_id, (position, x, y, z) in drivers.items()
+        if (chord2 := (x - px) * (x - px) + (y - py) * (y - py) + (z - pz) * (z - pz)) <= limit
+    ]
+    ranked.sort()
+    for chord2, driver_id, position in ranked:
+        if chord2 > limit:
+            return
         dist_m = haversine_m(p, position)
         if dist_m <= radius_m and (len(best) < k or (dist_m, driver_id) < best[-1]):
             insort(best, (dist_m, driver_id))
             if len(best) > k:
                 best.pop()
             if len(best) == k:
-                h_max = _hav_bound(best[-1][0])
-
-
-def _hav_bound(dist_m: float) -> float:
-    """An upper bound of the haversine term of any pair whose `haversine_m` is <= dist_m."""
-    half_angle = (dist_m / EARTH_RADIUS_M * (1.0 + BOX_MARGIN_REL) + BOX_MARGIN_RAD) * 0.5
-    if half_angle >= math.pi / 2:
-        return math.inf
-    s = _sin(half_angle)
-    return s * s
+                limit = chord2_bounds(best[-1][0])[1]

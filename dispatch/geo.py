@@ -80,6 +80,27 @@ def angles(p: Position) -> tuple[float, float]:
     return _radians(p.lat), _radians((p.lon + 180.0) % 360.0 - 180.0)
 
 
+def unit_vector(p: Position) -> tuple[float, float, float]:
+    """p as a point of the unit sphere. The chord between two such points is
+    2 sin(angle / 2), monotone in the great-circle distance, so comparing squared
+    chords (three differences, no trigonometry) orders distances as haversine_m does."""
+    lat, lon = angles(p)
+    cos_lat = _cos(lat)
+    return cos_lat * _cos(lon), cos_lat * _sin(lon), _sin(lat)
+
+
+def chord2_bounds(dist_m: float) -> tuple[float, float]:
+    """(below, above): a squared chord below `below` is surely within dist_m by haversine_m,
+    one above `above` surely beyond it; in between, only haversine_m can tell. The band
+    is the grid's margins, far wider than the rounding of either computation."""
+    angle = dist_m / EARTH_RADIUS_M
+    inner = angle * (1.0 - BOX_MARGIN_REL) - BOX_MARGIN_RAD
+    outer = angle * (1.0 + BOX_MARGIN_REL) + BOX_MARGIN_RAD
+    below = -1.0 if inner <= 0.0 else 4.0 * _sin(min(inner, math.pi) * 0.5) ** 2
+    above = math.inf if outer >= math.pi else 4.0 * _sin(outer * 0.5) ** 2
+    return below, above
+
+
 Span = tuple[int, int, int, int]
 """(row, first column, last column, columns in the row) of a search box. Columns run
 first..last unwrapped (take them modulo the row's count); a whole row is 0..n-1."""
@@ -93,31 +114,35 @@ class Grid:
     `-pi + [c, c + 1) * 2 pi / n`, so columns wrap round the antimeridian.
     """
 
-    __slots__ = ("_columns", "_row_step", "cell_m", "stride")
+    __slots__ = ("_row_step", "_rows", "cell_m", "stride")
 
     def __init__(self, cell_m: float = 1000.0) -> None:
         if not 0.0 < cell_m < math.inf:
             raise ValueError(f"cell_m must be finite and > 0, got {cell_m!r}")
         self.cell_m = float(cell_m)
         self._row_step = cell_m / EARTH_RADIUS_M  # radians of latitude per row
-        self._columns: dict[int, int] = {}
+        self._rows: dict[int, tuple[int, float]] = {}
         self.stride = math.floor(_TAU / self._row_step) + 1  # more than any row's columns
 
     def columns(self, row: int) -> int:
         """How many columns row `row` has: at least one, none narrower than cell_m."""
-        n = self._columns.get(row)
-        if n is None:
+        return self._row(row)[0]
+
+    def _row(self, row: int) -> tuple[int, float]:
+        """(columns, columns per radian of longitude) of a row, memoised."""
+        known = self._rows.get(row)
+        if known is None:
             step = self._row_step
             poleward = max(abs(row * step), abs((row + 1) * step))
             n = 1 if poleward >= _HALF_PI else max(1, math.floor(_TAU * _cos(poleward) / step))
-            self._columns[row] = n
-        return n
+            known = self._rows[row] = (n, n / _TAU)
+        return known
 
     def cell_of(self, p: Position) -> Cell:
         lat, lon = angles(p)
         row = math.floor(lat / self._row_step)
-        n = self.columns(row)
-        return row * self.stride + min(n - 1, math.floor((lon + math.pi) * (n / _TAU)))
+        n, scale = self._row(row)
+        return row * self.stride + min(n - 1, math.floor((lon + math.pi) * scale))
 
     def row_spans(self, p: Position, radius_m: float, limit: float = math.inf) -> list[Span] | None:
         """The search box of every point within radius_m of p, row by row; None if it has
@@ -134,12 +159,14 @@ class Grid:
         half_width = _lon_half_width(lat, rho)
         spans: list[Span] = []
         cells = 0
+        west, east = lon - half_width + math.pi, lon + half_width + math.pi
+        whole = half_width >= math.pi
+        rows, floor = self._rows, math.floor
         for row in range(first_row, last_row + 1):
-            n = self.columns(row)
-            scale = n / _TAU
-            first = math.floor((lon - half_width + math.pi) * scale)
-            last = math.floor((lon + half_width + math.pi) * scale)
-            if half_width >= math.pi or last - first + 1 >= n:
+            n, scale = rows.get(row) or self._row(row)
+            first = floor(west * scale)
+            last = floor(east * scale)
+            if whole or last - first + 1 >= n:
                 first, last = 0, n - 1
             spans.append((row, first, last, n))
             cells += last - first + 1

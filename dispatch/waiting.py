@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Iterator
 from operator import itemgetter
 
-from dispatch.geo import Cell, Grid, haversine_m
+from dispatch.geo import Cell, Grid, chord2_bounds, haversine_m, unit_vector
 from dispatch.model import Position
 from dispatch.queue import OrderQueue
 
@@ -29,7 +29,7 @@ class WaitingOrders:
         self._max_head_start_s = max_head_start_s
         self._cells: dict[Cell, OrderQueue] = {}
         self._cell_of: dict[str, Cell] = {}
-        self._pickup_of: dict[str, Position] = {}
+        self._pickup_of: dict[str, tuple[Position, float, float, float]] = {}  # and unit vector
 
     def __len__(self) -> int:
         return len(self._cell_of)
@@ -46,7 +46,7 @@ class WaitingOrders:
             queue = self._cells[cell] = OrderQueue(self._max_head_start_s)
         effective_at = queue.push(order_id, due_at, head_start_s, seq)
         self._cell_of[order_id] = cell
-        self._pickup_of[order_id] = pickup
+        self._pickup_of[order_id] = (pickup, *unit_vector(pickup))
         return effective_at
 
     def remove(self, order_id: str) -> None:
@@ -78,41 +78,67 @@ class WaitingOrders:
         order found; in a cell, entries are read in service order until one is in
         reach and admitted (in a cell wholly in reach that is the head).
         """
-        cells = self._cells
-        if not cells:
-            return None
-        spans = None if math.isinf(radius_m) else self._grid.row_spans(position, radius_m, len(cells))
-        if spans is None:  # read the occupied cells, fewer than the box has
-            queues = list(cells.values())
-        else:
-            get, stride = cells.get, self._grid.stride
-            queues = [queue for row, first, last, n in spans for x in range(first, last + 1)
-                      if (queue := get(row * stride + x % n)) is not None]
-        heads = [(entry, queue) for queue in queues if (entry := queue.head_entry()) is not None]
+        heads = [(entry, queue) for queue in self._queues_in_box(position, radius_m)
+                 if (entry := queue.head_entry()) is not None]
         heads.sort(key=itemgetter(0))  # seqs are unique: entries never tie
-        reach = None if math.isinf(radius_m) else (position, radius_m)
+        in_reach = None if math.isinf(radius_m) else self._reach(position, radius_m)
         best: tuple[Key, str] | None = None
         for head, queue in heads:
-            if best is not None and (head[0], head[1]) >= best[0]:
+            key = (head[0], head[1])
+            if best is not None and key >= best[0]:
                 break
-            best = self._best_in(queue, reach, acceptable, best)
+            order_id = head[2]
+            if (in_reach is None or in_reach(order_id)) and acceptable(order_id):
+                best = key, order_id  # the head of a cell in reach: the usual answer
+            elif len(queue) > 1:
+                best = _best_after_head(queue, in_reach, acceptable, best)
         return None if best is None else best[1]
 
-    def _best_in(
-        self,
-        queue: OrderQueue,
-        reach: tuple[Position, float] | None,
-        acceptable: Callable[[str], bool],
-        best: tuple[Key, str] | None,
-    ) -> tuple[Key, str] | None:
-        """The better of `best` and the first reachable, acceptable order of `queue`."""
+    def _queues_in_box(self, position: Position, radius_m: float) -> list[OrderQueue]:
+        """The occupied cells of the radius's search box, or all of them when they are fewer
+        than the box has cells (few orders, or an infinite radius in queue-only models)."""
+        cells = self._cells
+        side = 2.0 * radius_m / self._grid.cell_m
+        if len(cells) <= side * side:
+            return list(cells.values())
+        spans = self._grid.row_spans(position, radius_m, len(cells))
+        if spans is None:
+            return list(cells.values())
+        get, stride = cells.get, self._grid.stride
+        return [queue for row, first, last, n in spans for x in range(first, last + 1)
+                if (queue := get(row * stride + x % n)) is not None]
+
+    def _reach(self, position: Position, radius_m: float) -> Callable[[str], bool]:
+        """Whether an order's pickup is within radius_m by haversine_m: decided by squared
+        chords of unit vectors when clear of the radius, by haversine_m in the thin band."""
+        px, py, pz = unit_vector(position)
+        below, above = chord2_bounds(radius_m)
         pickup_of = self._pickup_of
-        for effective_at, seq, order_id in queue.in_service_order():
-            key = (effective_at, seq)
-            if best is not None and key >= best[0]:
-                return best
-            if reach is not None and haversine_m(reach[0], pickup_of[order_id]) > reach[1]:
-                continue
-            if acceptable(order_id):
-                return key, order_id
-        return best
+
+        def in_reach(order_id: str) -> bool:
+            pickup, x, y, z = pickup_of[order_id]
+            dx, dy, dz = x - px, y - py, z - pz
+            chord2 = dx * dx + dy * dy + dz * dz
+            if chord2 <= below:
+                return True
+            return chord2 <= above and haversine_m(position, pickup) <= radius_m
+
+        return in_reach
+
+
+def _best_after_head(
+    queue: OrderQueue,
+    in_reach: Callable[[str], bool] | None,
+    acceptable: Callable[[str], bool],
+    best: tuple[Key, str] | None,
+) -> tuple[Key, str] | None:
+    """The better of `best` and the first reachable, acceptable order of `queue` after its head."""
+    entries = queue.in_service_order()
+    next(entries)  # the head, already turned down
+    for effective_at, seq, order_id in entries:
+        key = (effective_at, seq)
+        if best is not None and key >= best[0]:
+            return best
+        if (in_reach is None or in_reach(order_id)) and acceptable(order_id):
+            return key, order_id
+    return best

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatch import free_index
 from dispatch.free_index import FreeDriverIndex
 from dispatch.model import Position
 from tests.dispatch.geo_cases import brute_force, cell_sizes, cities, offset, offsets_km
+from tests.dispatch.test_globe import CountingCells
 
 
 def test_index_bookkeeping() -> None:
@@ -51,23 +51,28 @@ def test_all_drivers_at_one_point() -> None:
     assert [d for _, d in index.nearest(spot, k=2, radius_m=0.0)] == ["d00", "d01"]
 
 
-def test_nearest_does_not_scan_the_whole_fleet(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With cars spread over a city, a k=5 lookup reads only a few of the occupied cells."""
+def test_nearest_does_not_scan_the_whole_fleet() -> None:
+    """With cars spread over a city, two k=5 lookups read a few cells of ~4,000 occupied."""
     index = FreeDriverIndex(500.0)
     for number in range(4000):
         east_km, north_km = (number % 63) * 1.5 - 47.0, (number // 63) * 1.5 - 47.0
         index.upsert(f"d{number}", offset((55.75, 37.6), east_km, north_km))
-    cells_read = []
-    real_collect = free_index._collect
-
-    def counting_collect(*args: object) -> None:
-        cells_read.append(1)
-        real_collect(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(free_index, "_collect", counting_collect)
+    index._cells = counting = CountingCells(index._cells)
     assert len(index.nearest(Position(55.75, 37.6), k=5)) == 5
     assert len(index.nearest(Position(55.9, 37.9), k=5, radius_m=2000.0)) >= 1
-    assert 0 < len(cells_read) < 100
+    assert 0 < counting.reads < 200 < len(index._cells) // 10  # of ~4,000 occupied cells
+
+
+def test_a_small_fleet_is_scanned_without_reading_cells() -> None:
+    """Fewer cars than the search box has cells: the lookup scans the cars, same answer."""
+    index = FreeDriverIndex(1000.0)
+    cars = {f"d{n}": offset((55.75, 37.6), n * 0.7, -n * 0.4) for n in range(30)}
+    for driver_id, where in cars.items():
+        index.upsert(driver_id, where)
+    index._cells = counting = CountingCells(index._cells)
+    p = offset((55.75, 37.6), 3.0, 1.0)
+    assert index.nearest(p, 2, 5000.0) == brute_force(cars, p, 2, 5000.0)
+    assert counting.reads == len(index._cells)  # one pass over the cells' values, no look-ups
 
 
 fleet_ops = st.lists(
