@@ -90,7 +90,7 @@ def _build(brute_force: bool, waiting: int, busy: int, idle: int, seed: int) -> 
     config = DispatchConfig(pickup_radius_m=3000, max_wait_s=None)
     d = Dispatcher(make_policy("fifo"), config=config)
     if brute_force:
-        d._free = BruteForceFreeDrivers()  # type: ignore[assignment]  # bench-only swap
+        d._match.free = BruteForceFreeDrivers()  # bench-only swap of the free-car index
     for i in range(busy):
         _pick_up(d, d.handle(DriverOnline(f"busy{i}", _point(rng, 9, 21)), 0.0), 0.0)
         _pick_up(d, d.handle(PlaceOrder(Order(f"ride{i}", None, _point(rng, 9, 21), 0.0)), 0.0), 0.0)
