@@ -129,6 +129,24 @@ def authenticate(session: Session, presented: str | None, now: datetime) -> ApiK
     return row
 
 
+def key_is_live(session: Session, key_id: str, now: datetime) -> bool:
+    """Whether a key verified once is still good: not revoked, expired, purged or its operator disabled.
+
+    For connections that outlive one request (the console's websocket): they
+    re-ask this every few seconds, by public id alone, so a revocation
+    reaches them without re-hashing the secret each time.
+    """
+    row = session.exec(select(ApiKey).where(ApiKey.key_id == key_id)).first()
+    if row is None or row.revoked_at is not None:
+        return False
+    if row.expires_at is not None and row.expires_at <= now:
+        return False
+    if row.operator_id is None:
+        return True
+    account = session.get(OperatorAccount, row.operator_id)
+    return account is not None and account.disabled_at is None
+
+
 def revoke_api_key(session: Session, key_id: str, now: datetime) -> bool:
     """Revoke by public id; False if there is no such key. Revoked keys stay for the audit."""
     row = session.exec(select(ApiKey).where(ApiKey.key_id == key_id)).first()

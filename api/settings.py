@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     api_key_header: str = "X-API-Key"
     operator_session_ttl_s: float = Field(default=12 * 3600.0, gt=0)
+    console_key_recheck_s: float = Field(default=5.0, gt=0, le=10.0)  # within the 10 s key cache
+    login_free_failures: int = Field(default=5, ge=1)  # per username, then doubling lockouts
+    login_free_failures_per_address: int = Field(default=20, ge=1)
+    login_lockout_s: float = Field(default=30.0, gt=0)
+    login_max_lockout_s: float = Field(default=900.0, gt=0)
+    writer_stall_s: float = Field(default=5.0, gt=0)  # one command holding the writer this long: not ready
     duplicate_order_window_s: float = Field(default=30 * 60.0, ge=0)  # redial guard (Spare: 30 min)
 
     # --- dispatch (names match dispatch.engine.DispatchConfig) -------------------------

@@ -120,7 +120,7 @@ def bench_nearest(quick: bool = False) -> dict[str, Any]:
     rng = random.Random(20261124)
     fleet = {f"d{number}": where for number, where in enumerate(_city_points(2_000, rng))}
     queries = _city_points(500 if quick else 3_000, rng)
-    index = FreeDriverIndex(cell_m=500.0, ref_lat=59.9)
+    index = FreeDriverIndex(cell_m=500.0)
     for driver_id, where in fleet.items():
         index.upsert(driver_id, where)
     started = time.process_time()

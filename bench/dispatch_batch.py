@@ -47,7 +47,7 @@ def _orders_waiting(config: DispatchConfig, pickups: list[Position]) -> Dispatch
 
 def _one_batch(pickups: list[Position], cars: list[Position]) -> tuple[float, list[OrderAssigned]]:
     """CPU ms of the one Tick that runs the batch, and what it assigned."""
-    config = DispatchConfig(max_wait_s=None, ref_lat=LAT0, batch_window_s=WINDOW_S)
+    config = DispatchConfig(max_wait_s=None, batch_window_s=WINDOW_S)
     d = _orders_waiting(config, pickups)
     now = float(len(pickups))
     for i, where in enumerate(cars):
@@ -63,7 +63,7 @@ def _one_batch(pickups: list[Position], cars: list[Position]) -> tuple[float, li
 
 def _greedy(pickups: list[Position], cars: list[Position]) -> tuple[float, list[OrderAssigned]]:
     """CPU ms of the cars coming free one by one, each taking its best order, and what they took."""
-    d = _orders_waiting(DispatchConfig(max_wait_s=None, ref_lat=LAT0), pickups)
+    d = _orders_waiting(DispatchConfig(max_wait_s=None), pickups)
     now = float(len(pickups))
     assigned: list[OrderAssigned] = []
     elapsed_ns = 0

@@ -15,7 +15,7 @@ class DispatchConfig:
     """Tunables of the live engine; defaults are documented in docs/dispatch.md.
 
     `spatial=False` is zone matching: every free car can take every order and
-    the car idle longest goes first (pickup radius, cells and ref_lat unused).
+    the car idle longest goes first (pickup radius and cells unused).
     `batch_window_s` set is batch matching (spatial only): orders and free cars
     are collected for that long and assigned together (`dispatch.batch`).
     """
@@ -27,7 +27,6 @@ class DispatchConfig:
     prebook_lead_s: float = 900.0
     max_head_start_s: float = 300.0
     cell_m: float = 1000.0
-    ref_lat: float | None = None
     spatial: bool = True
     batch_window_s: float | None = None
 
@@ -41,7 +40,6 @@ class DispatchConfig:
             "prebook_lead_s": 0 <= self.prebook_lead_s < math.inf,
             "max_head_start_s": 0 <= self.max_head_start_s < math.inf,
             "cell_m": 0 < self.cell_m < math.inf,
-            "ref_lat": self.ref_lat is None or -85.0 <= self.ref_lat <= 85.0,
             "batch_window_s": window is None or (0 < window < math.inf and self.spatial),
         }
         for name, ok in checks.items():

@@ -150,7 +150,6 @@ class Dispatcher:
         return decisions
 
     def _restore_driver(self, view: DriverView) -> None:
-        self._match.locate(view.position)
         driver = self._drivers[view.driver_id] = LiveDriver(view.driver_id, view.position)
         driver.status, driver.order_id, driver.leaving = view.status, view.order_id, view.leaving
         if view.status is DriverStatus.FREE:
@@ -160,7 +159,6 @@ class Dispatcher:
         order = view.order
         if view.status.is_terminal:
             raise InvalidCommand(f"order {order.order_id!r} is {view.status}: nothing to restore")
-        self._match.locate(order.pickup)
         self._seq += 1
         live = self._orders[order.order_id] = LiveOrder(order, self._seq)
         live.score, live.head_start_s, live.status = view.score, view.head_start_s, view.status
@@ -229,7 +227,6 @@ class Dispatcher:
         order = command.order
         if order.order_id in self._orders:
             raise DuplicateOrder(order.order_id)
-        self._match.locate(order.pickup)
         self._seq += 1
         live = LiveOrder(order, self._seq)
         self._orders[order.order_id] = live
@@ -350,7 +347,6 @@ class Dispatcher:
             return [DriverLeaving(driver.driver_id, False, now)]
         if driver is not None and driver.status is not DriverStatus.OFFLINE:
             raise InvalidTransition(f"driver {command.driver_id!r} is already {driver.status}")
-        self._match.locate(command.position)
         if driver is None:
             driver = self._drivers[command.driver_id] = LiveDriver(command.driver_id, command.position)
         driver.position = command.position
@@ -400,7 +396,6 @@ class Dispatcher:
         driver = self._driver(command.driver_id)
         if driver.status is not DriverStatus.ON_TRIP or driver.order_id is None:
             raise InvalidTransition(f"driver {driver.driver_id!r} is {driver.status}, not on a trip")
-        self._match.locate(command.position)
         live = self._orders.pop(driver.order_id)
         live.status = OrderStatus.COMPLETED
         driver.order_id = None

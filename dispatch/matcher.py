@@ -29,9 +29,8 @@ from __future__ import annotations
 
 from dispatch.config import DispatchConfig
 from dispatch.free_index import FreeDriverIndex
-from dispatch.geo import MAX_REF_LAT, Grid
+from dispatch.geo import Grid
 from dispatch.matching import FreeCars, Waiting
-from dispatch.model import Position
 from dispatch.policies import Policy
 from dispatch.state import LiveDriver, LiveOrder
 from dispatch.waiting import WaitingOrders
@@ -41,16 +40,9 @@ Key = tuple[float, int]
 
 
 class Matcher:
-    """The free-car and waiting-order indexes of one dispatcher, and the searches on them.
+    """The free-car and waiting-order indexes of one dispatcher, and the searches on them."""
 
-    In spatial mode without a configured `ref_lat`, the grids are built on the
-    first position seen (`locate`); until then both indexes are empty zone
-    structures, which answer every search with nothing, so no caller needs to
-    know whether the grids exist yet.
-    """
-
-    __slots__ = ("_config", "_drivers", "_grids_pending", "_orders", "_policy", "_widens_at",
-                 "free", "waiting")
+    __slots__ = ("_config", "_drivers", "_orders", "_policy", "_widens_at", "free", "waiting")
 
     def __init__(
         self,
@@ -63,27 +55,19 @@ class Matcher:
         self._config = config
         self._orders = orders
         self._drivers = drivers
-        self.free: FreeCars = IdleCarQueue()
-        self.waiting: Waiting = ZoneWaitingOrders(config.max_head_start_s)
-        self._grids_pending = config.spatial
-        if config.spatial and config.ref_lat is not None:
-            self._build_grids(config.ref_lat)
+        self.free: FreeCars
+        self.waiting: Waiting
+        if config.spatial:
+            self.free = FreeDriverIndex(config.cell_m)
+            self.waiting = WaitingOrders(Grid(config.cell_m), config.max_head_start_s)
+        else:
+            self.free = IdleCarQueue()
+            self.waiting = ZoneWaitingOrders(config.max_head_start_s)
         # The free count at which admission widens, if it ever does. Zone mode never needs
         # the re-match: every free car reaches every order, so a freed car's own search
         # already answered for all of them.
         threshold = policy.supply_threshold
         self._widens_at = threshold + 1 if threshold is not None and config.spatial else None
-
-    def locate(self, position: Position) -> None:
-        """Fix the projection on the first position seen, unless configured."""
-        if self._grids_pending:
-            self._build_grids(max(-MAX_REF_LAT, min(MAX_REF_LAT, position.lat)))
-
-    def _build_grids(self, ref_lat: float) -> None:
-        cell_m = self._config.cell_m
-        self.free = FreeDriverIndex(cell_m, ref_lat)
-        self.waiting = WaitingOrders(Grid(cell_m, ref_lat), self._config.max_head_start_s)
-        self._grids_pending = False
 
     def car_for(self, live: LiveOrder) -> LiveDriver | None:
         """The free car a new (or released) order takes now, if any."""

@@ -169,13 +169,13 @@ class Dispatch(_Section):
     matching: Literal["nearest", "zone", "batch"] = "nearest"
     batch_window_s: float = Field(default=DEFAULT_BATCH_WINDOW_S, gt=0, allow_inf_nan=False)
 
-    def config(self, ref_lat: float) -> DispatchConfig:
+    def config(self) -> DispatchConfig:
         speed_mps = self.speed_kmh / 3.6 if math.isfinite(self.speed_kmh) else 1e12
         return DispatchConfig(
             pickup_radius_m=self.pickup_radius_m, speed_mps=speed_mps,
             detour_factor=self.detour_factor,
             max_wait_s=None if math.isinf(self.max_wait_min) else self.max_wait_min * 60,
-            max_head_start_s=self.max_head_start_s, cell_m=self.cell_m, ref_lat=ref_lat,
+            max_head_start_s=self.max_head_start_s, cell_m=self.cell_m,
             **matching_fields(self.matching, self.batch_window_s))
 
 

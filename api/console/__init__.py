@@ -21,6 +21,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from api.events import Event
+from api.login_throttle import LoginThrottle, ThrottleRules
+from api.outage_log import OutageLog
 
 from .figures import ShiftFigures, load_figures, shift_start
 from .hub import ConsoleHub
@@ -38,6 +40,8 @@ def mount_console(app: FastAPI, clock: Callable[[], float]) -> None:
     static = str(files("api.console").joinpath("static"))
     app.mount("/console/static", StaticFiles(directory=static), name="console-static")
     app.state.console_clock = clock
+    app.state.login_throttle = LoginThrottle(ThrottleRules.from_settings(app.state.settings))
+    app.state.console_outages = OutageLog(log, "console connections (closed with 1013)")
     inner = app.router.lifespan_context
 
     @asynccontextmanager

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from api.events import Event, EventBus, Subscription
 
+from .erasure import scrub
 from .figures import ShiftFigures
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ CLOSE_TOO_SLOW = 4408
 CLOSE_RESYNC = 4409
 
 RECENT_DECISIONS = 40
+FORGOTTEN_WAITS = 1000  # erasures whose scrub a request may still be waiting for
 BATCH_EVENTS = 64
 BATCH_WAIT_S = 0.0005  # how long the hub waits for more events to enrich in one go
 _PREFIXES = ("order.", "driver.", "call.")
@@ -102,6 +104,7 @@ class ConsoleHub:
         self._buffer: deque[Numbered] = deque(maxlen=replay_events)
         self._recent: deque[dict[str, Any]] = deque(maxlen=RECENT_DECISIONS)
         self._clients: set[Outbox] = set()
+        self._forgotten: dict[str, asyncio.Event] = {}
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
         self._dropped_seen = 0
@@ -163,6 +166,38 @@ class ConsoleHub:
     def recent(self) -> list[dict[str, Any]]:
         return list(self._recent)
 
+    def forget(self, customer_id: str, order_ids: list[str]) -> int:
+        """Scrub an erased customer from the recent list and the replay buffer; messages changed.
+
+        Runs in the hub's task without an await, so no console can attach
+        (and be handed the old copies) halfway through.
+        """
+        for index, message in scrub(self._recent, customer_id, order_ids).items():
+            self._recent[index] = message
+        buffered = scrub((json.loads(n.text) for n in self._buffer), customer_id, order_ids)
+        for index, message in buffered.items():
+            old = self._buffer[index]
+            self._buffer[index] = Numbered(old.seq, old.kind, json.dumps(message, separators=(",", ":")))
+        self._scrubbed(customer_id).set()
+        return len(buffered)
+
+    def _scrubbed(self, customer_id: str) -> asyncio.Event:
+        if customer_id not in self._forgotten and len(self._forgotten) >= FORGOTTEN_WAITS:
+            del self._forgotten[next(iter(self._forgotten))]
+        return self._forgotten.setdefault(customer_id, asyncio.Event())
+
+    async def wait_forgotten(self, customer_id: str, timeout_s: float) -> bool:
+        """Wait until this hub has scrubbed an erased customer (True) or `timeout_s` passed.
+
+        The erasure request waits for it, so its answer means no console
+        connecting afterwards can be handed the old copies.
+        """
+        scrubbed = self._scrubbed(customer_id)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(scrubbed.wait(), timeout_s)
+        self._forgotten.pop(customer_id, None)
+        return scrubbed.is_set()
+
     # ---- the pump ---------------------------------------------------------------------
 
     async def _pump(self) -> None:
@@ -172,6 +207,10 @@ class ConsoleHub:
             wanted = [(kind, event) for event in batch if (kind := console_kind(event.kind))]
             if wanted:
                 await self._number(wanted)
+            for event in batch:
+                customer_id = event.data.get("customer_id")
+                if event.kind == "customer_forgotten" and isinstance(customer_id, str):
+                    self.forget(customer_id, list(event.data.get("order_ids") or []))
             self.taken += len(batch)
 
     async def _number(self, wanted: list[tuple[str, Event]]) -> None:

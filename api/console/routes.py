@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from api.auth import login_operator
 from api.deps import Dispatching, Public, SessionDep, SettingsDep
+from api.login_throttle import LoginThrottle, retry_after_header
 from api.models import PickupAddress, address_key
 
 router = APIRouter(tags=["console"])
@@ -53,16 +54,37 @@ async def console_page(principal: Public) -> HTMLResponse:
     return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
 
 
-@router.post("/console/login", response_model=LoginReply)
+@router.post(
+    "/console/login",
+    response_model=LoginReply,
+    responses={
+        401: {"description": "wrong username or password"},
+        429: {"description": "too many failed logins for this username or address (Retry-After)"},
+    },
+)
 def console_login(
-    body: LoginRequest, principal: Public, settings: SettingsDep, session: SessionDep
+    request: Request, body: LoginRequest, principal: Public, settings: SettingsDep, session: SessionDep
 ) -> LoginReply:
-    """Trade an operator's username and password for a key that lasts one shift."""
+    """Trade an operator's username and password for a key that lasts one shift.
+
+    Throttled per username and per address (`api.login_throttle`): while
+    locked, even the right password gets a 429 with Retry-After.
+    """
+    throttle: LoginThrottle = request.app.state.login_throttle
+    address = request.client.host if request.client else "unknown"
+    wait_s = throttle.begin(body.username, address)
+    if wait_s > 0:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many failed logins: try again in {retry_after_header(wait_s)} s",
+            headers={"Retry-After": retry_after_header(wait_s)},
+        )
     ttl_s = settings.operator_session_ttl_s
     issued = login_operator(session, body.username, body.password, datetime.now(UTC), ttl_s)
     if issued is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
     session.commit()
+    throttle.succeeded(body.username, address)
     return LoginReply(
         key=issued.plaintext, role=issued.row.role, name=body.username, expires_at=issued.row.expires_at
     )

@@ -4,7 +4,10 @@
    `{"type": "hello", "key": ..., "last_seq": N|null, "stream": S|null}`
    within `HELLO_TIMEOUT_S` (browsers cannot set headers on a websocket, and a
    key in the URL would end up in access logs). A missing, wrong or expired
-   key closes the socket with 4401; a key of a role that does not dispatch, 4403.
+   key closes the socket with 4401; a key of a role that does not dispatch, 4403;
+   a store that cannot be asked, 1013 (the page retries). The key is asked
+   again every few seconds while the socket is open (`session_watch`): once
+   it is revoked, expired or its operator disabled, the socket closes with 4401.
 2. The server answers `{"type": "welcome", "stream": S, ...}`, then either a
    snapshot (`{"type": "snapshot", "seq": N, "state": {...}}`) or, when the
    client's `stream` is this server's and `last_seq` is still in the hub's
@@ -39,6 +42,7 @@ from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -46,8 +50,10 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import authenticate
 from api.live.service import StoreUnavailable
 from api.models import Role
+from api.outage_log import OutageLog
 
 from .hub import CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED, ConsoleHub
+from .session_watch import watch_key
 from .snapshot import build_snapshot
 
 HELLO_TIMEOUT_S = 10.0
@@ -145,12 +151,22 @@ class Hello:
     role: Role
     last_seq: int | None
     stream: str | None
+    key_id: str = ""
+    expires_at: datetime | None = None
 
 
-def _check_key(factory: sessionmaker[Session], key: str) -> tuple[Role, str] | None:
+@dataclass(frozen=True, slots=True)
+class _Key:
+    role: Role
+    name: str
+    key_id: str
+    expires_at: datetime | None
+
+
+def _check_key(factory: sessionmaker[Session], key: str) -> _Key | None:
     with factory() as session:
         row = authenticate(session, key, datetime.now(UTC))
-        return None if row is None else (Role(row.role), row.name)
+        return None if row is None else _Key(Role(row.role), row.name, row.key_id, row.expires_at)
 
 
 async def _hello(socket: WebSocket) -> Hello | None:
@@ -166,15 +182,22 @@ async def _hello(socket: WebSocket) -> Hello | None:
     except (TimeoutError, ValueError, KeyError, TypeError):
         await socket.close(CLOSE_UNAUTHORIZED, "send a hello with a valid key first")
         return None
-    checked = await run_in_threadpool(_check_key, socket.app.state.session_factory, key)
+    outages: OutageLog = socket.app.state.console_outages
+    try:
+        checked = await run_in_threadpool(_check_key, socket.app.state.session_factory, key)
+    except SQLAlchemyError as error:
+        outages.failed(error)
+        await socket.close(CLOSE_TRY_AGAIN, "the store is unavailable: reconnect shortly")
+        return None
+    outages.recovered()
     if checked is None:
         await socket.close(CLOSE_UNAUTHORIZED, "unknown, revoked or expired key")
         return None
-    role, name = checked
-    if role not in CONSOLE_ROLES:
-        await socket.close(CLOSE_FORBIDDEN, f"role {role.value} may not use the console")
+    if checked.role not in CONSOLE_ROLES:
+        await socket.close(CLOSE_FORBIDDEN, f"role {checked.role.value} may not use the console")
         return None
-    return Hello(name.removeprefix("login:"), role, last_seq, stream)
+    name = checked.name.removeprefix("login:")
+    return Hello(name, checked.role, last_seq, stream, checked.key_id, checked.expires_at)
 
 
 async def _heartbeat(socket: WebSocket, hub: ConsoleHub, outbox: SocketOutbox) -> None:
@@ -227,16 +250,20 @@ async def console_socket(socket: WebSocket) -> None:
     hub: ConsoleHub = socket.app.state.console_hub
     outbox = SocketOutbox(CLIENT_QUEUE, ACK_WINDOW)
     tasks: list[asyncio.Task[Any]] = []
+    recheck_s = socket.app.state.settings.console_key_recheck_s
+    factory = socket.app.state.session_factory
     try:
         await _open(socket, hub, hello, outbox)
         tasks = [
             asyncio.create_task(outbox.drain_to(socket)),
             asyncio.create_task(_read_acks(socket, outbox)),
             asyncio.create_task(_heartbeat(socket, hub, outbox)),
+            asyncio.create_task(watch_key(factory, hello.key_id, hello.expires_at, recheck_s, outbox)),
             asyncio.create_task(outbox.closed.wait()),
         ]
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    except StoreUnavailable:
+    except (StoreUnavailable, SQLAlchemyError) as error:
+        socket.app.state.console_outages.failed(error)
         outbox.close(CLOSE_TRY_AGAIN, "the store is unavailable: reconnect shortly")
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass

@@ -34,10 +34,12 @@ from sqlmodel import Session
 
 from api.events import Event, EventBus
 from api.metrics import LiveMetrics
+from api.outage_log import OutageLog
 from dispatch.engine import Dispatcher
 from dispatch.errors import DomainError
 
 from .commands import Conflict, LiveCommand, NotFound, PurgeCalls, RequestProblem, TickIfDue
+from .watchdog import Stall, WriterWatch, describe
 from .writer import Writer, WriterSetup
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,8 @@ class DispatcherService:
         self._tasks: list[asyncio.Task[None]] = []
         self._tick_interval_s = setup.tick_interval_s
         self._purge_every_s = 3600.0
+        self._outage = OutageLog(log, "rebuilding the dispatcher from the store")
+        self.watch = WriterWatch(setup.writer_stall_s)
         self.running = False
 
     # ---- life cycle ------------------------------------------------------------------
@@ -88,8 +92,8 @@ class DispatcherService:
         loop = asyncio.get_running_loop()
         try:
             events = await loop.run_in_executor(self._executor, self._writer.rebuild)
-        except Exception:  # not ready (readyz says so); the first command retries the rebuild
-            log.exception("the dispatcher could not be rebuilt from the store at start")
+        except Exception as error:  # not ready (readyz says so); the first command retries
+            self._outage.failed(error)
             events = []
         await self._bus.publish(events)
         self._metrics.observe(events, self._writer.gauges())
@@ -97,6 +101,7 @@ class DispatcherService:
         self._tasks = [
             asyncio.create_task(self._consume(), name="keepcab-writer"),
             asyncio.create_task(self._tick(), name="keepcab-tick"),
+            asyncio.create_task(self.watch.watch(), name="keepcab-writer-watchdog"),
         ]
 
     async def stop(self) -> None:
@@ -118,6 +123,10 @@ class DispatcherService:
     @property
     def healthy(self) -> bool:
         return self.running and not self._writer.dirty and all(not t.done() for t in self._tasks)
+
+    def stalled(self) -> Stall | None:
+        """The command holding the writer past `writer_stall_s`, if any (see `watchdog`)."""
+        return self.watch.stalled()
 
     # ---- the command interface -----------------------------------------------------
 
@@ -192,16 +201,20 @@ class DispatcherService:
         with self._writer.transaction() as run:
             for envelope in batch:
                 try:
-                    envelope.result, envelope.events = run(envelope.command)
+                    with self.watch.holding(describe(envelope.command)):
+                        envelope.result, envelope.events = run(envelope.command)
                 except _EXPECTED as error:
                     envelope.error = error
 
     def _rebuild_quietly(self) -> bool:
+        """Rebuild; a store that stays down is logged once per outage, not once per tick."""
         try:
-            self._writer.rebuild()
-        except Exception:
-            log.exception("rebuilding the dispatcher from the store failed")
+            with self.watch.holding("rebuilding the dispatcher from the store"):
+                self._writer.rebuild()
+        except Exception as error:
+            self._outage.failed(error)
             return False
+        self._outage.recovered()
         return True
 
     def _fail(self, batch: list[_Envelope], error: BaseException) -> None:
@@ -210,7 +223,8 @@ class DispatcherService:
             log.warning("store refused a value: %s", error.__cause__)
             error = RequestProblem(("body",), "a value in the request cannot be stored")
         elif isinstance(error, SQLAlchemyError | StoreUnavailable):
-            log.warning("store failure: %s", error)
+            if not self._outage.ongoing:  # during an outage the outage log counts it
+                log.warning("store failure: %s", error)
             error = StoreUnavailable(f"the store is unavailable: {type(error).__name__}")
         else:
             log.exception("writer command failed", exc_info=error)

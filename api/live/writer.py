@@ -34,7 +34,7 @@ from valuation.history import CustomerHistory
 from valuation.params import DEFAULT_PARAMS, ValuationParams
 from valuation.scorer import make_scorer
 
-from . import intake
+from . import erasure, intake
 from .commands import (
     Apply,
     Conflict,
@@ -73,6 +73,7 @@ class WriterSetup:
     duplicate_window_s: float = 1800.0
     tick_interval_s: float = 1.0
     call_log_retention_days: int = 90
+    writer_stall_s: float = 5.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WriterSetup:
@@ -89,6 +90,7 @@ class WriterSetup:
             duplicate_window_s=settings.duplicate_order_window_s,
             tick_interval_s=settings.tick_interval_s,
             call_log_retention_days=settings.call_log_retention_days,
+            writer_stall_s=settings.writer_stall_s,
         )
 
     def make_policy(self) -> Policy:
@@ -275,8 +277,11 @@ class Writer:
     def _forget(
         self, session: Session, request: ForgetCustomer, now: float
     ) -> tuple[Any, list[Event]]:
+        order_ids = list(session.exec(select(Order.id).where(Order.customer_id == request.customer_id)))
         erased = intake.forget_customer(session, request.customer_id, now)
-        return erased, [Event("customer_forgotten", now, {"customer_id": request.customer_id})]
+        erased["reasons"] = erasure.erase_free_text(session, order_ids)
+        data = {"customer_id": request.customer_id, "order_ids": order_ids}  # the hub scrubs its copies
+        return erased, [Event("customer_forgotten", now, data)]
 
     def _tick(self, session: Session, request: TickIfDue, now: float) -> tuple[Any, list[Event]]:
         due_at = self.dispatcher.next_timer_at()

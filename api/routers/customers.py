@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
@@ -45,6 +45,7 @@ from valuation.score import score
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 _TERMINAL = sorted(s.value for s in TERMINAL_ORDER_STATUSES)
+FORGET_CONSOLE_WAIT_S = 2.0  # the console hub scrubs its copies within milliseconds
 
 
 class ScorePublic(BaseModel):
@@ -189,15 +190,23 @@ class Forgotten(BaseModel):
 
 @router.delete("/{customer_id}/personal-data", response_model=Forgotten)
 async def forget(
+    request: Request,
     customer_id: str,
     principal: AdminOnly,
     service: ServiceDep,
     clock: ClockDep,
     call_log: CallLogDep,
 ) -> Forgotten:
-    """Erase name, phone numbers and addresses; keep anonymous aggregates (audited)."""
+    """Erase name, phone numbers and addresses; keep anonymous aggregates (audited).
+
+    Answers once the console hub has scrubbed its own copies too, so no console
+    that connects after this answer receives them (docs/api.md, Erasure).
+    """
     # Ringing rows are written in the background: write them first, or a number rung in
     # just before this request would land in the call log after the erasure.
     await call_log.flush()
     erased: dict[str, int] = await service.submit(ForgetCustomer(customer_id, principal.actor))
+    hub = getattr(request.app.state, "console_hub", None)  # the console's copies (api.console.erasure)
+    if hub is not None:
+        await hub.wait_forgotten(customer_id, FORGET_CONSOLE_WAIT_S)
     return Forgotten(customer_id=customer_id, forgotten_at=from_epoch_s(clock()), erased=erased)

@@ -1,8 +1,10 @@
 """Liveness, readiness and Prometheus metrics (public, like every scrape target).
 
 `/healthz` says the process answers; `/readyz` says it can take orders: the
-store answers a query, the schema is at the migrations' head and the
-dispatcher is running with a state that matches the store. Put these behind
+store answers a query, the schema is at the migrations' head, the
+dispatcher is running with a state that matches the store, and no command
+has held the single writer longer than `KEEPCAB_WRITER_STALL_S` (the check
+names it; `api.live.watchdog`). Put these behind
 the load balancer, not on the internet.
 """
 
@@ -49,9 +51,13 @@ def _store_check(engine: Engine) -> str:
 async def readyz(
     request: Request, response: Response, principal: Public, service: ServiceDep
 ) -> Health:
+    stall = service.stalled()
     checks = {
         "store": await run_in_threadpool(_store_check, request.app.state.engine),
         "dispatcher": "ok" if service.healthy else "not running or rebuilding from the store",
+        "writer": "ok"
+        if stall is None
+        else f"{stall.command} has held the single writer for {stall.held_s:.1f} s",
     }
     ready = all(value == "ok" for value in checks.values())
     if not ready:

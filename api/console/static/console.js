@@ -74,6 +74,9 @@
       method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ username: $("#login-user").value, password: $("#login-pass").value }),
     });
+    if (response.status === 429) { // throttled: even the right password waits (api/login_throttle.py)
+      $("#login-error").textContent = t("login.locked", { s: response.headers.get("Retry-After") }); return;
+    }
     if (!response.ok) { $("#login-error").textContent = t("login.failed"); return; }
     const data = await response.json();
     S.key = data.key; S.name = data.name;

@@ -139,10 +139,8 @@ def _prepare(url: str) -> tuple[str, str, str]:
     return phone, analyst, url
 
 
-async def serve(url: str, **overrides: Any) -> AsyncIterator[Server]:
-    """A started server on the store at `url` (migrated here), with keys and an operator login."""
-    phone, analyst, _ = _prepare(url)
-    app = create_app(Settings(database_url=url, tick_interval_s=0.05, **overrides))
+async def serve_app(app: FastAPI) -> AsyncIterator[int]:
+    """Run `app` under uvicorn on a free loopback port (yielded) until the caller is done."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
@@ -150,12 +148,21 @@ async def serve(url: str, **overrides: Any) -> AsyncIterator[Server]:
     task = asyncio.create_task(server.serve(sockets=[listener]))
     while not server.started:
         await asyncio.sleep(0.02)
-    base_url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as client:
-        login = await client.post("/console/login", json={"username": OPERATOR, "password": PASSWORD})
-        assert login.status_code == 200, login.text
-        yield Server(
-            app, base_url, f"ws://127.0.0.1:{port}/ws/console", client, login.json()["key"], phone, analyst
-        )
-    server.should_exit = True
-    await task
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def serve(url: str, **overrides: Any) -> AsyncIterator[Server]:
+    """A started server on the store at `url` (migrated here), with keys and an operator login."""
+    phone, analyst, _ = _prepare(url)
+    app = create_app(Settings(database_url=url, tick_interval_s=0.05, **overrides))
+    async for port in serve_app(app):
+        base_url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as client:
+            login = await client.post("/console/login", json={"username": OPERATOR, "password": PASSWORD})
+            assert login.status_code == 200, login.text
+            ws_url = f"ws://127.0.0.1:{port}/ws/console"
+            yield Server(app, base_url, ws_url, client, login.json()["key"], phone, analyst)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from importlib.resources import files
+from pathlib import Path
 
 from fastapi.routing import APIRoute
 
 from api.console.routes import router
 from api.deps import RoleGate
 from api.models import Role
-from tests.api.console.server import CENTRE, OPERATOR, PASSWORD, Server
+from tests.api.console.server import CENTRE, OPERATOR, PASSWORD, Server, serve
 
 
 async def test_the_page_and_its_assets_are_served_without_any_outside_address(server: Server) -> None:
@@ -38,6 +40,36 @@ async def test_login_trades_a_password_for_a_key_and_refuses_a_wrong_one(server:
     assert bad.status_code == 401
     unknown = await server.client.post("/console/login", json={"username": "nobody", "password": "x"})
     assert unknown.status_code == 401
+
+
+async def _login(server: Server, password: str) -> tuple[int, str | None]:
+    reply = await server.client.post("/console/login", json={"username": OPERATOR, "password": password})
+    return reply.status_code, reply.headers.get("Retry-After")
+
+
+async def test_repeated_wrong_passwords_lock_the_username_even_for_the_right_one(tmp_path: Path) -> None:
+    """Three wrong passwords, then a 429 with Retry-After for the right one too; once the lockout
+    has passed the right password works again and clears the count."""
+    url = f"sqlite:///{tmp_path / 'keepcab.db'}"
+    async for server in serve(url, login_free_failures=3, login_lockout_s=1.0):
+        assert [await _login(server, "wrong") for _ in range(3)] == [(401, None)] * 3
+        locked = await server.client.post("/console/login", json={"username": OPERATOR, "password": PASSWORD})
+        assert locked.status_code == 429 and locked.headers["Retry-After"] == "1"
+        assert "try again in 1 s" in locked.json()["detail"]
+        await asyncio.sleep(float(locked.headers["Retry-After"]))
+        assert (await _login(server, PASSWORD))[0] == 200
+        assert [await _login(server, "wrong") for _ in range(3)] == [(401, None)] * 3  # count was reset
+
+
+async def test_one_address_guessing_many_usernames_is_locked(tmp_path: Path) -> None:
+    """Guesses spread over made-up usernames still lock the address they come from."""
+    url = f"sqlite:///{tmp_path / 'keepcab.db'}"
+    async for server in serve(url, login_free_failures_per_address=4, login_lockout_s=60.0):
+        for i in range(4):
+            body = {"username": f"guess{i}", "password": "x"}
+            assert (await server.client.post("/console/login", json=body)).status_code == 401
+        locked = await server.client.post("/console/login", json={"username": OPERATOR, "password": PASSWORD})
+        assert locked.status_code == 429 and int(locked.headers["Retry-After"]) == 60
 
 
 async def test_places_suggest_the_callers_own_addresses_first(server: Server) -> None:

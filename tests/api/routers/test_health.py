@@ -13,6 +13,7 @@ async def test_healthz_and_readyz_are_up_when_the_store_is(live: Live) -> None:
     assert ready.status_code == 200 and ready.json()["checks"] == {
         "store": "ok",
         "dispatcher": "ok",
+        "writer": "ok",
     }
 
 
