@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.cluster import ClusterService, open_cluster
 from api.console import mount_console
 from api.db import make_engine, make_session_factory, upgrade_database
 from api.deps import KeyCache
@@ -60,10 +61,15 @@ def create_app(
         engine = make_engine(settings.database_url, echo=settings.database_echo)
         session_factory = make_session_factory(engine)
         metrics = LiveMetrics()
-        event_bus = bus or InProcessEventBus()
-        service = DispatcherService(
-            session_factory, WriterSetup.from_settings(settings), event_bus, metrics, clock
-        )
+        service: DispatcherService | ClusterService
+        if settings.redis_url is not None:  # scale-out: the leader may be another replica
+            service = app.state.cluster = await open_cluster(settings, session_factory, metrics, clock)
+            event_bus: EventBus = service.bus
+        else:
+            event_bus = bus or InProcessEventBus()
+            service = DispatcherService(
+                session_factory, WriterSetup.from_settings(settings), event_bus, metrics, clock
+            )
         app.state.engine, app.state.session_factory = engine, session_factory
         app.state.metrics, app.state.bus, app.state.service = metrics, event_bus, service
         app.state.key_cache = KeyCache()

@@ -2,9 +2,10 @@
 
 Events are published only after the decisions behind them are committed, so a
 console never shows a car that the database does not know about. The bus is an
-interface with one in-process implementation (the embedded default); a Redis
-Streams implementation (`XADD` on publish, one `XREAD` cursor per subscriber)
-replaces it in the scale-out set-up without touching publishers.
+interface with one in-process implementation (the embedded default); the Redis
+Streams implementation (`api.cluster.bus`: `XADD` on publish, one `XREAD`
+cursor per replica) replaces it in the scale-out set-up without touching
+publishers, and one contract suite runs against both.
 
 A slow subscriber must never stall the dispatcher, so each subscriber has a
 bounded buffer: when it is full the oldest event is dropped and the loss is
@@ -14,7 +15,7 @@ counted, and a console that sees `dropped` grow reloads its state over REST.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -26,6 +27,7 @@ class Event:
     kind: str
     at: float
     data: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None  # the shared bus's number (scale-out); None in one process
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "at": self.at, "data": self.data}
@@ -109,3 +111,19 @@ class InProcessEventBus:
 
     async def close(self) -> None:
         self._subscribers.clear()
+
+
+class MockEventBus(InProcessEventBus):
+    """The trivial bus for tests, built from one function (like httpx's `MockTransport`).
+
+    `handler` sees every published event and returns what the subscribers get
+    instead (the event itself, a changed copy, or None to drop it), so a test
+    records, rewrites or loses events without a second fan-out to maintain.
+    """
+
+    def __init__(self, handler: Callable[[Event], Event | None]) -> None:
+        super().__init__()
+        self._handler = handler
+
+    async def publish(self, events: list[Event]) -> None:
+        await super().publish([out for event in events if (out := self._handler(event)) is not None])

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./keepcab.db"
     database_echo: bool = False
     redis_url: str | None = None  # None: in-process queue and event bus (embedded default)
+    # --- scale-out (read only when redis_url is set; docs/scaleout.md) -----------------
+    redis_prefix: str = Field(default="keepcab", min_length=1, max_length=64)
+    city: str = Field(default="default", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    replica_id: str | None = Field(default=None, max_length=100)  # None: host-pid-random
+    lease_ttl_s: float = Field(default=3.0, ge=0.3, le=60.0)
+    command_timeout_s: float = Field(default=10.0, gt=0, le=120.0)
 
     # --- phone system ------------------------------------------------------------------
     phone_region: str = "RU"

@@ -47,6 +47,9 @@ OutOpt = Annotated[Path | None, typer.Option(
 BaselineOpt = Annotated[str | None, typer.Option(
     help="Policy to difference against (default: fifo if run, else the first).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as one JSON object.")]
+ExportLogOpt = Annotated[Path | None, typer.Option(
+    "--export-log", help="Also write orders.csv and drivers.csv (the import format) of one "
+    "replication of each policy here, for `keepcab calibrate` (docs/calibrate.md).")]
 PrintOpt = Annotated[str | None, typer.Option(
     "--print-scenario", metavar="NAME", help="Print a bundled scenario's TOML to copy and edit.")]
 
@@ -55,7 +58,7 @@ def simulate(scenario: ScenarioArg = None, policies: PoliciesOpt = None,
              replications: ReplicationsOpt = DEFAULT_REPLICATIONS, jobs: JobsOpt = 1,
              scheduler: SchedulerOpt = None, seed: SeedOpt = None, days: DaysOpt = None,
              out: OutOpt = None, baseline: BaselineOpt = None, json_: JsonOpt = False,
-             print_scenario: PrintOpt = None) -> None:
+             print_scenario: PrintOpt = None, export_log: ExportLogOpt = None) -> None:
     """Simulate dispatch policies on a scenario: lost customers, who pays, waits, revenue."""
     errors = Console(stderr=True)
     if print_scenario is not None:
@@ -81,6 +84,17 @@ def simulate(scenario: ScenarioArg = None, policies: PoliciesOpt = None,
         errors.print("interrupted", highlight=False)
         raise typer.Exit(130) from None
     _emit(comparison, out, json_, errors)
+    if export_log is not None:
+        _export_log(scenario, list(comparison.policies), export_log, days, seed, errors)
+
+
+def _export_log(scenario: str, policies: list[str], directory: Path, days: float | None,
+                seed: int | None, errors: Console) -> None:
+    from simulator.api import prepare_scenario
+    from simulator.export_log import export_logs
+
+    written = export_logs(prepare_scenario(scenario, days), policies, directory, seed)
+    errors.print(f"wrote {len(written)} log files to {directory}", highlight=False)
 
 
 def _emit(comparison: Comparison, out: Path | None, as_json: bool, errors: Console) -> None:

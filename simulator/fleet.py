@@ -102,6 +102,10 @@ class Cars:
         self._period[car_id] = next(self._periods[car_id])
         return status is DriverStatus.FREE, self._period[car_id][0]
 
+    def is_online(self, car_id: str) -> bool:
+        """On duty now (overtime included): what a shift log records."""
+        return car_id in self._online_since
+
     def went_online(self, car_id: str, now: float) -> None:
         self._online_since[car_id] = now
 

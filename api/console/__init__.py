@@ -48,7 +48,12 @@ def mount_console(app: FastAPI, clock: Callable[[], float]) -> None:
     async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
         async with inner(app) as state:
             hub = await start_hub(app, clock)
-            watcher = asyncio.create_task(watch_positions(app.state.service, hub, clock))
+            # In scale-out the leader puts driver.moved on the shared bus (api.cluster.leadership).
+            watcher = asyncio.create_task(
+                watch_positions(app.state.service, hub, clock)
+                if getattr(app.state, "cluster", None) is None
+                else asyncio.Event().wait()
+            )
             try:
                 yield state
             finally:

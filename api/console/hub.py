@@ -111,11 +111,16 @@ class ConsoleHub:
         self.seq = 0
         self.taken = 0  # bus events taken and fully handled (numbered or skipped)
         self.stream = secrets.token_hex(6)  # names this numbering: a restarted server starts anew
+        # A shared bus (scale-out) numbers events itself: every replica's hub then uses its
+        # numbers and its name, so a console resumes on whichever replica it reaches.
+        self._bus_numbers = bool(getattr(bus, "numbers_events", False))
         self.disconnected_slow = 0
 
     # ---- life cycle -------------------------------------------------------------------
 
     def start(self) -> None:
+        if self._bus_numbers:
+            self.stream = str(getattr(self._bus, "stream_name", self.stream))
         self._subscription = self._bus.subscribe(self._bus_buffer)
         self._task = asyncio.create_task(self._pump(), name="keepcab-console-hub")
 
@@ -220,7 +225,7 @@ class ConsoleHub:
             log.exception("enriching %d events failed", len(wanted))
             enriched = [dict(event.data) for _, event in wanted]
         for (kind, event), data in zip(wanted, enriched, strict=True):
-            self.publish(kind, event.at, data)
+            self.publish(kind, event.at, data, event.id if self._bus_numbers else None)
         self._send_figures()
 
     def _send_figures(self) -> None:
@@ -246,9 +251,9 @@ class ConsoleHub:
             batch.append(more)
         return batch
 
-    def publish(self, kind: str, at: float, data: dict[str, Any]) -> int:
-        """Number an event and hand it to every client; returns its seq."""
-        self.seq += 1
+    def publish(self, kind: str, at: float, data: dict[str, Any], seq: int | None = None) -> int:
+        """Number an event (the next seq, or the shared bus's number) and hand it to every client."""
+        self.seq = self.seq + 1 if seq is None else seq
         message = {"type": "event", "seq": self.seq, "kind": kind, "at": at, "data": data}
         numbered = Numbered(self.seq, kind, json.dumps(message, separators=(",", ":")))
         self._buffer.append(numbered)
@@ -270,7 +275,8 @@ class ConsoleHub:
         log.warning("console hub fell behind the bus (%d dropped): resync", dropped)
         self._dropped_seen = dropped
         self._buffer.clear()
-        self.seq += 1  # a hole: no client's last seq can resume across it
+        if not self._bus_numbers:
+            self.seq += 1  # a hole: no client's last seq can resume across it
         for client in list(self._clients):
             client.close(CLOSE_RESYNC, "events were lost: reconnect for a snapshot")
         self._clients.clear()

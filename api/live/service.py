@@ -117,6 +117,10 @@ class DispatcherService:
         self._executor.shutdown(wait=True)
 
     @property
+    def writer(self) -> Writer:
+        return self._writer
+
+    @property
     def setup(self) -> WriterSetup:
         return self._writer.setup
 

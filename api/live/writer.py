@@ -139,6 +139,17 @@ class Writer:
             PurgeCalls: self._purge,
         }
 
+    def add_handler(
+        self, kind: type[Any], handler: Callable[[Session, Any, float], tuple[Any, list[Event]]]
+    ) -> None:
+        """Teach the writer a command type of a shell around it (the scale-out leader's)."""
+        self._handlers[kind] = handler
+
+    def handler_for(
+        self, command: LiveCommand
+    ) -> Callable[[Session, Any, float], tuple[Any, list[Event]]]:
+        return self._handlers[type(command)]
+
     def _new_dispatcher(self) -> Dispatcher:
         return Dispatcher(self.setup.make_policy(), self._scorer, self.setup.config)
 

@@ -15,6 +15,7 @@ from api.models.access import (
     Role,
 )
 from api.models.calls import Call, CallCreate, CallOutcome, CallPublic
+from api.models.cluster import ClusterCommand, ClusterTerm
 from api.models.columns import UtcDateTime, epoch_s, from_epoch_s, new_id, utc_now
 from api.models.customers import (
     Customer,
@@ -50,6 +51,8 @@ __all__ = [
     "CallCreate",
     "CallOutcome",
     "CallPublic",
+    "ClusterCommand",
+    "ClusterTerm",
     "Customer",
     "CustomerCreate",
     "CustomerPublic",

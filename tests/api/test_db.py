@@ -28,7 +28,7 @@ def test_migrations_ship_inside_the_package() -> None:
 
     assert MIGRATIONS_DIR.parent == __import__("pathlib").Path(api.__file__).parent
     assert (MIGRATIONS_DIR / "env.py").is_file()
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
 
 
 def test_bare_postgres_urls_mean_psycopg3() -> None:
@@ -81,7 +81,7 @@ def test_drivers_stored_before_0002_are_not_leaving(tmp_path: pytest.TempPathFac
                     " VALUES ('d1', 'on_trip', '2026-11-23', '2026-11-23')"
                 )
             )
-        upgrade_database(url)
+        upgrade_database(url, "0002")
         with engine.connect() as connection:
             leaving = connection.execute(text("SELECT leaving FROM drivers")).scalar_one()
         assert current_revision(engine) == "0002" and leaving == 0

@@ -1,0 +1,124 @@
+"""Bad and thin sources: clear errors where nothing can be estimated, flagged defaults elsewhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from simulator.calibration.cli import calibrate
+
+app = typer.Typer()
+app.command()(calibrate)
+runner = CliRunner()
+HEADER = "phone,requested_at,outcome,fare,pickup_lat,pickup_lon\n"
+
+
+def _week_without_failures(path: Path) -> Path:
+    rows = [
+        f"+7912{i % 40:07d},2026-01-{5 + i % 7:02d}T{8 + i % 12:02d}:{i % 60:02d}:00,completed,"
+        f"{5 + i % 9}.50,50.{10 + i % 30:03d},20.{i % 50:03d}"
+        for i in range(400)
+    ]
+    path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_an_empty_log_is_a_clear_error(tmp_path: Path) -> None:
+    """An empty file exits 2 naming the file, as the importer would."""
+    empty = tmp_path / "orders.csv"
+    empty.write_text("", encoding="utf-8")
+    result = runner.invoke(app, [str(empty), "--out", str(tmp_path / "out.toml")])
+    assert result.exit_code == 2
+    assert f"{empty}:1:file: empty file" in result.output
+
+
+def test_a_header_only_log_says_nothing_can_be_estimated(tmp_path: Path) -> None:
+    """Valid header, no rows: an error, no TOML."""
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER, encoding="utf-8")
+    result = runner.invoke(app, [str(path), "--out", str(tmp_path / "out.toml")])
+    assert result.exit_code == 2 and "nothing can be estimated" in result.output
+    assert not (tmp_path / "out.toml").exists()
+
+
+def test_a_bad_row_is_reported_by_file_line_and_column(tmp_path: Path) -> None:
+    """The importer's rules and the extended columns' both give file:line:column: problem."""
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "phone,requested_at,outcome,fare,pickup_lat,pickup_lon,ended_at\n"
+        "+79120000001,2026-01-05T08:00,completed,5,50.1,20.0,2026-01-05T07:00\n"
+        "+79120000002,2026-01-05T09:00,teleported,5,50.1,20.0,\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, [str(path), "--out", str(tmp_path / "out.toml")])
+    assert result.exit_code == 2
+    assert f"{path}:2:ended_at: before requested_at" in result.output
+    assert f"{path}:3:outcome:" in result.output
+
+
+def test_a_week_without_failures_drop_offs_or_driver_data_flags_defaults(tmp_path: Path) -> None:
+    """The plain import format over one week: patience, churn, fleet and detour are defaults, flagged."""
+    out = tmp_path / "out.toml"
+    result = runner.invoke(
+        app,
+        [
+            str(_week_without_failures(tmp_path / "orders.csv")),
+            "--out",
+            str(out),
+            "--report",
+            str(tmp_path / "report"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    lines = {line.split(" = ")[0]: line for line in out.read_text().splitlines() if " = " in line}
+    for key in ("wait", "cars", "detour_factor", "rise_per_failure_per_week", "retry_probability"):
+        assert "not identifiable from this log: default (see docs)" in lines[key], lines[key]
+    assert "default" not in lines["hourly_profile"] and "default" not in lines["south"]
+    assert (tmp_path / "report" / "report.html").exists()
+    assert "most sensitive" in (tmp_path / "report" / "report.md").read_text()
+
+
+@pytest.mark.slow  # a year of small-town history goes through the export and the valuation fit
+def test_simulate_export_log_writes_the_import_format_that_calibrate_reads(tmp_path: Path) -> None:
+    """`keepcab simulate --export-log` writes orders.csv and drivers.csv per policy; calibrate takes them."""
+    from simulator.cli import simulate
+
+    sim = typer.Typer()
+    sim.command()(simulate)
+    logs = tmp_path / "logs"
+    result = runner.invoke(
+        sim,
+        [
+            "small-town",
+            "--policies",
+            "fifo,reject",
+            "--replications",
+            "1",
+            "--days",
+            "1",
+            "--export-log",
+            str(logs),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    header = (logs / "reject" / "orders.csv").read_text().splitlines()[0].split(",")
+    assert {"phone", "requested_at", "outcome", "customer_id", "ended_at", "driver_id"} <= set(header)
+    assert (logs / "fifo" / "drivers.csv").read_text().startswith("driver_id,online_at,offline_at")
+    out = tmp_path / "town.toml"
+    done = runner.invoke(
+        app,
+        [
+            str(logs / "fifo" / "orders.csv"),
+            "--drivers",
+            str(logs / "fifo" / "drivers.csv"),
+            "--since",
+            "2026-01-05",
+            "--out",
+            str(out),
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    assert "cars = 9  # 9, drivers seen" in out.read_text()
