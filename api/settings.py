@@ -15,17 +15,22 @@ The dispatch knobs carry the same names as the fields of
 copy and the two cannot drift apart silently; the policy parameters likewise
 carry the names of `dispatch.policy_params.PolicyParams` (and of a scenario's
 `[policies]` keys), copied by `policy_params()`.
+The matching mode
+(`KEEPCAB_MATCHING`, `KEEPCAB_BATCH_WINDOW_S`) goes through
+`dispatch.config.matching_fields`, the builder the scenario's `[dispatch]`
+section uses too.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import phonenumbers
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dispatch.config import DEFAULT_BATCH_WINDOW_S, matching_fields
 from dispatch.policy_params import POLICY_PARAM_FIELDS, PolicyParams
 
 _POLICY = PolicyParams()
@@ -104,6 +109,8 @@ class Settings(BaseSettings):
     prebook_lead_s: float = Field(default=900.0, ge=0)
     max_head_start_s: float = Field(default=300.0, ge=0)
     cell_m: float = Field(default=1000.0, gt=0)
+    matching: Literal["nearest", "zone", "batch"] = "nearest"
+    batch_window_s: float = Field(default=DEFAULT_BATCH_WINDOW_S, gt=0, allow_inf_nan=False)
     tick_interval_s: float = Field(default=1.0, gt=0)
     vip_customer_ids: list[str] = Field(default_factory=list)
 
@@ -155,7 +162,8 @@ class Settings(BaseSettings):
 
     def dispatch_config_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `dispatch.engine.DispatchConfig`."""
-        return {name: getattr(self, name) for name in DISPATCH_CONFIG_FIELDS}
+        fields = {name: getattr(self, name) for name in DISPATCH_CONFIG_FIELDS}
+        return {**fields, **matching_fields(self.matching, self.batch_window_s)}
 
     def policy_params(self) -> PolicyParams:
         """The policy settings as the one policy builder takes them (a plain copy)."""

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from dispatch.config import DispatchConfig
+from dispatch.config import DEFAULT_BATCH_WINDOW_S, DispatchConfig, matching_fields
 from dispatch.policy_params import POLICY_PARAM_FIELDS, PolicyParams
 from valuation.params import ValuationParams
 
@@ -187,17 +187,19 @@ class Dispatch(_Section):
     max_wait_min: Positive = 20.0  # inf: the dispatcher never gives up
     max_head_start_s: NonNegative = 300.0
     cell_m: Positive = 1000.0
-    # "zone": any free car takes any order, longest idle first (no space: Erlang models)
-    matching: Literal["nearest", "zone"] = "nearest"
+    # "zone": any free car takes any order, longest idle first (no space: Erlang models);
+    # "batch": orders and free cars collected for batch_window_s, then one assignment
+    matching: Literal["nearest", "zone", "batch"] = "nearest"
+    batch_window_s: float = Field(default=DEFAULT_BATCH_WINDOW_S, gt=0, allow_inf_nan=False)
 
-    def config(self, ref_lat: float) -> DispatchConfig:
+    def config(self) -> DispatchConfig:
         speed_mps = self.speed_kmh / 3.6 if math.isfinite(self.speed_kmh) else 1e12
         return DispatchConfig(
             pickup_radius_m=self.pickup_radius_m, speed_mps=speed_mps,
             detour_factor=self.detour_factor,
             max_wait_s=None if math.isinf(self.max_wait_min) else self.max_wait_min * 60,
-            max_head_start_s=self.max_head_start_s, cell_m=self.cell_m, ref_lat=ref_lat,
-            spatial=self.matching == "nearest")
+            max_head_start_s=self.max_head_start_s, cell_m=self.cell_m,
+            **matching_fields(self.matching, self.batch_window_s))
 
 
 class Scenario(_Section):

@@ -156,5 +156,4 @@ def policy_and_scorer(setup: Setup, name: str) -> tuple[Policy, Scorer]:
 
 def build_dispatcher(setup: Setup, policy_name: str) -> Dispatcher:
     policy, scorer = policy_and_scorer(setup, policy_name)
-    first_zone = setup.scenario.city.zones[0]
-    return Dispatcher(policy, scorer, setup.scenario.dispatch.config(first_zone.lat))
+    return Dispatcher(policy, scorer, setup.scenario.dispatch.config())
