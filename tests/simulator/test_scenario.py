@@ -47,7 +47,7 @@ def test_the_erlang_a_scenario_switches_space_and_churn_off() -> None:
     scenario = load_scenario("erlang-a")
     assert [zone.radius_m for zone in scenario.city.zones] == [0.0]
     assert math.isinf(scenario.dispatch.pickup_radius_m)
-    assert scenario.dispatch.config(50.0).max_wait_s is None
+    assert scenario.dispatch.config().max_wait_s is None
     assert scenario.churn.rise_per_failure_per_week == 0.0
     assert scenario.demand.retry_probability == 0.0
     assert scenario.demand.new_customers_per_day == 0.0
