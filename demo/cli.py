@@ -194,8 +194,7 @@ def demo(
 
 def _environment(directory: Path, plan: DemoPlan, scenario: Scenario, region: str) -> dict[str, str]:
     """The embedded default in `directory`, on the demo's clock, dispatching as the scenario does."""
-    city = scenario.city
-    config = scenario.dispatch.config((city.south + city.north) / 2)
+    config = scenario.dispatch.config()
     return {
         **os.environ,
         **dispatch_environment(config),
