@@ -13,13 +13,12 @@ import pytest
 from playwright.async_api import Browser, Route, expect
 
 from tests.api.console.server import Server
-from tests.api.console.test_page import browser  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.browser
 
 
 async def test_the_api_docs_render_with_no_network_but_loopback(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     server: Server,
     tmp_path: Path,
 ) -> None:
