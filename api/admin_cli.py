@@ -35,7 +35,7 @@ from api.db import (
 )
 from api.import_store import store_export
 from api.importer import read_export, write_rejects
-from api.models import ApiKey, OperatorAccount, Role
+from api.models import ApiKey, Driver, OperatorAccount, Role
 from api.settings import Settings
 from valuation.params import DEFAULT_PARAMS, ValuationParams
 
@@ -105,6 +105,10 @@ def keys_create(
     if (role is Role.DRIVER) != (driver is not None):
         raise typer.BadParameter("--driver is required for, and only for, --role driver")
     with _transaction(database_url) as session:
+        if driver is not None and session.get(Driver, driver) is None:
+            raise typer.BadParameter(
+                f"no driver {driver!r}: register it first (POST /drivers)", param_hint="--driver"
+            )
         issued = create_api_key(session, role, name=name, driver_id=driver)
     typer.echo(issued.plaintext)
     typer.echo(f"key id {issued.row.key_id} ({role.value}); store it now, it is not shown again", err=True)
@@ -206,13 +210,15 @@ def import_orders(
     region: str | None = typer.Option(None, help="Phone region; default KEEPCAB_PHONE_REGION."),
     database_url: str | None = DatabaseUrl,
 ) -> None:
-    """Import customers and order history from a CSV export (see `api.importer`)."""
+    """Import customers and order history from a CSV export (format: docs/import.md)."""
     settings = Settings()
     try:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise typer.BadParameter(f"unknown time zone {timezone!r}", param_hint="--timezone") from None
-    export = read_export(file, (region or settings.phone_region).upper(), zone)
+    export = read_export(file, (region or settings.phone_region).upper(), zone, datetime.now(UTC))
+    if export.encoding != "utf-8":
+        typer.echo(f"{file}: not UTF-8, read as {export.encoding}", err=True)
     for problem in export.problems:
         typer.echo(problem.render(str(file)), err=True)
     if export.fatal or (export.problems and skip_bad is None):

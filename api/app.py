@@ -9,14 +9,18 @@ closes everything on shutdown. Run it with
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.api_docs import mount_api_docs
+from api.caller_index import CallerIndex
 from api.cluster import ClusterService, open_cluster
 from api.console import mount_console
+from api.console import routes as console_routes
 from api.db import make_engine, make_session_factory, upgrade_database
 from api.deps import KeyCache
 from api.events import EventBus, InProcessEventBus
@@ -25,6 +29,7 @@ from api.live.call_log import CallLogWriter
 from api.live.service import DispatcherService
 from api.live.writer import WriterSetup
 from api.metrics import LiveMetrics
+from api.openapi import declare_error_responses
 from api.routers import customers, drivers, health, orders, phone, queue
 from api.settings import Settings
 
@@ -74,21 +79,40 @@ def create_app(
         app.state.metrics, app.state.bus, app.state.service = metrics, event_bus, service
         app.state.key_cache = KeyCache()
         app.state.call_log = call_log = CallLogWriter(session_factory)
+        app.state.caller_index = callers = CallerIndex(session_factory)
         await service.start()
         call_log.start()
+        if isinstance(service, DispatcherService):  # the writer tells the index before it answers
+            service.committed.append(callers.note)
+            feeding = []
+        else:  # scale-out: the writer may be another replica; its events come over the bus
+            feeding = [callers.follow(event_bus)]
+        following = await callers.start(settings.caller_index_resync_s)
         try:
             yield
         finally:
+            for task in [following, *feeding]:
+                task.cancel()
+            await asyncio.gather(following, *feeding, return_exceptions=True)
             await call_log.stop()
             await service.stop()
             await event_bus.close()
             engine.dispose()
 
-    app = FastAPI(title="keepcab", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="keepcab",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served from the package by mount_api_docs, not from a CDN
+        redoc_url=None,
+    )
     app.state.settings, app.state.clock = settings, clock
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
     mount_console(app, clock)  # the operator console: `/`, `/ws/console` (api.console)
+    declare_error_responses(app, (*ROUTERS, console_routes.router))
+    mount_api_docs(app)
     return app

@@ -56,7 +56,9 @@ class Principal:
 ANONYMOUS = Principal(role=None)
 
 
-def get_settings(request: Request) -> Settings:
+# The getters of app state are `async` on purpose: FastAPI runs a plain `def` dependency on the
+# thread pool, and a hop there per dependency is what a ringing lookup under load queues behind.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -67,28 +69,28 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_clock(request: Request) -> Callable[[], float]:
+async def get_clock(request: Request) -> Callable[[], float]:
     """The app's clock (unix seconds): wall time live, a hand-moved clock in tests."""
     clock: Callable[[], float] = request.app.state.clock
     return clock
 
 
-def get_service(request: Request) -> DispatcherService:
+async def get_service(request: Request) -> DispatcherService:
     service: DispatcherService = request.app.state.service
     return service
 
 
-def get_call_log(request: Request) -> CallLogWriter:
+async def get_call_log(request: Request) -> CallLogWriter:
     call_log: CallLogWriter = request.app.state.call_log
     return call_log
 
 
-def get_metrics(request: Request) -> LiveMetrics:
+async def get_metrics(request: Request) -> LiveMetrics:
     metrics: LiveMetrics = request.app.state.metrics
     return metrics
 
 
-def get_bus(request: Request) -> EventBus:
+async def get_bus(request: Request) -> EventBus:
     bus: EventBus = request.app.state.bus
     return bus
 

@@ -95,20 +95,29 @@ async def _unavailable(request: Request, error: Exception) -> JSONResponse:
 
 
 def _json_safe(value: Any) -> Any:
-    """An input echoed back in a 422 must itself be valid JSON (NaN and Infinity are not)."""
+    """An input echoed back in a 422 must itself be valid JSON in UTF-8 (no NaN, no lone surrogate)."""
     try:
         encoded = jsonable_encoder(value)
-        json.dumps(encoded, allow_nan=False)
+        json.dumps(encoded, allow_nan=False, ensure_ascii=False).encode("utf-8")
     except (TypeError, ValueError):
-        return repr(value)[:200]
+        return ascii(value)[:200]
     return encoded
+
+
+def _loc_part(part: Any) -> Any:
+    """A body key named in `loc` may be any text the client sent, a lone surrogate included."""
+    return part if isinstance(part, int) else _json_safe(str(part))
 
 
 async def _invalid(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     detail = []
     for entry in error.errors():
-        item = {"loc": list(entry["loc"]), "msg": entry["msg"], "type": entry["type"]}
+        item = {
+            "loc": [_loc_part(part) for part in entry["loc"]],
+            "msg": _json_safe(entry["msg"]),
+            "type": entry["type"],
+        }
         if "input" in entry:
             item["input"] = _json_safe(entry["input"])
         detail.append(item)

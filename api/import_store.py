@@ -4,8 +4,8 @@ Customers are found by phone number (created when new), known pickup addresses
 are counted, each order is stored with an `imported` event, and the valuation
 aggregates of every customer touched are rebuilt from all their finished
 orders, so a second export appended later scores the same as one big file.
-Rows whose idempotency key is already stored are skipped: importing the same
-export twice changes nothing.
+Rows an earlier import stored (same external id, or the same number, time and
+place) are skipped: importing the same export twice changes nothing.
 """
 
 from __future__ import annotations
@@ -48,16 +48,34 @@ class ImportReport:
     customers_rescored: int
 
 
-def _already_stored(session: Session, keys: Sequence[str]) -> set[str]:
+def _already_stored(session: Session, rows: Sequence[ImportRow]) -> set[str]:
+    """Keys of the rows an earlier import stored: by external id, else by the row's plain columns.
+
+    The plain columns (number, time, place) are on the order row anyway; after
+    an erasure they are gone or coarsened, so nothing is left to match a guess.
+    """
+    keyed = [row.stored_key for row in rows if row.stored_key is not None]
     found: set[str] = set()
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
+    for start in range(0, len(keyed), CHUNK):
+        chunk = keyed[start : start + CHUNK]
         found.update(
             str(key)
             for key in session.exec(
                 select(Order.idempotency_key).where(col(Order.idempotency_key).in_(chunk))
             )
         )
+    unkeyed = {
+        (row.e164, row.requested_at, row.lat, row.lon): row.key for row in rows if row.stored_key is None
+    }
+    times = sorted({moment for _, moment, _, _ in unkeyed})
+    for start in range(0, len(times), CHUNK):
+        query = select(Order.caller_e164, Order.requested_at, Order.pickup_lat, Order.pickup_lon).where(
+            Order.source == "import", col(Order.requested_at).in_(times[start : start + CHUNK])
+        )
+        for e164, moment, lat, lon in session.exec(query):
+            key = unkeyed.get((e164, moment, lat, lon))
+            if key is not None:
+                found.add(key)
     return found
 
 
@@ -175,7 +193,7 @@ def _order_values(row: ImportRow, customer_id: str | None, now: datetime) -> dic
         "value": 0.0,
         "value_at_risk": 0.0,
         "source": "import",
-        "idempotency_key": row.key,
+        "idempotency_key": row.stored_key,
         "created_at": now,
         "updated_at": now,
     }
@@ -202,7 +220,7 @@ def store_export(
     params: ValuationParams = DEFAULT_PARAMS,
 ) -> ImportReport:
     """Write valid rows; the caller commits (or rolls back, and nothing was imported)."""
-    stored = _already_stored(session, [row.key for row in rows])
+    stored = _already_stored(session, rows)
     fresh = [row for row in rows if row.key not in stored]
     ids, customers_created = _customers_by_phone(session, fresh)
     addresses_created = _count_addresses(session, fresh, ids)

@@ -7,20 +7,22 @@ every problem is listed as `file:line:column: problem`, so a whole export can
 be fixed in one pass; `--skip-bad` imports the good rows instead and keeps the
 bad ones (with their problems) in a rejects file.
 
-Columns (header names, any order, case-insensitive; `,` `;` or tab separated,
-UTF-8 with or without BOM): `phone`, `requested_at`, `outcome`, `pickup_lat`,
-`pickup_lon` are required; `fare`, `pickup_address`, `name`, `external_id` are
-optional. `outcome` is `completed`, `cancelled` (by the customer) or a failure
-cause: `no_car`, `abandoned`, `rejected_by_policy`, `dispatcher_cancelled`,
-`driver_no_show`. Times are ISO 8601, `DD.MM.YYYY HH:MM[:SS]` or unix seconds;
-times without a zone are read in the zone given on the command line. A
-withheld number imports as an anonymous order; an unreadable one is a problem.
+The format (columns, outcomes, time formats, examples) is in docs/import.md.
+Text cells pass the same check as the live API (`api.routers.fields`): a NUL
+or another control character is a row problem, not a failed write. Times
+after the import started are refused: a history cannot hold the future, and
+a trip dated 2100 would decay as if it had just happened for decades. A file
+that is not UTF-8 is decoded with the encoding `charset-normalizer` finds
+(Russian Excel saves cp1251) and the CLI says which; if none fits, the problem
+says how to re-save it as UTF-8. `fare` is optional: a completed order without
+one counts at the population's mean fare, as a live trip completed without a
+fare does (`api.aggregates`).
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
+import io
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,8 +31,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
+from api.import_encoding import decode_export
 from api.models.customers import MAX_ADDRESS_CHARS
 from api.phones import CallerNumber, NumberKind, normalise_phone
+from api.routers.fields import forbidden_character
 from dispatch.model import FailureCause, OrderStatus
 
 REQUIRED_COLUMNS = ("phone", "requested_at", "outcome", "pickup_lat", "pickup_lon")
@@ -72,7 +76,19 @@ class ImportRow:
     lon: float
     address: str | None
     name: str | None
-    key: str  # idempotency key: importing the same export twice adds nothing
+    external_id: str | None
+    key: str  # identity within one import (external id, or the row's content); never stored
+
+    @property
+    def stored_key(self) -> str | None:
+        """The idempotency key kept on the order: only the other system's own order id.
+
+        A key derived from the caller's number, time and place would let anyone
+        holding the table confirm a guessed number after the customer is
+        erased, so rows without an external id are recognised on a second
+        import by their plain columns instead (`api.import_store`).
+        """
+        return None if self.external_id is None else f"import:{self.external_id}"
 
 
 @dataclass(slots=True)
@@ -82,6 +98,8 @@ class ParsedExport:
     problems: list[RowProblem] = field(default_factory=list)
     rejected: dict[int, list[str]] = field(default_factory=dict)  # line -> the row as read
     fatal: bool = False  # the file itself is unusable (header, encoding): nothing can import
+    encoding: str = "utf-8"  # what the file was read as
+    first_line_by_key: dict[str, int] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -105,7 +123,8 @@ def _read_moment(text: str) -> datetime | None:
     return None
 
 
-def parse_time(text: str, zone: tzinfo) -> datetime:
+def parse_time(text: str, zone: tzinfo, latest: datetime | None = None) -> datetime:
+    """A time in UTC; refused before EARLIEST and after `latest` (the import's start)."""
     if not text:
         raise ValueError("missing")
     moment = _read_moment(text)
@@ -114,6 +133,8 @@ def parse_time(text: str, zone: tzinfo) -> datetime:
     moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
     if moment < EARLIEST:
         raise ValueError(f"{text!r} is before {EARLIEST.year}")
+    if latest is not None and moment > latest:
+        raise ValueError(f"{text!r} is after the import started ({latest:%Y-%m-%d %H:%M} UTC)")
     return moment.astimezone(UTC)
 
 
@@ -145,15 +166,29 @@ def parse_text(text: str, max_chars: int) -> str | None:
 
 
 def order_key(external_id: str | None, e164: str | None, at: datetime, lat: float, lon: float) -> str:
+    """The row's identity within one import (duplicates in a file); never written to the store."""
     if external_id:
         return f"import:{external_id}"
-    basis = f"{e164 or '-'}|{at.isoformat()}|{lat:.6f}|{lon:.6f}"
-    return "import:sha256:" + hashlib.sha256(basis.encode()).hexdigest()[:40]
+    return f"row:{e164 or '-'}|{at.isoformat()}|{lat:.6f}|{lon:.6f}"
 
 
-def parse_row(cells: dict[str, str], line: int, region: str, zone: tzinfo) -> ImportRow | list[RowProblem]:
+def _text_problems(cells: dict[str, str], line: int) -> list[RowProblem]:
+    """The live API's text rule on every cell: no NUL, no other control character."""
+    problems = []
+    for column, text in cells.items():
+        found = forbidden_character(text)
+        if found is not None:
+            problems.append(RowProblem(line, column, f"control character {found} is not allowed"))
+    return problems
+
+
+def parse_row(
+    cells: dict[str, str], line: int, region: str, zone: tzinfo, latest: datetime | None = None
+) -> ImportRow | list[RowProblem]:
     """One row as an `ImportRow`, or every problem it has (not just the first)."""
-    problems: list[RowProblem] = []
+    problems = _text_problems(cells, line)
+    if problems:
+        return problems
 
     def take(column: str, parse: Callable[[str], T]) -> T | None:
         try:
@@ -165,7 +200,7 @@ def parse_row(cells: dict[str, str], line: int, region: str, zone: tzinfo) -> Im
     number = _normalise_cached(cells.get("phone", ""), region)
     if number.kind is NumberKind.INVALID:
         problems.append(RowProblem(line, "phone", f"{number.raw!r} is not a phone number ({number.problem})"))
-    requested_at = take("requested_at", lambda text: parse_time(text, zone))
+    requested_at = take("requested_at", lambda text: parse_time(text, zone, latest))
     outcome = take("outcome", parse_outcome)
     lat = take("pickup_lat", lambda text: parse_number(text, -90.0, 90.0))
     lon = take("pickup_lon", lambda text: parse_number(text, -180.0, 180.0))
@@ -173,10 +208,6 @@ def parse_row(cells: dict[str, str], line: int, region: str, zone: tzinfo) -> Im
     address = take("pickup_address", lambda text: parse_text(text, MAX_ADDRESS_CHARS))
     name = take("name", lambda text: parse_text(text, 200))
     external_id = take("external_id", lambda text: parse_text(text, MAX_EXTERNAL_ID_CHARS))
-    fare_unreadable = any(problem.column == "fare" for problem in problems)
-    completed = outcome is not None and outcome[0] is OrderStatus.COMPLETED
-    if completed and fare is None and not fare_unreadable:
-        problems.append(RowProblem(line, "fare", "missing (a completed order has a fare)"))
     if problems or requested_at is None or outcome is None or lat is None or lon is None:
         return problems
     return ImportRow(
@@ -191,6 +222,7 @@ def parse_row(cells: dict[str, str], line: int, region: str, zone: tzinfo) -> Im
         lon=lon,
         address=address,
         name=name,
+        external_id=external_id,
         key=order_key(external_id, number.e164, requested_at, lat, lon),
     )
 
@@ -211,45 +243,58 @@ def _header_problems(header: list[str]) -> list[RowProblem]:
     return problems
 
 
-def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
-    with path.open(encoding="utf-8-sig", newline="") as stream:
-        delimiter = _delimiter(stream.readline())
-        stream.seek(0)
-        reader = csv.reader(stream, delimiter=delimiter)
-        for cells in reader:
-            if any(cell.strip() for cell in cells):
-                yield reader.line_num, cells
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    stream = io.StringIO(text, newline="")
+    delimiter = _delimiter(stream.readline())
+    stream.seek(0)
+    reader = csv.reader(stream, delimiter=delimiter)
+    for cells in reader:
+        if any(cell.strip() for cell in cells):
+            yield reader.line_num, cells
 
 
-def read_export(path: Path, region: str, zone: tzinfo) -> ParsedExport:
-    """Validate the whole file; rows with problems go to `rejected`, never to `rows`."""
+def read_export(path: Path, region: str, zone: tzinfo, now: datetime | None = None) -> ParsedExport:
+    """Validate the whole file; rows with problems go to `rejected`, never to `rows`.
+
+    `now` is when the import started (default: the wall clock): rows after it are problems.
+    """
+    latest = now or datetime.now(UTC)
     try:
-        records = list(_records(path))
-    except (UnicodeDecodeError, csv.Error) as error:
+        text, encoding = decode_export(path.read_bytes())
+        records = list(_records(text))
+    except UnicodeDecodeError as error:
+        return ParsedExport([], problems=[RowProblem(1, "file", error.reason)], fatal=True)
+    except csv.Error as error:
         return ParsedExport([], problems=[RowProblem(1, "file", str(error))], fatal=True)
     if not records:
         return ParsedExport([], problems=[RowProblem(1, "file", "empty file")], fatal=True)
     header = [name.strip().casefold() for name in records[0][1]]
-    export = ParsedExport(header, problems=_header_problems(header))
+    export = ParsedExport(header, problems=_header_problems(header), encoding=encoding)
     export.fatal = bool(export.problems)
-    first_line_by_key: dict[str, int] = {}
     for line, cells in records[1:] if not export.fatal else []:
-        result: ImportRow | list[RowProblem]
-        if len(cells) != len(header):
-            result = [RowProblem(line, "row", f"{len(cells)} fields, the header has {len(header)}")]
-        else:
-            result = parse_row(dict(zip(header, cells, strict=True)), line, region, zone)
-        if isinstance(result, ImportRow) and result.key in first_line_by_key:
-            column = "external_id" if "external_id" in header else "requested_at"
-            seen_at = first_line_by_key[result.key]
-            result = [RowProblem(line, column, f"the same order as line {seen_at}")]
-        if isinstance(result, ImportRow):
-            first_line_by_key[result.key] = line
-            export.rows.append(result)
-        else:
-            export.problems.extend(result)
-            export.rejected[line] = cells
+        _add_record(export, line, cells, region, zone, latest)
     return export
+
+
+def _add_record(
+    export: ParsedExport, line: int, cells: list[str], region: str, zone: tzinfo, latest: datetime
+) -> None:
+    header = export.header
+    result: ImportRow | list[RowProblem]
+    if len(cells) != len(header):
+        result = [RowProblem(line, "row", f"{len(cells)} fields, the header has {len(header)}")]
+    else:
+        result = parse_row(dict(zip(header, cells, strict=True)), line, region, zone, latest)
+    if isinstance(result, ImportRow) and result.key in export.first_line_by_key:
+        column = "external_id" if "external_id" in header else "requested_at"
+        seen_at = export.first_line_by_key[result.key]
+        result = [RowProblem(line, column, f"the same order as line {seen_at}")]
+    if isinstance(result, ImportRow):
+        export.first_line_by_key[result.key] = line
+        export.rows.append(result)
+    else:
+        export.problems.extend(result)
+        export.rejected[line] = cells
 
 
 def write_rejects(path: Path, export: ParsedExport) -> int:

@@ -26,14 +26,24 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.phones import MAX_RAW_CHARS
+from api.routers.fields import (
+    NON_BLANK_PATTERN,
+    TEXT_PATTERN,
+    CleanStr,
+    Moment,
+    forbidden_character,
+    in_range,
+)
 
 MAX_CALL_ID_CHARS = 120
+MAX_EXTENSION_CHARS = 32
 
 
 class CallEventKind(StrEnum):
@@ -53,6 +63,7 @@ class CallEvent:
     line: str | None
     operator_extension: str | None = None
     at: float | None = None  # seconds since the epoch, when the provider states it unambiguously
+    at_field: str = field(default="at", compare=False)  # the provider's name for it, for a 422
 
 
 class AdapterError(ValueError):
@@ -89,18 +100,14 @@ class GenericCallBody(BaseModel):
     )
 
     event: CallEventKind
-    call_id: str = Field(min_length=1, max_length=MAX_CALL_ID_CHARS)
-    from_: str | None = Field(default=None, alias="from", max_length=64)
-    to: str | None = Field(default=None, max_length=64)
-    operator_extension: str | None = Field(default=None, max_length=32)
-    at: datetime | None = Field(default=None, description="ISO 8601 with a zone, or unix seconds")
-
-    @field_validator("at")
-    @classmethod
-    def _zoned(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("a time without a zone is ambiguous")
-        return value
+    call_id: CleanStr = Field(min_length=1, max_length=MAX_CALL_ID_CHARS)
+    from_: CleanStr | None = Field(default=None, alias="from", max_length=MAX_RAW_CHARS)
+    to: CleanStr | None = Field(default=None, max_length=MAX_RAW_CHARS)
+    operator_extension: CleanStr | None = Field(default=None, max_length=MAX_EXTENSION_CHARS)
+    at: Moment | None = Field(
+        default=None,
+        description="ISO 8601 with a zone; within KEEPCAB_EVENT_TIME_WINDOW_S of the server's clock",
+    )
 
     def to_call_event(self, provider: str = "generic") -> CallEvent:
         return CallEvent(
@@ -113,13 +120,33 @@ class GenericCallBody(BaseModel):
         )
 
 
+def _checked(field: str, value: str, max_chars: int) -> str:
+    if len(value) > max_chars:
+        raise AdapterError(field, f"longer than {max_chars} characters")
+    found = forbidden_character(value)
+    if found is not None:
+        raise AdapterError(field, f"character {found} is not allowed")
+    return value
+
+
 def _required(form: Mapping[str, str], field: str) -> str:
     value = (form.get(field) or "").strip()
     if not value:
         raise AdapterError(field, "missing")
-    if len(value) > MAX_CALL_ID_CHARS:
-        raise AdapterError(field, f"longer than {MAX_CALL_ID_CHARS} characters")
-    return value
+    return _checked(field, value, MAX_CALL_ID_CHARS)
+
+
+def _optional(form: Mapping[str, str], field: str, max_chars: int = MAX_RAW_CHARS) -> str | None:
+    """A number or extension as sent, refused at the edge when the call log could not hold it."""
+    value = form.get(field) or ""
+    return _checked(field, value, max_chars) or None
+
+
+def _rfc2822_seconds(text: str) -> float:
+    try:
+        return in_range(parsedate_to_datetime(text)).timestamp()
+    except (TypeError, ValueError, OverflowError):
+        raise AdapterError("Timestamp", "not an RFC 2822 date between 1970 and 2999") from None
 
 
 TWILIO_KINDS = {
@@ -136,23 +163,38 @@ TWILIO_KINDS = {
 
 def parse_twilio(form: Mapping[str, str]) -> CallEvent:
     """A Twilio voice webhook or status callback (form fields)."""
-    status = _required(form, "CallStatus").lower()
+    status = _required(form, "CallStatus")
     kind = TWILIO_KINDS.get(status)
     if kind is None:
         raise AdapterError("CallStatus", f"unknown status {status!r}")
-    at = None
-    if form.get("Timestamp"):
-        try:
-            at = parsedate_to_datetime(form["Timestamp"]).timestamp()
-        except (TypeError, ValueError):
-            raise AdapterError("Timestamp", "not an RFC 2822 date") from None
+    at = _rfc2822_seconds(form["Timestamp"]) if form.get("Timestamp") else None
     return CallEvent(
         kind=kind,
         external_id=f"twilio:{_required(form, 'CallSid')}",
-        caller_raw=form.get("From") or None,
-        line=form.get("To") or None,
+        caller_raw=_optional(form, "From"),
+        line=_optional(form, "To"),
         at=at,
+        at_field="Timestamp",
     )
+
+
+_TEXT = {"type": "string", "maxLength": MAX_RAW_CHARS, "pattern": TEXT_PATTERN}
+_ID = {"type": "string", "minLength": 1, "maxLength": MAX_CALL_ID_CHARS, "pattern": NON_BLANK_PATTERN}
+TWILIO_FORM_SCHEMA = {
+    "type": "object",
+    "required": ["CallSid", "CallStatus"],
+    "properties": {
+        "CallSid": _ID,
+        "CallStatus": {"type": "string", "enum": sorted(TWILIO_KINDS)},
+        "From": {**_TEXT, "description": "the caller, E.164 from Twilio"},
+        "To": {**_TEXT, "description": "the number that was called"},
+        "Timestamp": {
+            "type": "string",
+            "description": "RFC 2822; within KEEPCAB_EVENT_TIME_WINDOW_S of the server's clock",
+        },
+    },
+    "additionalProperties": {"type": "string"},
+}
 
 
 def twilio_signature_valid(auth_token: str, url: str, form: Mapping[str, str], signature: str) -> bool:
@@ -184,9 +226,26 @@ def _zadarma_kind(event: str, form: Mapping[str, str]) -> CallEventKind | None:
     return None
 
 
+ZADARMA_FORM_SCHEMA = {
+    "type": "object",
+    "required": ["event"],
+    "properties": {
+        "event": {"type": "string", "description": "NOTIFY_START, NOTIFY_ANSWER, NOTIFY_END, ..."},
+        "pbx_call_id": _ID,
+        "caller_id": _TEXT,
+        "called_did": _TEXT,
+        "destination": _TEXT,
+        "internal": {**_TEXT, "maxLength": MAX_EXTENSION_CHARS},
+        "call_start": {"type": "string"},
+        "disposition": {"type": "string"},
+    },
+    "additionalProperties": {"type": "string"},
+}
+
+
 def parse_zadarma(form: Mapping[str, str], signature: str | None, secret: str) -> CallEvent | None:
     """A Zadarma PBX notification, signature checked first; None for events we ignore."""
-    event = _required(form, "event").upper()
+    event = _required(form, "event")
     kind = _zadarma_kind(event, form)
     if kind is None:
         return None
@@ -197,7 +256,7 @@ def parse_zadarma(form: Mapping[str, str], signature: str | None, secret: str) -
     return CallEvent(
         kind=kind,
         external_id=f"zadarma:{_required(form, 'pbx_call_id')}",
-        caller_raw=caller or None,
-        line=line or None,
-        operator_extension=form.get("internal") or None,
+        caller_raw=_optional(form, "caller_id"),
+        line=_optional(form, line_field),
+        operator_extension=_optional(form, "internal", MAX_EXTENSION_CHARS),
     )

@@ -12,6 +12,7 @@ withheld or unreadable number is an unknown caller who still gets a car.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -39,6 +40,10 @@ WITHHELD_MARKERS = frozenset(
         "+86282452253",
     }
 )
+
+
+# An extension after the number is the one place letters belong ("ext. 12", "доб. 12", "x12").
+_EXTENSION = re.compile(r"(?i)[\s,;]*(ext\.?|extension|x|доб\.?)\s*\d{1,7}\s*$")
 
 
 class NumberKind(StrEnum):
@@ -78,6 +83,10 @@ def normalise_phone(raw: str | None, region: str) -> CallerNumber:
     text = _strip_uri(original)
     if text.casefold() in WITHHELD_MARKERS or text.strip("+0 ") == "":
         return CallerNumber(raw=original, kind=NumberKind.WITHHELD)
+    if any(char.isalpha() for char in _EXTENSION.sub("", text)):
+        # libphonenumber reads letters as keypad digits (vanity numbers): a typo would become
+        # someone else's number, so a number with letters is refused.
+        return CallerNumber(raw=original, kind=NumberKind.INVALID, problem="letters in a phone number")
     if text.startswith("00"):  # international prefix used in most of the world
         text = "+" + text[2:]
     try:

@@ -12,17 +12,28 @@ correctly whatever the region.
 
 The dispatch knobs carry the same names as the fields of
 `dispatch.engine.DispatchConfig`, so `dispatch_config_kwargs()` is a plain
-copy and the two cannot drift apart silently.
+copy and the two cannot drift apart silently; the policy parameters likewise
+carry the names of `dispatch.policy_params.PolicyParams` (and of a scenario's
+`[policies]` keys), copied by `policy_params()`.
+The matching mode
+(`KEEPCAB_MATCHING`, `KEEPCAB_BATCH_WINDOW_S`) goes through
+`dispatch.config.matching_fields`, the builder the scenario's `[dispatch]`
+section uses too.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import phonenumbers
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dispatch.config import DEFAULT_BATCH_WINDOW_S, matching_fields
+from dispatch.policy_params import POLICY_PARAM_FIELDS, PolicyParams
+
+_POLICY = PolicyParams()
 
 DISPATCH_CONFIG_FIELDS = (
     "pickup_radius_m",
@@ -58,6 +69,14 @@ class Settings(BaseSettings):
     call_log_retention_days: int = Field(default=90, ge=1)
     zadarma_secret: SecretStr | None = None  # signature key of Zadarma NOTIFY_* webhooks
     twilio_auth_token: SecretStr | None = None  # checks X-Twilio-Signature when set
+    # A ringing card leaves the consoles after this long (dispatcher seconds) without any event of
+    # its call: a PBX that never reports the end must not leave cards stacked up.
+    ringing_card_idle_s: float = Field(default=180.0, gt=0)
+    # Numbers added by another process (an import into a running server) reach the in-memory
+    # caller index within this many seconds; the server's own orders reach it at once.
+    caller_index_resync_s: float = Field(default=10.0, gt=0)
+    # A ring waits at most this long for the index to read a change the writer just committed.
+    caller_index_wait_s: float = Field(default=0.25, ge=0)
 
     # --- HTTP --------------------------------------------------------------------------
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
@@ -70,6 +89,16 @@ class Settings(BaseSettings):
     login_max_lockout_s: float = Field(default=900.0, gt=0)
     writer_stall_s: float = Field(default=5.0, gt=0)  # one command holding the writer this long: not ready
     duplicate_order_window_s: float = Field(default=30 * 60.0, ge=0)  # redial guard (Spare: 30 min)
+    # A phone event stamped further than this from the server's clock is refused (422), not
+    # stored: provider retries arrive within minutes, a PBX clock in the wrong zone is hours off.
+    event_time_window_s: float = Field(default=900.0, gt=0)
+
+    # --- service area (docs/api.md "Service area") --------------------------------------
+    # Pickups and driver positions further than `service_radius_km` from the centre are
+    # refused with a 422 naming the field; unset centre: no area check.
+    service_centre_lat: float | None = Field(default=None, ge=-90, le=90)
+    service_centre_lon: float | None = Field(default=None, ge=-180, le=180)
+    service_radius_km: float = Field(default=100.0, gt=0)
 
     # --- dispatch (names match dispatch.engine.DispatchConfig) -------------------------
     policy: str = "retention"
@@ -80,11 +109,36 @@ class Settings(BaseSettings):
     prebook_lead_s: float = Field(default=900.0, ge=0)
     max_head_start_s: float = Field(default=300.0, ge=0)
     cell_m: float = Field(default=1000.0, gt=0)
+    matching: Literal["nearest", "zone", "batch"] = "nearest"
+    batch_window_s: float = Field(default=DEFAULT_BATCH_WINDOW_S, gt=0, allow_inf_nan=False)
     tick_interval_s: float = Field(default=1.0, gt=0)
     vip_customer_ids: list[str] = Field(default_factory=list)
+
+    # --- policy parameters (names match dispatch.policy_params.PolicyParams) ------------
+    vip_head_start_s: float = Field(default=_POLICY.vip_head_start_s, ge=0)
+    value_per_s: float | None = Field(default=_POLICY.value_per_s, gt=0)
+    reserve_k: int = Field(default=_POLICY.reserve_k, ge=0)
+    reserve_min_value_at_risk: float = Field(default=_POLICY.reserve_min_value_at_risk, ge=0)
+    reserve_base: str = _POLICY.reserve_base
+    reserve_waits: bool = _POLICY.reserve_waits
+    heads_blend: float = Field(default=_POLICY.heads_blend, ge=0, le=1)
+    heads_scale_s: float | None = Field(default=_POLICY.heads_scale_s, ge=0)
+    heads_value_per_s: float | None = Field(default=_POLICY.heads_value_per_s, gt=0)
+    first_order_floor_s: float | None = Field(default=_POLICY.first_order_floor_s, ge=0)
     valuation_params_path: str | None = None  # fitted valuation parameters (JSON)
 
-    @field_validator("max_wait_s", "redis_url", "valuation_params_path", mode="before")
+    @field_validator(
+        "max_wait_s",
+        "redis_url",
+        "valuation_params_path",
+        "service_centre_lat",
+        "service_centre_lon",
+        "value_per_s",
+        "heads_scale_s",
+        "heads_value_per_s",
+        "first_order_floor_s",
+        mode="before",
+    )
     @classmethod
     def _blank_means_none(cls, value: Any) -> Any:
         """Environment variables cannot be unset to None, so "" and "none" mean None."""
@@ -100,9 +154,20 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an ISO 3166 region libphonenumber knows")
         return region
 
+    @model_validator(mode="after")
+    def _whole_centre(self) -> Settings:
+        if (self.service_centre_lat is None) != (self.service_centre_lon is None):
+            raise ValueError("set both KEEPCAB_SERVICE_CENTRE_LAT and KEEPCAB_SERVICE_CENTRE_LON, or neither")
+        return self
+
     def dispatch_config_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `dispatch.engine.DispatchConfig`."""
-        return {name: getattr(self, name) for name in DISPATCH_CONFIG_FIELDS}
+        fields = {name: getattr(self, name) for name in DISPATCH_CONFIG_FIELDS}
+        return {**fields, **matching_fields(self.matching, self.batch_window_s)}
+
+    def policy_params(self) -> PolicyParams:
+        """The policy settings as the one policy builder takes them (a plain copy)."""
+        return PolicyParams(**{name: getattr(self, name) for name in POLICY_PARAM_FIELDS})
 
 
 @lru_cache(maxsize=1)

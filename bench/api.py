@@ -10,7 +10,7 @@ made), then measures:
   (the writer batches concurrent requests into one transaction);
 * phone ringing lookup: `call.ringing` for known callers (customer, last
   three addresses, active order, score, call-log row committed), one at a
-  time and from 8 concurrent PBX channels;
+  time and from 8 and 32 concurrent PBX channels;
 * baseline in the same run: GET /healthz through the same server and client,
   the floor any request pays (HTTP parsing, routing, event loop).
 
@@ -118,6 +118,8 @@ def start_server(database_url: str) -> tuple[subprocess.Popen[bytes], str]:
             "--log-level",
             "warning",
             "--no-access-log",
+            "--timeout-keep-alive",  # the 32-channel run reuses connections idle through the others
+            "60",
         ],
         cwd=ROOT,
         env=env,
@@ -223,7 +225,7 @@ async def measure(
             settle_s
         )  # let background work of the intake burst (console fan-out) drain
         phone_key = {"X-API-Key": keys[Role.PHONE]}
-        for channels in (1, 8):
+        for channels in (1, 8, 32):
             ringing = [
                 (
                     "POST",
@@ -294,7 +296,7 @@ def main() -> None:
         f"[{backend}] order intake: {results['intake_orders_per_s']:.0f} orders/s at concurrency "
         f"{args.concurrency}; p50 {results['intake_p50_ms']:.1f} ms, p99 {results['intake_p99_ms']:.1f} ms"
     )
-    for channels in (1, 8):
+    for channels in (1, 8, 32):
         print(
             f"[{backend}] ringing lookup x{channels}: p50 {results[f'ringing_c{channels}_p50_ms']:.2f} ms, "
             f"p99 {results[f'ringing_c{channels}_p99_ms']:.2f} ms, "

@@ -14,6 +14,10 @@ deletion) costs; the target is >= 0.5.
 bench_nearest: FreeDriverIndex.nearest lookups per second on 2,000 free cars spread
 over a ~45 km city against a brute-force haversine scan of the same fleet, which is
 what the index replaces (its answers are identical by construction and by test).
+
+bench_dispatcher (bench/dispatch_latency.py): decision latency on a surge.
+bench_batch (bench/dispatch_batch.py): one batch of 1,000 waiting orders and 500
+free cars, against greedy matching making the same assignments.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from dispatch_batch import bench_batch  # type: ignore[import-not-found]  # bench/ sibling
 from dispatch_latency import bench_dispatcher  # type: ignore[import-not-found]  # bench/ sibling
 
 from dispatch.free_index import FreeDriverIndex
@@ -115,7 +120,7 @@ def bench_nearest(quick: bool = False) -> dict[str, Any]:
     rng = random.Random(20261124)
     fleet = {f"d{number}": where for number, where in enumerate(_city_points(2_000, rng))}
     queries = _city_points(500 if quick else 3_000, rng)
-    index = FreeDriverIndex(cell_m=500.0, ref_lat=59.9)
+    index = FreeDriverIndex(cell_m=500.0)
     for driver_id, where in fleet.items():
         index.upsert(driver_id, where)
     started = time.process_time()
@@ -144,6 +149,7 @@ def main(argv: list[str] | None = None) -> None:
     results.update(bench_queue(quick=args.quick))
     results.update(bench_nearest(quick=args.quick))
     results.update(bench_dispatcher(quick=args.quick))
+    results.update(bench_batch(quick=args.quick))
     print(json.dumps(results, sort_keys=True))
 
 

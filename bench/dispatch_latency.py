@@ -87,10 +87,10 @@ def _pick_up(d: Dispatcher, decisions: list[Any], now: float) -> list[str]:
 
 def _build(brute_force: bool, waiting: int, busy: int, idle: int, seed: int) -> Dispatcher:
     rng = random.Random(seed)
-    config = DispatchConfig(pickup_radius_m=3000, max_wait_s=None, ref_lat=LAT0)
+    config = DispatchConfig(pickup_radius_m=3000, max_wait_s=None)
     d = Dispatcher(make_policy("fifo"), config=config)
     if brute_force:
-        d._free = BruteForceFreeDrivers()  # type: ignore[assignment]  # bench-only swap
+        d._match.free = BruteForceFreeDrivers()  # bench-only swap of the free-car index
     for i in range(busy):
         _pick_up(d, d.handle(DriverOnline(f"busy{i}", _point(rng, 9, 21)), 0.0), 0.0)
         _pick_up(d, d.handle(PlaceOrder(Order(f"ride{i}", None, _point(rng, 9, 21), 0.0)), 0.0), 0.0)

@@ -1,67 +1,58 @@
-"""The `city` scenario: 30 simulated days (plus the 7-day warm-up) on one core.
+"""The `city` scenario, 30 measured + 7 warm-up days per policy: now against a baseline commit.
 
-Issue 4's target: a 30-day `city` run in under 60 s on one core. Each policy
-runs once, in this process, on the scenario's own seed, through
-`simulator.replication.simulate_model` (the real Dispatcher and, for the
-priority policies, the real valuation in the loop). Figures per policy:
-orders placed (warm-up included: those are simulated too) and in the
-measured window, kernel events, CPU and wall seconds, orders/s and events/s
-on CPU time (the 2-core machine is shared; wall time is printed but is what
-the other sessions leave us). Ratios are against `fifo` measured in the same
-process (what priority scoring costs), and against the 60 s target.
+Issue 15's target: at least 2.5x less CPU than commit b885b47 on fifo, retention
+and reserve, measured in the same run on the same machine. Each run is one
+fresh interpreter (`bench/sim_worker.py`) importing the simulator either from
+this tree or from a git worktree of the baseline (`bench/baseline.py`); the two
+alternate within every round (the order flips each round), so drifting load on
+the shared machine hits both alike. Per policy the bench prints every run's CPU
+seconds (process time of `simulate_model`: the real Dispatcher and, for the
+priority policies, the real valuation in the loop), the median of each tree,
+their ratio, orders/s, and whether the order rows hash the same (they must:
+speed work does not change results).
 
-`python bench/simulator_city.py [--policies fifo,retention] [--days 30]`;
-the LAST line printed is one JSON object.
+`python bench/simulator_city.py [--policies fifo,retention,reserve] [--days 30]
+[--rounds 3] [--baseline b885b47]`; the LAST line printed is one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-import time
-from pathlib import Path
+import statistics
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from baseline import BASELINE_COMMIT, CURRENT, baseline_tree, run_worker  # type: ignore[import-not-found]
 
-from simulator.api import prepare_scenario
-from simulator.model import Model
-from simulator.replication import simulate_model, summarise
-
-TARGET_S = 60.0
+TARGET_RATIO = 2.5
 DEFAULT_POLICIES = "fifo,retention,reserve"
 
 
-def orders_simulated(model: Model) -> int:
-    """Every order placed, warm-up included (the model numbers its orders o1, o2, ...)."""
-    return model._order_seq  # a bench may read the counter; the model exposes no total
-
-
-def bench_policy(policy: str, days: float) -> dict[str, Any]:
-    scenario = prepare_scenario("city", days=days)
-    wall, cpu = time.perf_counter(), time.process_time()
-    model = simulate_model(scenario, policy)
-    cpu_s, wall_s = time.process_time() - cpu, time.perf_counter() - wall
-    result = summarise(model, policy, scenario.seed)
-    orders = orders_simulated(model)
+def bench_policy(policy: str, days: float, rounds: int, old_tree: Any) -> dict[str, Any]:
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "now": []}
+    for round_number in range(rounds):
+        order = ["baseline", "now"] if round_number % 2 == 0 else ["now", "baseline"]
+        for which in order:
+            tree = old_tree if which == "baseline" else CURRENT
+            run = run_worker(tree, "city", policy, days)
+            runs[which].append(run)
+            print(f"  {policy:>9} round {round_number + 1} {which:>8}: {run['cpu_s']:.2f} s CPU, "
+                  f"{run['rows']:,} rows", flush=True)
+    old = statistics.median(run["cpu_s"] for run in runs["baseline"])
+    new = statistics.median(run["cpu_s"] for run in runs["now"])
+    hashes = {run["rows_sha256"] for which in runs.values() for run in which}
+    rows = runs["now"][0]["rows"]
     figures = {
-        "simulated_days": scenario.warmup_days + scenario.horizon_days,
-        "customers_at_start": scenario.demand.customers, "cars": scenario.fleet.cars,
-        "orders": orders, "orders_measured": result.orders.placed,
-        "kernel_events": model.kernel.events_run,
-        "cpu_s": round(cpu_s, 2), "wall_s": round(wall_s, 2),
-        "orders_per_cpu_s": round(orders / cpu_s), "events_per_cpu_s": round(
-            model.kernel.events_run / cpu_s),
-        "lost_share": round(result.lost.share, 5),
-        "first_order_failure_rate": round(result.first_order_failure_rate, 4),
-        "utilisation": round(result.utilisation, 4),
-        "meets_target_cpu": cpu_s < TARGET_S, "meets_target_wall": wall_s < TARGET_S,
+        "baseline_cpu_s": [round(run["cpu_s"], 2) for run in runs["baseline"]],
+        "now_cpu_s": [round(run["cpu_s"], 2) for run in runs["now"]],
+        "baseline_median_s": round(old, 2), "now_median_s": round(new, 2),
+        "ratio": round(old / new, 3), "meets_target": old / new >= TARGET_RATIO,
+        "rows": rows, "orders_per_cpu_s_now": round(rows / new),
+        "rows_identical": len(hashes) == 1,
     }
-    print(f"{policy:>10}: {orders:,} orders ({result.orders.placed:,} measured), "
-          f"{model.kernel.events_run:,} events in {cpu_s:.1f} s CPU / {wall_s:.1f} s wall: "
-          f"{figures['orders_per_cpu_s']:,} orders/s, {figures['events_per_cpu_s']:,} events/s; "
-          f"lost {result.lost.share:.2%}, utilisation {result.utilisation:.1%}", flush=True)
+    print(f"{policy:>9}: baseline {old:.2f} s, now {new:.2f} s CPU (medians of {rounds}): "
+          f"{old / new:.2f}x (target {TARGET_RATIO}x); rows "
+          f"{'identical' if len(hashes) == 1 else 'DIFFERENT'}", flush=True)
     return figures
 
 
@@ -69,17 +60,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--policies", default=DEFAULT_POLICIES)
     parser.add_argument("--days", type=float, default=30.0, help="measured days (after warm-up)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline", default=BASELINE_COMMIT)
     args = parser.parse_args(argv)
+    old_tree = baseline_tree(args.baseline)
     policies = [name.strip() for name in args.policies.split(",") if name.strip()]
-    figures = {policy: bench_policy(policy, args.days) for policy in policies}
-    summary: dict[str, Any] = {"bench": "simulator_city", "measured_days": args.days,
-                               "target_s": TARGET_S, **figures}
-    if "fifo" in figures:
-        for policy in policies:
-            ratio = figures[policy]["cpu_s"] / figures["fifo"]["cpu_s"]
-            summary[f"{policy}_cpu_vs_fifo"] = round(ratio, 3)
+    summary: dict[str, Any] = {"bench": "simulator_city", "baseline": args.baseline,
+                               "measured_days": args.days, "rounds": args.rounds,
+                               "target_ratio": TARGET_RATIO}
     for policy in policies:
-        summary[f"{policy}_cpu_vs_target"] = round(figures[policy]["cpu_s"] / TARGET_S, 3)
+        summary[policy] = bench_policy(policy, args.days, args.rounds, old_tree)
     print(json.dumps(summary))
 
 

@@ -10,9 +10,15 @@ Matching is two-sided and always runs to quiescence: a new order takes the
 nearest free car the policy lets it take; a car that becomes free takes the
 highest-priority waiting order within reach; and when a car joining the free
 index lifts the count past the policy's reservation threshold, the orders that
-just became admissible get the other free cars (`dispatch.supply`). So, after
+just became admissible get the other free cars. The searches themselves live in
+`dispatch.matcher`; this module is the state machine around them. So, after
 every command, no free car can take any waiting order — the queue is exactly
 the set of orders for which no car is available.
+
+Batch mode (`DispatchConfig.batch_window_s`) defers both sides to an assignment
+solved a few seconds later (`dispatch.batch`): the promise then holds at the end
+of every batch, and a batch is due at most one window after a match became
+possible.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from dispatch.batch import BatchMatcher
 from dispatch.commands import (
     AssignManually,
     CancelOrder,
@@ -56,25 +63,20 @@ from dispatch.errors import (
     UnknownDriver,
     UnknownOrder,
 )
-from dispatch.free_index import FreeDriverIndex
-from dispatch.geo import MAX_REF_LAT, Grid, eta_s, haversine_m
-from dispatch.matching import FreeCars, Waiting
+from dispatch.geo import eta_s, haversine_m
+from dispatch.matcher import Matcher
 from dispatch.model import (
     DriverStatus,
     DriverView,
     FailureCause,
     OrderStatus,
     OrderView,
-    Position,
     QueuedOrderView,
     Scorer,
     neutral_scorer,
 )
 from dispatch.policies import Policy
 from dispatch.state import EXPIRE, RELEASE, LiveDriver, LiveOrder, Timer, Timers
-from dispatch.supply import first_order_supply_admits
-from dispatch.waiting import WaitingOrders
-from dispatch.zone import IdleCarQueue, ZoneWaitingOrders
 
 __all__ = ["DispatchConfig", "Dispatcher"]
 
@@ -93,20 +95,11 @@ class Dispatcher:
         self._drivers: dict[str, LiveDriver] = {}
         self._timers = Timers(self._timer_is_live)
         self._seq = 0
-        self._free: FreeCars | None = None
-        self._waiting: Waiting | None = None
-        if not self.config.spatial:
-            self._free = IdleCarQueue()
-            self._waiting = ZoneWaitingOrders(self.config.max_head_start_s)
-        elif self.config.ref_lat is not None:
-            self._build_grids(self.config.ref_lat)
-        # The free count at which admission widens, if it ever does. Zone mode never needs
-        # the re-match: every free car reaches every order, so a freed car's own search
-        # already answered for all of them.
-        threshold = policy.supply_threshold
-        self._admission_widens_at = (
-            threshold + 1 if threshold is not None and self.config.spatial else None
-        )
+        self._batch: BatchMatcher | None = None
+        if self.config.batch_window_s is None:
+            self._match = Matcher(policy, self.config, self._orders, self._drivers)
+        else:
+            self._match = self._batch = BatchMatcher(policy, self.config, self._orders, self._drivers)
         self._handlers: dict[type[Any], Callable[[Any, float], list[Decision]]] = {
             PlaceOrder: self._place,
             CancelOrder: self._cancel,
@@ -119,6 +112,8 @@ class Dispatcher:
             OverridePriority: self._override,
             Tick: self._tick,
         }
+        if self._batch is not None:
+            self._handlers = {kind: self._batch.settling(h) for kind, h in self._handlers.items()}
 
     # ---- the command interface -------------------------------------------------
 
@@ -145,27 +140,25 @@ class Dispatcher:
             self._restore_driver(view)
         for order_view in orders:
             self._restore_order(order_view)
+        if self._batch is not None:
+            self._batch.due_at = now  # nothing to wait for: the batch runs with the tick
         decisions = self._tick(Tick(), now)
         for driver in list(self._drivers.values()):
-            if driver.status is DriverStatus.FREE and self._best_waiting_for(driver) is not None:
-                assert self._free is not None
-                self._free.remove(driver.driver_id)
+            if driver.status is DriverStatus.FREE and self._match.order_for(driver) is not None:
+                self._match.free.remove(driver.driver_id)
                 decisions.extend(self._make_free(driver, now))
         return decisions
 
     def _restore_driver(self, view: DriverView) -> None:
-        self._ensure_grids(view.position)
         driver = self._drivers[view.driver_id] = LiveDriver(view.driver_id, view.position)
         driver.status, driver.order_id, driver.leaving = view.status, view.order_id, view.leaving
         if view.status is DriverStatus.FREE:
-            assert self._free is not None
-            self._free.upsert(view.driver_id, view.position)
+            self._match.free.upsert(view.driver_id, view.position)
 
     def _restore_order(self, view: OrderView) -> None:
         order = view.order
         if view.status.is_terminal:
             raise InvalidCommand(f"order {order.order_id!r} is {view.status}: nothing to restore")
-        self._ensure_grids(order.pickup)
         self._seq += 1
         live = self._orders[order.order_id] = LiveOrder(order, self._seq)
         live.score, live.head_start_s, live.status = view.score, view.head_start_s, view.status
@@ -187,18 +180,16 @@ class Dispatcher:
 
     @property
     def queue_length(self) -> int:
-        return 0 if self._waiting is None else len(self._waiting)
+        return len(self._match.waiting)
 
     @property
     def free_driver_count(self) -> int:
-        return 0 if self._free is None else len(self._free)
+        return len(self._match.free)
 
     def queue_view(self) -> list[QueuedOrderView]:
         """Waiting orders in the order cars will be given out."""
-        if self._waiting is None:
-            return []
         views = []
-        for effective_at, _seq, order_id in self._waiting.in_service_order():
+        for effective_at, _seq, order_id in self._match.waiting.in_service_order():
             live = self._orders[order_id]
             views.append(
                 QueuedOrderView(
@@ -220,8 +211,15 @@ class Dispatcher:
         return [driver.view() for driver in self._drivers.values()]
 
     def next_timer_at(self) -> float | None:
-        """When the next Tick has work to do (an expiry or a pre-booking release)."""
-        return self._timers.next_at()
+        """When the next Tick has work to do (an expiry, a pre-booking release or a batch)."""
+        at = self._timers.next_at()
+        due_at = self.batch_due_at
+        return due_at if at is None or (due_at is not None and due_at < at) else at
+
+    @property
+    def batch_due_at(self) -> float | None:
+        """When the pending batch is due (batch mode; None when none is pending)."""
+        return None if self._batch is None else self._batch.due_at
 
     # ---- orders ----------------------------------------------------------------
 
@@ -229,7 +227,6 @@ class Dispatcher:
         order = command.order
         if order.order_id in self._orders:
             raise DuplicateOrder(order.order_id)
-        self._ensure_grids(order.pickup)
         self._seq += 1
         live = LiveOrder(order, self._seq)
         self._orders[order.order_id] = live
@@ -246,36 +243,39 @@ class Dispatcher:
         order = live.order
         live.score = self.scorer(order.customer_id, now)
         if live.override_s is None:
-            live.head_start_s = self.policy.head_start_s(order, live.score)
+            # The one clamp: a policy whose own cap exceeds the engine's must not reach the
+            # queue's check after the order is registered (issue 10), nor break the bound.
+            wanted = self.policy.head_start_s(order, live.score)
+            cap = self.config.max_head_start_s
+            live.head_start_s = min(max(wanted, 0.0), cap) if wanted == wanted else 0.0
         else:
             live.head_start_s = live.override_s
-        driver = self._car_for(live)
+        driver = self._match.car_for(live)
         if driver is not None:
             return self._assign(live, driver, now, manual=False)
-        if not self.policy.waits:
-            cause = FailureCause.REJECTED_BY_POLICY if self.free_driver_count else FailureCause.NO_CAR
-            del self._orders[order.order_id]
-            return [OrderRejected(order, cause, live.score, now)]
+        if not self.policy.waits and self._batch is None:
+            return [self._refuse(live, now)]
         return [self._enqueue(live, now)]
 
+    def _refuse(self, live: LiveOrder, now: float) -> OrderRejected:
+        """The status quo's answer: no car now. `no_car` unless cars were free but not for this order."""
+        cause = FailureCause.REJECTED_BY_POLICY if self.free_driver_count else FailureCause.NO_CAR
+        order_id = live.order.order_id
+        if order_id in self._match.waiting:  # batch mode: it waited for the batch
+            self._match.waiting.remove(order_id)
+        del self._orders[order_id]
+        return OrderRejected(live.order, cause, live.score, now)
+
     def _enqueue(self, live: LiveOrder, now: float) -> OrderQueued:
-        assert self._waiting is not None
         order = live.order
         live.status = OrderStatus.QUEUED
-        effective_at = self._waiting.push(
+        effective_at = self._match.waiting.push(
             order.order_id, order.pickup, order.due_at, live.head_start_s, live.seq
         )
         if self.config.max_wait_s is not None:
             live.expire_at = order.due_at + self.config.max_wait_s
             self._timers.add(live.expire_at, EXPIRE, order.order_id)
         return OrderQueued(order, live.score, live.head_start_s, effective_at, now)
-
-    def _car_for(self, live: LiveOrder) -> LiveDriver | None:
-        free = self._free
-        if free is None or not free or not self.policy.may_take_car(live.score, len(free)):
-            return None
-        nearest = free.nearest(live.order.pickup, 1, self.config.pickup_radius_m)
-        return self._drivers[nearest[0][1]] if nearest else None
 
     def _cancel(self, command: CancelOrder, now: float) -> list[Decision]:
         live = self._order(command.order_id)
@@ -295,8 +295,8 @@ class Dispatcher:
 
     def _forget(self, live: LiveOrder) -> None:
         """Drop a finished order from every structure; its timers go stale."""
-        if live.status is OrderStatus.QUEUED and self._waiting is not None:
-            self._waiting.remove(live.order.order_id)
+        if live.status is OrderStatus.QUEUED:
+            self._match.waiting.remove(live.order.order_id)
         del self._orders[live.order.order_id]
 
     def _override(self, command: OverridePriority, now: float) -> list[Decision]:
@@ -312,8 +312,7 @@ class Dispatcher:
         live.override_s = live.head_start_s = command.head_start_s
         effective_at = live.order.due_at - command.head_start_s
         if live.status is OrderStatus.QUEUED:
-            assert self._waiting is not None
-            effective_at = self._waiting.reprioritise(command.order_id, command.head_start_s)
+            effective_at = self._match.waiting.reprioritise(command.order_id, command.head_start_s)
         return [
             PriorityOverridden(command.order_id, old, command.head_start_s, effective_at, command.reason, now)
         ]
@@ -326,14 +325,12 @@ class Dispatcher:
         if driver.status is not DriverStatus.FREE:
             raise DriverBusy(driver.driver_id, driver.status)
         if live.status is OrderStatus.QUEUED:
-            assert self._waiting is not None
-            self._waiting.remove(command.order_id)
+            self._match.waiting.remove(command.order_id)
         return self._assign(live, driver, now, manual=True)
 
     def _assign(self, live: LiveOrder, driver: LiveDriver, now: float, *, manual: bool) -> list[Decision]:
-        assert self._free is not None
-        if driver.driver_id in self._free:
-            self._free.remove(driver.driver_id)
+        if driver.driver_id in self._match.free:
+            self._match.free.remove(driver.driver_id)
         dist_m = haversine_m(driver.position, live.order.pickup)
         eta = eta_s(dist_m, self.config.speed_mps, self.config.detour_factor)
         live.status = OrderStatus.ASSIGNED
@@ -354,7 +351,6 @@ class Dispatcher:
             return [DriverLeaving(driver.driver_id, False, now)]
         if driver is not None and driver.status is not DriverStatus.OFFLINE:
             raise InvalidTransition(f"driver {command.driver_id!r} is already {driver.status}")
-        self._ensure_grids(command.position)
         if driver is None:
             driver = self._drivers[command.driver_id] = LiveDriver(command.driver_id, command.position)
         driver.position = command.position
@@ -368,8 +364,7 @@ class Dispatcher:
             return [DriverLeaving(driver.driver_id, True, now)]
         if driver.status is not DriverStatus.FREE:
             raise DriverBusy(driver.driver_id, driver.status)
-        assert self._free is not None
-        self._free.remove(driver.driver_id)
+        self._match.free.remove(driver.driver_id)
         return self._go_offline(driver, now)
 
     def _go_offline(self, driver: LiveDriver, now: float) -> list[Decision]:
@@ -382,12 +377,11 @@ class Dispatcher:
         driver.position = command.position
         if driver.status is not DriverStatus.FREE:
             return []
-        assert self._free is not None
-        self._free.upsert(driver.driver_id, command.position)
-        order_id = self._best_waiting_for(driver)
+        self._match.free.upsert(driver.driver_id, command.position)
+        order_id = self._match.order_for(driver)
         if order_id is None:
             return []
-        self._waiting_remove(order_id)
+        self._match.waiting.remove(order_id)
         return self._assign(self._orders[order_id], driver, now, manual=False)
 
     def _arrived(self, command: DriverArrived, now: float) -> list[Decision]:
@@ -406,7 +400,6 @@ class Dispatcher:
         driver = self._driver(command.driver_id)
         if driver.status is not DriverStatus.ON_TRIP or driver.order_id is None:
             raise InvalidTransition(f"driver {driver.driver_id!r} is {driver.status}, not on a trip")
-        self._ensure_grids(command.position)
         live = self._orders.pop(driver.order_id)
         live.status = OrderStatus.COMPLETED
         driver.order_id = None
@@ -418,57 +411,21 @@ class Dispatcher:
     def _make_free(self, driver: LiveDriver, now: float) -> list[Decision]:
         """A car that becomes free takes the best waiting order it may, or joins the free index;
         a driver at the end of their shift goes offline instead."""
-        assert self._free is not None
         if driver.leaving:
             return self._go_offline(driver, now)
         driver.status = DriverStatus.FREE
-        order_id = self._best_waiting_for(driver)
+        order_id = self._match.order_for(driver)
         if order_id is None:
-            self._free.upsert(driver.driver_id, driver.position)
+            self._match.free.upsert(driver.driver_id, driver.position)
             became_free = DriverStatusChanged(driver.driver_id, DriverStatus.FREE, driver.position, now)
-            if len(self._free) == self._admission_widens_at:
-                return [became_free, *self._serve_orders_supply_now_admits(driver, now)]
-            return [became_free]
-        self._waiting_remove(order_id)
+            pair = self._match.supply_now_admits(driver)
+            if pair is None:
+                return [became_free]
+            live, other = pair
+            self._match.waiting.remove(live.order.order_id)
+            return [became_free, *self._assign(live, other, now, manual=False)]
+        self._match.waiting.remove(order_id)
         return self._assign(self._orders[order_id], driver, now, manual=False)
-
-    def _serve_orders_supply_now_admits(self, joined: LiveDriver, now: float) -> list[Decision]:
-        """`joined` lifted the free count past the policy's threshold: an order that waited
-        beside another free car only because supply was low may now take it.
-
-        One assignment at most: it brings the count back to the threshold, where
-        admission narrows again. Everything the other free cars could take at the
-        old count they already took, so nothing else can have become possible.
-        """
-        free, waiting, drivers = self._free, self._waiting, self._drivers
-        assert free is not None and waiting is not None
-        order_id = first_order_supply_admits(
-            free, joined.driver_id,
-            lambda driver_id: self._best_waiting_for(drivers[driver_id]), waiting.key_of,
-        )
-        if order_id is None:
-            return []
-        live = self._orders[order_id]
-        ((_, driver_id),) = free.nearest(live.order.pickup, 1, self.config.pickup_radius_m)
-        waiting.remove(order_id)
-        return self._assign(live, drivers[driver_id], now, manual=False)
-
-    def _best_waiting_for(self, driver: LiveDriver) -> str | None:
-        waiting = self._waiting
-        if waiting is None or not len(waiting):
-            return None
-        assert self._free is not None
-        free_cars = len(self._free) + (driver.driver_id not in self._free)
-        orders, may_take = self._orders, self.policy.may_take_car
-        return waiting.best_for(
-            driver.position,
-            self.config.pickup_radius_m,
-            lambda order_id: may_take(orders[order_id].score, free_cars),
-        )
-
-    def _waiting_remove(self, order_id: str) -> None:
-        assert self._waiting is not None
-        self._waiting.remove(order_id)
 
     # ---- time --------------------------------------------------------------------
 
@@ -479,12 +436,25 @@ class Dispatcher:
             if kind == RELEASE:
                 decisions.extend(self._admit(live, now))
                 continue
-            assert self._waiting is not None
-            self._waiting.remove(order_id)
+            self._match.waiting.remove(order_id)
             del self._orders[order_id]
             live.status = OrderStatus.REJECTED
             waited_s = now - live.order.due_at
             decisions.append(OrderExpired(order_id, FailureCause.NO_CAR, waited_s, now))
+        if self._batch is not None and self._batch.is_due(now):
+            decisions.extend(self._run_batch(now))
+        return decisions
+
+    def _run_batch(self, now: float) -> list[Decision]:
+        """Assign the batch's pairs; a policy that never waits refuses every order left."""
+        assert self._batch is not None
+        decisions: list[Decision] = []
+        for live, driver in self._batch.run(now):
+            self._match.waiting.remove(live.order.order_id)
+            decisions.extend(self._assign(live, driver, now, manual=False))
+        if not self.policy.waits:
+            left = [order_id for _, _, order_id in self._match.waiting.in_service_order()]
+            decisions.extend(self._refuse(self._orders[order_id], now) for order_id in left)
         return decisions
 
     def _timer_is_live(self, timer: Timer) -> bool:
@@ -509,13 +479,3 @@ class Dispatcher:
         if driver is None:
             raise UnknownDriver(driver_id)
         return driver
-
-    def _ensure_grids(self, position: Position) -> None:
-        """Fix the projection on the first position seen, unless configured."""
-        if self._free is None:
-            self._build_grids(max(-MAX_REF_LAT, min(MAX_REF_LAT, position.lat)))
-
-    def _build_grids(self, ref_lat: float) -> None:
-        cell_m = self.config.cell_m
-        self._free = FreeDriverIndex(cell_m, ref_lat)
-        self._waiting = WaitingOrders(Grid(cell_m, ref_lat), self.config.max_head_start_s)

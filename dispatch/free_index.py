@@ -1,37 +1,44 @@
 """The grid index of free cars: exact k-nearest lookups that never scan the fleet.
 
-Cars are bucketed by `Grid` cell; a lookup walks rings of cells outward from the
-caller and stops on the ring's lower distance bound (see `dispatch.geo` for why
-the bounds hold on the sphere), so it returns exactly what a brute-force
-haversine scan returns while reading only the neighbourhood.
+Cars are bucketed by `Grid` cell. A lookup reads the search box of a small
+radius first (one cell, about), and widens it (to the k-th best distance found,
+or double) until the k best cars lie within it or the pickup radius is reached:
+every car within the
+current radius lies in a cell already read (`dispatch.geo` for why), so the
+answer is exactly what a brute-force haversine scan returns, and a car next
+door costs a handful of cells however dense the fleet. Each doubling reads
+only the columns the box gained. The cost is capped by the pickup radius's box
+and by the occupied cells, at any latitude.
 """
 
 from __future__ import annotations
 
 import math
 from bisect import insort
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from dispatch.geo import Cell, Grid, haversine_m
+from dispatch.geo import Cell, Grid, Span, chord2_bounds, haversine_m, unit_vector
 from dispatch.model import Position
+
+Car = tuple[Position, float, float, float]
+"""A free car as its cell holds it: position and its unit vector (`geo.unit_vector`),
+computed once per upsert, so the inner loop of a lookup compares squared chords (no
+trigonometry) and only a car that can enter the k best gets an exact `haversine_m`."""
 
 
 class FreeDriverIndex:
     """Free cars bucketed by grid cell, answering exact k-nearest queries.
 
-    `nearest` visits rings of cells outward from the query's cell and stops as soon
-    as a ring's lower bound exceeds the radius or the k-th best distance found, so a
-    lookup touches only the neighbourhood when cars are spread out. When the next
-    ring would have more cells than there are unvisited occupied cells (few cars
-    far apart, typically with an infinite radius), it instead scans the remaining
-    occupied cells nearest-bound first: fewer lookups, same answer.
+    When a search box would have more cells than the index has occupied ones (few
+    cars far apart, or an infinite radius), the lookup reads the occupied cells
+    instead: fewer look-ups, same answer.
     """
 
     __slots__ = ("_cells", "_where", "grid")
 
-    def __init__(self, cell_m: float = 1000.0, ref_lat: float = 0.0) -> None:
-        self.grid = Grid(cell_m, ref_lat)
-        self._cells: dict[Cell, dict[str, Position]] = {}
+    def __init__(self, cell_m: float = 1000.0) -> None:
+        self.grid = Grid(cell_m)
+        self._cells: dict[Cell, dict[str, Car]] = {}
         self._where: dict[str, Cell] = {}
 
     def upsert(self, driver_id: str, position: Position) -> None:
@@ -41,7 +48,10 @@ class FreeDriverIndex:
         if old_cell is not None and old_cell != cell:
             self._drop_from_cell(driver_id, old_cell)
         self._where[driver_id] = cell
-        self._cells.setdefault(cell, {})[driver_id] = position
+        drivers = self._cells.get(cell)
+        if drivers is None:
+            drivers = self._cells[cell] = {}
+        drivers[driver_id] = (position, *unit_vector(position))
 
     def remove(self, driver_id: str) -> None:
         self._drop_from_cell(driver_id, self._where.pop(driver_id))
@@ -53,7 +63,7 @@ class FreeDriverIndex:
             del self._cells[cell]
 
     def position_of(self, driver_id: str) -> Position:
-        return self._cells[self._where[driver_id]][driver_id]
+        return self._cells[self._where[driver_id]][driver_id][0]
 
     def __contains__(self, driver_id: object) -> bool:
         return driver_id in self._where
@@ -72,58 +82,91 @@ class FreeDriverIndex:
             raise ValueError(f"radius_m must be >= 0, got {radius_m!r}")
         best: list[tuple[float, str]] = []
         cells = self._cells
-        grid = self.grid
-        lat, lon = grid._angles(p)
-        centre = grid.cell_of(p)
-        visited = 0
-        r = 0
-        while visited < len(cells):
-            bound = best[-1][0] if len(best) == k else radius_m
-            if grid._ring_bound_m(lat, lon, centre, r) > bound:
+        query = (p, *unit_vector(p))
+        if len(self._where) <= self._scan_up_to(radius_m):  # a small fleet: scan it
+            _collect(query, cells.values(), k, radius_m, best)
+            return best
+        read: dict[int, tuple[int, int]] = {}  # row -> the columns read so far, unwrapped
+        reach = min(radius_m, self.grid.cell_m)
+        while cells:
+            spans = self.grid.row_spans(p, reach, limit=len(cells))
+            if spans is None:  # the box outgrew the occupied cells: read those instead
+                best.clear()
+                _collect(query, cells.values(), k, radius_m, best)
                 break
-            if 8 * r > len(cells) - visited:
-                self._scan_remaining(p, k, radius_m, best, centre, r)
-                break
-            for cell in grid.ring_cells(centre, r):
-                drivers = cells.get(cell)
-                if drivers is not None:
-                    visited += 1
-                    _collect(p, drivers, k, radius_m, best)
-            r += 1
+            _collect(query, self._new_cells(spans, read), k, radius_m, best)
+            if reach >= radius_m or (len(best) == k and best[-1][0] <= reach):
+                break  # every car nearer than `reach` has been read
+            # With k cars in hand the answer lies within the k-th one's distance; else widen.
+            reach = min(radius_m, best[-1][0] if len(best) == k else 2.0 * reach)
         return best
 
-    def _scan_remaining(
-        self,
-        p: Position,
-        k: int,
-        radius_m: float,
-        best: list[tuple[float, str]],
-        centre: Cell,
-        r: int,
-    ) -> None:
-        """Finish a search over the occupied cells r or more rings out, nearest bound first."""
-        lower_bounds = sorted(
-            (self.grid.min_dist_m(p, cell), cell)
-            for cell in self._cells
-            if self.grid.rings_apart(cell, centre) >= r
-        )
-        for lower_bound, cell in lower_bounds:
-            if lower_bound > (best[-1][0] if len(best) == k else radius_m):
-                return
-            _collect(p, self._cells[cell], k, radius_m, best)
+    def _scan_up_to(self, radius_m: float) -> float:
+        """Fleets this small are scanned whole: fewer cars than a search box has cells
+        (with no radius, than the 8 x 8 cells around the caller)."""
+        side = 2.0 * radius_m / self.grid.cell_m if radius_m < math.inf else 8.0
+        return side * side
+
+    def _new_cells(self, spans: list[Span], read: dict[int, tuple[int, int]]) -> list[dict[str, Car]]:
+        """The occupied cells of the box not read at a smaller reach.
+
+        A box only grows with the reach, so in each row the new columns are at most
+        two runs either side of those read, or the rest of the row once it is whole.
+        """
+        get = self._cells.get
+        stride = self.grid.stride
+        found = []
+        for row, first, last, n in spans:
+            base = row * stride
+            seen = read.get(row)
+            runs: tuple[tuple[int, int], ...]
+            if seen is None:
+                runs = ((first, last),)
+            elif last - first + 1 >= n:
+                first, last = seen[0], seen[0] + n - 1
+                runs = ((seen[1] + 1, last),)
+            else:
+                runs = ((first, seen[0] - 1), (seen[1] + 1, last))
+            read[row] = (first, last)
+            for lo, hi in runs:
+                for x in range(lo, hi + 1):
+                    drivers = get(base + x % n)
+                    if drivers is not None:
+                        found.append(drivers)
+        return found
 
 
 def _collect(
-    p: Position,
-    drivers: dict[str, Position],
+    query: Car,
+    cells: Iterable[dict[str, Car]],
     k: int,
     radius_m: float,
     best: list[tuple[float, str]],
 ) -> None:
-    """Merge one cell's cars into the sorted k best (ties broken by driver id)."""
-    for driver_id, position in drivers.items():
+    """Merge the cells' cars into the sorted k best (ties broken by driver id).
+
+    Cars are ranked by squared chord first (no trigonometry); taken in that order,
+    each gets its exact `haversine_m` until the next one's chord is surely beyond the
+    k-th best distance (`chord2_bounds`, widened far beyond rounding), so usually
+    about k exact distances are computed, and the distances that decide are
+    `haversine_m`'s, as a scan's are.
+    """
+    p, px, py, pz = query
+    limit = chord2_bounds(best[-1][0] if len(best) == k else radius_m)[1]
+    ranked = [
+        (chord2, driver_id, position)
+        for drivers in cells
+        for driver_id, (position, x, y, z) in drivers.items()
+        if (chord2 := (x - px) * (x - px) + (y - py) * (y - py) + (z - pz) * (z - pz)) <= limit
+    ]
+    ranked.sort()
+    for chord2, driver_id, position in ranked:
+        if chord2 > limit:
+            return
         dist_m = haversine_m(p, position)
         if dist_m <= radius_m and (len(best) < k or (dist_m, driver_id) < best[-1]):
             insort(best, (dist_m, driver_id))
             if len(best) > k:
                 best.pop()
+            if len(best) == k:
+                limit = chord2_bounds(best[-1][0])[1]

@@ -117,7 +117,10 @@ class PriorityScore:
     `head_start_s` is the scorer's recommended head start (retention-aware,
     already capped); `value` and `value_at_risk` are in the firm's currency so
     that value-only and reservation policies can use them; `tier` and `reason`
-    are for the operator's screen only.
+    are for the operator's screen only. `leave_rise` is how much failing this
+    order raises the chance that the caller leaves (a probability, what the
+    `heads` policy ranks by: customers rather than revenue), and `first_order`
+    says the caller has no completed trip yet (the first-order floor's test).
     """
 
     head_start_s: float
@@ -125,6 +128,8 @@ class PriorityScore:
     reason: str
     value: float = 0.0
     value_at_risk: float = 0.0
+    leave_rise: float = 0.0
+    first_order: bool = False
 
 
 NEUTRAL_SCORE = PriorityScore(head_start_s=0.0, tier=Tier.NEW, reason="no history")

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from dispatch.model import Order, PriorityScore
+from dispatch.model import Order, PriorityScore, Tier
 
 
 class Policy(Protocol):
@@ -147,6 +147,49 @@ class RetentionPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class HeadsPolicy:
+    """Head start from a blend of what a failure would cost in revenue and in customers.
+
+    `blend` 0 ranks by value at risk (revenue: `value_at_risk / value_per_s`
+    seconds, as `retention`), 1 by the rise in the chance of leaving that a
+    failure causes (heads: `leave_rise * scale_s` seconds, so a caller whom a
+    failure would surely lose earns `scale_s`), anything between is the linear
+    mix of the two head starts. Callers with no completed trip get at least
+    `first_order_floor_s`, VIPs the cap; the cap bounds everything.
+    """
+
+    blend: float = 1.0
+    scale_s: float = 300.0
+    value_per_s: float = 0.125
+    first_order_floor_s: float = 180.0
+    max_head_start_s: float = 300.0
+    name: str = "heads"
+    supply_threshold: ClassVar[int | None] = None
+    waits: bool = True
+
+    def __post_init__(self) -> None:
+        checks = {"blend": 0.0 <= self.blend <= 1.0, "scale_s": self.scale_s >= 0,
+                  "value_per_s": self.value_per_s > 0,
+                  "first_order_floor_s": self.first_order_floor_s >= 0}
+        for key, ok in checks.items():
+            if not ok:
+                raise ValueError(f"heads: invalid {key} {getattr(self, key)!r}")
+
+    def head_start_s(self, order: Order, score: PriorityScore) -> float:
+        if score.tier is Tier.VIP:
+            return self.max_head_start_s
+        revenue_s = score.value_at_risk / self.value_per_s
+        heads_s = score.leave_rise * self.scale_s
+        head = (1.0 - self.blend) * revenue_s + self.blend * heads_s
+        if score.first_order:
+            head = max(head, self.first_order_floor_s)
+        return _clamp(head, self.max_head_start_s)
+
+    def may_take_car(self, score: PriorityScore, free_cars: int) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
 class ReservePolicy:
     """Capacity reservation (trunk reservation / guard channels).
 
@@ -211,6 +254,7 @@ _FACTORIES: dict[str, Callable[..., Policy]] = {
     "static_vip": _static_vip,
     "value": ValuePolicy,
     "retention": RetentionPolicy,
+    "heads": HeadsPolicy,
     "reserve": _reserve,
 }
 

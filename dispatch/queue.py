@@ -99,6 +99,11 @@ class OrderQueue:
             heappop(heap)
         return None
 
+    def head_entry(self) -> tuple[float, int, str, float, float] | None:
+        """The best waiting order's live heap entry `(effective_at, seq, order_id, due_at,
+        head_start_s)`, or None: the cheapest look at the head."""
+        return self._drop_stale_head()
+
     def peek(self) -> str | None:
         """The best waiting order without removing it, or None when nothing waits."""
         head = self._drop_stale_head()

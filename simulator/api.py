@@ -21,6 +21,8 @@ from typing import Any
 
 from dispatch.policies import POLICY_NAMES
 from simulator.metrics import SimulationResult
+from simulator.notebook import ShownComparison
+from simulator.overrides import with_overrides
 from simulator.replication import run_replication
 from simulator.results import Comparison, PolicyResult
 from simulator.runner import (
@@ -44,11 +46,8 @@ def replicate(task: ReplicationTask) -> SimulationResult:
 
 
 def with_policy_params(scenario: Scenario, params: Mapping[str, Any]) -> Scenario:
-    """The scenario with `[policies]` keys overridden, validated like the TOML file."""
-    if not params:
-        return scenario
-    section = Policies.model_validate({**scenario.policies.model_dump(), **params})
-    return scenario.model_copy(update={"policies": section})
+    """The scenario with keys overridden (bare keys are `[policies]` keys), validated."""
+    return with_overrides(scenario, params)
 
 
 def prepare_scenario(scenario: ScenarioLike, days: float | None = None) -> Scenario:
@@ -61,16 +60,19 @@ def prepare_scenario(scenario: ScenarioLike, days: float | None = None) -> Scena
     return loaded.model_copy(update={"horizon_days": float(days)})
 
 
-def policy_specs(policies: Sequence[PolicyLike]) -> list[PolicySpec]:
-    """Specs for the given names or specs; an unknown name fails before anything runs."""
+def policy_specs(policies: Sequence[PolicyLike],
+                 scenario: Scenario | None = None) -> list[PolicySpec]:
+    """Specs for the given names or specs; an unknown name or key fails before anything runs."""
     specs = [PolicySpec(p) if isinstance(p, str) else p for p in policies]
     if not specs:
         raise ValueError("no policies to run")
     for spec in specs:
         if spec.name not in POLICY_NAMES:
             raise ValueError(f"unknown policy {spec.name!r}; choose from {', '.join(POLICY_NAMES)}")
-        if spec.params:
-            Policies.model_validate(dict(spec.params))  # unknown or invalid keys fail here
+        if spec.params and scenario is not None:
+            with_overrides(scenario, spec.params)  # unknown or invalid keys fail here
+        elif spec.params:
+            Policies.model_validate(dict(spec.params))
     return specs
 
 
@@ -87,7 +89,7 @@ def compare(scenario: ScenarioLike, policies: Sequence[PolicyLike] | None = None
     processes (0: one per core); `scheduler`: a Dask scheduler address.
     """
     loaded = prepare_scenario(scenario, days)
-    specs = policy_specs(list(policies) if policies else loaded.policies.names)
+    specs = policy_specs(list(policies) if policies else loaded.policies.names, loaded)
     labels = [spec.key for spec in specs]
     chosen = baseline or ("fifo" if "fifo" in labels else labels[0])
     if chosen not in labels:
@@ -96,10 +98,12 @@ def compare(scenario: ScenarioLike, policies: Sequence[PolicyLike] | None = None
     finished = run_replications(replicate, loaded, specs, replications, root_seed=root_seed,
                                 jobs=jobs, scheduler=scheduler, progress=progress)
     grouped = group_by_label(finished)
-    return Comparison(
+    return ShownComparison(
         scenario=loaded.name, horizon_days=loaded.horizon_days, warmup_days=loaded.warmup_days,
         seed=root_seed, baseline=chosen, confidence=confidence,
-        policies={spec.key: PolicyResult(spec.key, spec.name, tuple(grouped[spec.key]), confidence)
+        settings=loaded.model_dump(mode="json"), currency=loaded.currency,
+        policies={spec.key: PolicyResult(spec.key, spec.name, tuple(grouped[spec.key]), confidence,
+                                         dict(spec.params))
                   for spec in specs})
 
 

@@ -23,6 +23,7 @@ from simulator.api import DEFAULT_REPLICATIONS, compare
 from simulator.results import Comparison
 from simulator.runner import ReplicationResult
 from simulator.scenario import ScenarioError, bundled_scenarios, read_scenario_text
+from simulator.study_cli import StudyOutput, StudyRequest, run_study
 from simulator.tables import TextTable, summary_table, who_pays_matrix
 
 USAGE_ERROR = 2
@@ -52,13 +53,30 @@ ExportLogOpt = Annotated[Path | None, typer.Option(
     "replication of each policy here, for `keepcab calibrate` (docs/calibrate.md).")]
 PrintOpt = Annotated[str | None, typer.Option(
     "--print-scenario", metavar="NAME", help="Print a bundled scenario's TOML to copy and edit.")]
+FrontierOpt = Annotated[bool, typer.Option(
+    "--frontier", help="Run the heads family over a grid (--blends x --caps x --floors) beside "
+    "fifo, reject and retention; report the Pareto set against fifo and its KEEPCAB_* settings.")]
+BlendsOpt = Annotated[str, typer.Option(help="Frontier blends: 0 ranks by value at risk, 1 by "
+                                        "the rise in the chance of leaving.")]
+CapsOpt = Annotated[str, typer.Option(help="Frontier head-start caps in seconds.")]
+FloorsOpt = Annotated[str, typer.Option(
+    help="Frontier first-order floors in seconds; none: the valuation's floor.")]
+VaryOpt = Annotated[list[str] | None, typer.Option(
+    "--vary", metavar="KEY=V1,V2", help="Sweep a scenario key (repeatable; every combination), "
+    "e.g. fleet.cars=220,260,300 or fleet.shifts[1].hours=9,10.")]
+TargetOpt = Annotated[float | None, typer.Option(
+    "--target-peak-failure", min=0.0, max=1.0,
+    help="With --vary: name the cheapest cell whose busiest hour fails less than this share.")]
 
 
 def simulate(scenario: ScenarioArg = None, policies: PoliciesOpt = None,
              replications: ReplicationsOpt = DEFAULT_REPLICATIONS, jobs: JobsOpt = 1,
              scheduler: SchedulerOpt = None, seed: SeedOpt = None, days: DaysOpt = None,
              out: OutOpt = None, baseline: BaselineOpt = None, json_: JsonOpt = False,
-             print_scenario: PrintOpt = None, export_log: ExportLogOpt = None) -> None:
+             print_scenario: PrintOpt = None, export_log: ExportLogOpt = None,
+             frontier: FrontierOpt = False, blends: BlendsOpt = "0,0.25,0.5,0.75,1",
+             caps: CapsOpt = "300,600", floors: FloorsOpt = "none", vary: VaryOpt = None,
+             target_peak_failure: TargetOpt = None) -> None:
     """Simulate dispatch policies on a scenario: lost customers, who pays, waits, revenue."""
     errors = Console(stderr=True)
     if print_scenario is not None:
@@ -68,11 +86,21 @@ def simulate(scenario: ScenarioArg = None, policies: PoliciesOpt = None,
         _fail(errors, ["give a SCENARIO (bundled name or TOML file) or --print-scenario NAME; "
                        f"bundled: {', '.join(bundled_scenarios())}"])
     names = [name.strip() for name in policies.split(",") if name.strip()] if policies else None
+    request = StudyRequest(frontier, blends, caps, floors, vary or [], target_peak_failure)
+    if request.wanted and export_log is not None:
+        _fail(errors, ["--export-log writes the logs of plain policies: run it without "
+                       "--frontier or --vary"])
+    output: StudyOutput | None = None
     try:
         with _ProgressBar(errors) as progress:
-            comparison = compare(scenario, names, replications=replications, seed=seed, jobs=jobs,
-                                 scheduler=scheduler, days=days, baseline=baseline,
-                                 progress=progress)
+            if request.wanted:
+                output = run_study(request, scenario, names, replications=replications, seed=seed,
+                                   jobs=jobs, scheduler=scheduler, days=days, progress=progress)
+                comparison = output.comparison
+            else:
+                comparison = compare(scenario, names, replications=replications, seed=seed,
+                                     jobs=jobs, scheduler=scheduler, days=days, baseline=baseline,
+                                     progress=progress)
     except ScenarioError as error:
         _fail(errors, error.problems)
     except RuntimeError as error:  # a replication that raised, or a missing optional extra
@@ -83,7 +111,7 @@ def simulate(scenario: ScenarioArg = None, policies: PoliciesOpt = None,
     except KeyboardInterrupt:  # Ctrl-C: the workers are already stopped; no traceback
         errors.print("interrupted", highlight=False)
         raise typer.Exit(130) from None
-    _emit(comparison, out, json_, errors)
+    _emit(comparison, out, json_, errors, output)
     if export_log is not None:
         _export_log(scenario, list(comparison.policies), export_log, days, seed, errors)
 
@@ -97,19 +125,26 @@ def _export_log(scenario: str, policies: list[str], directory: Path, days: float
     errors.print(f"wrote {len(written)} log files to {directory}", highlight=False)
 
 
-def _emit(comparison: Comparison, out: Path | None, as_json: bool, errors: Console) -> None:
+def _emit(comparison: Comparison, out: Path | None, as_json: bool, errors: Console,
+          output: StudyOutput | None = None) -> None:
     if out is not None:
         from simulator.report import write_report  # matplotlib only when a report is wanted
 
-        written = write_report(comparison, out)
+        written = write_report(comparison, out, output.study if output else None)
         errors.print(f"wrote {', '.join(path.name for path in written)} to {out}", highlight=False)
     if as_json:
-        typer.echo(json.dumps(comparison.to_dict(), allow_nan=False))
+        data = comparison.to_dict()
+        if output is not None:
+            data[output.study.name] = output.study.data
+        typer.echo(json.dumps(data, allow_nan=False))
         return
     console = Console()
     if not console.is_terminal:  # piped to a file or a pager: never truncate a column
         console = Console(width=max(console.width, PIPED_WIDTH))
-    for table in (summary_table(comparison, compact=True), who_pays_matrix(comparison)):
+    for line in output.lines if output else []:
+        console.print(f"- {line}", highlight=False, markup=False)
+    tables = output.tables if output else []
+    for table in (*tables, summary_table(comparison, compact=True), who_pays_matrix(comparison)):
         console.print(_rich_table(table))
         console.print(table.note, style="dim", highlight=False)
     if out is None:

@@ -56,6 +56,17 @@ def shift_patterns(fleet: Fleet) -> list[ShiftPattern]:
 
 
 
+def cars_on_duty_by_hour(fleet: Fleet) -> list[float]:
+    """Mean number of cars on shift in each hour of the day (what the fleet view plots)."""
+    on_duty = [0.0] * 24
+    for pattern in shift_patterns(fleet):
+        start, end = pattern.start_s, pattern.start_s + min(pattern.duration_s, DAY_S)
+        for hour in range(48):  # a shift over midnight continues into the next day's hours
+            low, high = hour * HOUR_S, (hour + 1) * HOUR_S
+            on_duty[hour % 24] += max(0.0, min(end, high) - max(start, low)) / HOUR_S
+    return on_duty
+
+
 class Cars:
     """The simulation's view of its cars: starting places, shifts, working time.
 

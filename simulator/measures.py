@@ -16,12 +16,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.metrics import FAILURES, SimulationResult
+from simulator.metrics import CLASSES, FAILURES, OrderSummary, SimulationResult
 from simulator.population import SEGMENTS
 from simulator.stats import DEFAULT_CONFIDENCE, Estimate, mean_ci, paired_difference
 
 Read = Callable[[SimulationResult], float]
 DAY_SERIES = ("placed", "completed", "failed", "lost_customers", "revenue")
+HOUR_SERIES = ("placed", "failed", "queue_length", "cars_on_duty")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,29 @@ def _order_metrics(segment: str | None) -> list[Metric]:
                    lambda r: _failure_rate(r, segment))]
 
 
+def _group(result: SimulationResult, group: str | None) -> OrderSummary:
+    if group is None:
+        return result.orders
+    return result.orders_by_class[group] if group in CLASSES else result.orders_by_segment[group]
+
+
+def _queue_metrics(group: str | None) -> list[Metric]:
+    """P(wait), mean queue wait and abandonment: the call-centre figures, per segment and class."""
+    key = "orders" if group is None else f"orders.{group}"
+    who = "all" if group is None else group
+
+    def share(count: Callable[[OrderSummary], int]) -> Read:
+        return lambda r: count(_group(r, group)) / _group(r, group).placed \
+            if _group(r, group).placed else math.nan
+
+    return [Metric(f"{key}.p_wait", f"P(wait): orders that queued, {who}", "share",
+                   share(lambda o: o.queued)),
+            Metric(f"{key}.mean_queue_wait_s", f"mean queue wait per order, {who}", "s",
+                   lambda r: _group(r, group).mean_queue_wait_s),
+            Metric(f"{key}.abandonment", f"abandoned while waiting, {who}", "share",
+                   share(lambda o: o.failed_by_cause.get("abandoned", 0)))]
+
+
 def _failed_count(cause: str) -> Read:
     return lambda r: float(r.orders.failed_by_cause.get(cause, 0))
 
@@ -99,6 +123,10 @@ def _build_metrics() -> tuple[Metric, ...]:
                 for cause in FAILURES]
     for segment in (None, *SEGMENTS):
         metrics += _order_metrics(segment)
+    for group in (None, *SEGMENTS, *CLASSES):
+        metrics += _queue_metrics(group)
+    metrics.append(Metric("orders.peak_hour_failure_rate", "failed orders share in the busiest hour",
+                          "share", lambda r: r.peak_hour_failure_rate))
     for segment in (None, *SEGMENTS):
         metrics += _wait_metrics(segment)
     metrics += [
@@ -145,6 +173,13 @@ def day_values(runs: Sequence[SimulationResult], series: str) -> list[list[float
     """Per day, one value per replication (replications share the horizon)."""
     days = min(len(run.days) for run in runs)
     return [[float(getattr(run.days[day], series)) for run in runs] for day in range(days)]
+
+
+def hour_values(runs: Sequence[SimulationResult], series: str) -> list[list[float]]:
+    """Per hour of day, one value per replication (empty when the runs kept no hours)."""
+    if any(not run.hours for run in runs):
+        return []
+    return [[float(getattr(run.hours[hour], series)) for run in runs] for hour in range(24)]
 
 
 def plain(value: float) -> float | None:

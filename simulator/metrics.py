@@ -23,6 +23,7 @@ REFUSED_NO_CAR = "refused_no_car"
 REFUSED_BY_POLICY = "refused_by_policy"
 FAILURES = (ABANDONED, EXPIRED, REFUSED_NO_CAR, REFUSED_BY_POLICY)
 CLASSES = ("vip", "other")
+DAY_S, HOUR_S = 86_400.0, 3_600.0
 
 
 class OrderRow(NamedTuple):
@@ -116,6 +117,21 @@ class DayRow:
 
 
 @dataclass(frozen=True, slots=True)
+class HourRow:
+    """One hour of the day over the measured days: per-day counts and time averages."""
+
+    hour: int
+    placed: float  # orders per day placed in this hour
+    failed: float  # of them, failed per day
+    queue_length: float  # orders waiting for a car, time-averaged
+    cars_on_duty: float
+
+    @property
+    def failure_rate(self) -> float:
+        return self.failed / self.placed if self.placed else 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class SimulationResult:
     scenario: str
     policy: str
@@ -132,6 +148,15 @@ class SimulationResult:
     revenue: float
     utilisation: float
     days: list[DayRow] = field(default_factory=list)
+    hours: list[HourRow] = field(default_factory=list)
+
+    @property
+    def peak_hour_failure_rate(self) -> float:
+        """The failure rate in the busiest hour of the day (most orders placed), where a fleet
+        is sized or not; the worst hour by rate would be a quiet hour's one unlucky order."""
+        if not self.hours:
+            return math.nan
+        return max(self.hours, key=lambda hour: hour.placed).failure_rate
 
     @property
     def first_order_failure_rate(self) -> float:
@@ -215,6 +240,24 @@ def daily_series(rows: list[OrderRow], customers: list[Customer], window: Window
             lost[min(int((customer.depart_at - window.start_at) // 86_400.0), days - 1)] += 1
     return [DayRow(d, placed[d], completed[d], failed[d], revenue[d], lost[d])
             for d in range(days)]
+
+
+def hourly_series(rows: list[OrderRow], window: Window,
+                  cars_on_duty: list[float]) -> list[HourRow]:
+    """Orders, failures and the queue by hour of day: where in the day the firm is short."""
+    days = max((window.end_at - window.start_at) / DAY_S, 1e-9)
+    placed, failed, queue_s = [0] * 24, [0] * 24, [0.0] * 24
+    for row in rows:
+        hour = int(row.requested_at % DAY_S // HOUR_S)
+        placed[hour] += 1
+        failed[hour] += row.outcome != COMPLETED
+        start, end = row.requested_at, row.requested_at + row.queue_wait_s
+        while start < end:  # a wait running over the hour counts in both hours
+            boundary = min(end, start - start % HOUR_S + HOUR_S)
+            queue_s[int(start % DAY_S // HOUR_S)] += boundary - start
+            start = boundary
+    return [HourRow(h, placed[h] / days, failed[h] / days, queue_s[h] / (days * HOUR_S),
+                    cars_on_duty[h]) for h in range(24)]
 
 
 def group_rows(rows: list[OrderRow]) -> tuple[dict[str, list[OrderRow]], dict[str, list[OrderRow]]]:

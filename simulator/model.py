@@ -67,6 +67,7 @@ class Model:
         self._next_call: EventHandle | None = None
         self._started = False
         self._expiries = dispatcher.config.max_wait_s is not None  # the model never pre-books
+        self._batches = dispatcher.config.batch_window_s is not None
         self._on: dict[type[Any], Callable[[Any, float], None]] = {
             DriverStatusChanged: self._status_changed, OrderAssigned: self._assigned,
             OrderQueued: self._queued, OrderPickedUp: self._picked_up,
@@ -104,9 +105,11 @@ class Model:
         on = self._on
         for decision in self.dispatcher.handle(command, now):
             on[type(decision)](decision, now)
+        if self._batches:  # any command may open a batch: its Tick is the next timer
+            self._watch_timers()
 
     def _watch_timers(self) -> None:
-        """Keep one pending Tick at the dispatcher's next expiry or release."""
+        """Keep one pending Tick at the dispatcher's next expiry, release or batch."""
         next_at = self.dispatcher.next_timer_at()
         if next_at is not None and next_at < self._tick_at:
             if self._tick is not None:
@@ -181,6 +184,9 @@ class Model:
         order = Order(f"o{self._order_seq}", customer.customer_id, request.pickup, now, None,
                       request.dropoff)
         first = customer.orders == 0 and customer.completed == 0
+        factor = self.s.scenario.patience.factor(customer.segment, customer.vip)
+        if factor != 1.0:  # drawn for every call alike (common random numbers), then scaled
+            request = request._replace(patience_s=request.patience_s * factor)
         trip = Trip(order, customer, request, first, retry)
         customer.orders += 1
         self.trips[order.order_id] = trip

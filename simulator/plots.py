@@ -173,6 +173,28 @@ def lost_per_day_plot(comparison: Comparison, path: Path) -> Path:
     return _save(figure, path)
 
 
+def fleet_view_plot(comparison: Comparison, path: Path) -> Path:
+    """The baseline's failed orders and queue by hour of day, against cars on duty."""
+    hours = comparison.policies[comparison.baseline].hours
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
+    hour = list(range(len(hours.get("failed", []))))
+    top.bar(hour, [e.mean for e in hours.get("failed", [])], color="#d62728", alpha=0.7)
+    top.set_ylabel("failed orders / day")
+    queue = top.twinx()
+    queue.plot(hour, [e.mean for e in hours.get("queue_length", [])], color="#1f77b4",
+               marker=".")
+    queue.set_ylabel("orders waiting (mean)", color="#1f77b4")
+    bottom.bar(hour, [e.mean for e in hours.get("cars_on_duty", [])], color="#2ca02c", alpha=0.7)
+    bottom.set_ylabel("cars on duty")
+    bottom.set_xlabel("hour of day")
+    bottom.set_xticks(range(0, 24, 2))
+    top.set_title(f"Where the firm is short of cars ({comparison.baseline}): failed orders "
+                  "(bars) and queue (line) by hour", fontsize=10)
+    for axis in (top, bottom):
+        axis.grid(alpha=0.3)
+    return _save(figure, path)
+
+
 def _save(figure: Any, path: Path, bottom: float = 0.0) -> Path:
     """Lay out (leaving `bottom` of the height for a figure legend), write, free the memory."""
     figure.tight_layout(rect=(0.0, bottom, 1.0, 1.0))
@@ -182,4 +204,5 @@ def _save(figure: Any, path: Path, bottom: float = 0.0) -> Path:
 
 
 PLOTS = {"lost_customers.png": lost_customers_plot, "who_pays.png": who_pays_plot,
-         "waits_by_segment.png": waits_plot, "lost_per_day.png": lost_per_day_plot}
+         "waits_by_segment.png": waits_plot, "lost_per_day.png": lost_per_day_plot,
+         "fleet_view.png": fleet_view_plot}

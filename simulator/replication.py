@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from simulator.fleet import cars_on_duty_by_hour
 from simulator.metrics import (
     SimulationResult,
     daily_series,
     group_rows,
+    hourly_series,
     lost_customers,
     lost_future_revenue,
     summarise_orders,
@@ -53,4 +55,5 @@ def summarise(model: Model, policy: str, seed: int) -> SimulationResult:
         revenue=sum(row.fare for row in rows),
         utilisation=setup.cars.utilisation,
         days=daily_series(rows, customers, window),
+        hours=hourly_series(rows, window, cars_on_duty_by_hour(setup.scenario.fleet)),
     )

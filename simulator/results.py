@@ -1,5 +1,9 @@
 """Results of `simulator.run` and `simulator.compare`, ready for JSON, CSV and pandas.
 
+Results are data: this module imports nothing that reads them (tables, plots,
+reports sit above it, an import-linter contract says so), which is why the
+notebook view lives in `simulator.notebook`.
+
 Each object keeps its replications' raw `SimulationResult`s, so an analyst in
 a notebook can always go back to the draws behind an interval. Flat rows
 (`rows()`) are the single source of the CSV file and of `to_dataframe()`, so
@@ -9,16 +13,19 @@ the two can never disagree.
 from __future__ import annotations
 
 import importlib
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.measures import (
     DAY_SERIES,
+    HOUR_SERIES,
     METRIC_BY_KEY,
     METRICS,
     day_values,
     estimate,
     estimate_dict,
+    hour_values,
     metric_values,
     paired,
     plain,
@@ -36,8 +43,10 @@ class PolicyResult:
     policy: str
     runs: tuple[SimulationResult, ...]
     confidence: float = DEFAULT_CONFIDENCE
+    params: dict[str, Any] = field(default_factory=dict)  # scenario keys this policy changed
     metrics: dict[str, Estimate] = field(init=False)
     days: dict[str, list[Estimate]] = field(init=False)
+    hours: dict[str, list[Estimate]] = field(init=False)
 
     def __post_init__(self) -> None:
         if not self.runs:
@@ -47,6 +56,9 @@ class PolicyResult:
         object.__setattr__(self, "days", {
             series: [estimate(values, self.confidence) for values in day_values(self.runs, series)]
             for series in DAY_SERIES})
+        object.__setattr__(self, "hours", {
+            series: [estimate(values, self.confidence) for values in hour_values(self.runs, series)]
+            for series in HOUR_SERIES})
 
     @property
     def replications(self) -> int:
@@ -74,10 +86,12 @@ class PolicyResult:
         """JSON-ready (NaN and infinite bounds become null); `runs` adds every replication."""
         body: dict[str, Any] = {
             "label": self.label, "policy": self.policy, "replications": self.replications,
-            "seeds": [run.seed for run in self.runs],
+            "params": plain_tree(dict(self.params)), "seeds": [run.seed for run in self.runs],
             "metrics": {key: estimate_dict(value) for key, value in self.metrics.items()},
             "days": {series: [estimate_dict(value) for value in values]
                      for series, values in self.days.items()},
+            "hours": {series: [estimate_dict(value) for value in values]
+                      for series, values in self.hours.items()},
         }
         if runs:
             body["runs"] = [plain_tree(run.to_dict()) for run in self.runs]
@@ -99,6 +113,8 @@ class Comparison:
     baseline: str
     policies: dict[str, PolicyResult]
     confidence: float = DEFAULT_CONFIDENCE
+    settings: dict[str, Any] = field(default_factory=dict)  # every scenario parameter used
+    currency: str = ""
     differences: dict[str, dict[str, Estimate]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -123,12 +139,6 @@ class Comparison:
         return (f"Comparison({self.scenario!r}, policies={self.labels}, "
                 f"replications={self.replications}, baseline={self.baseline!r})")
 
-    def _repr_html_(self) -> str:
-        """Notebooks show the headline and who-pays tables instead of the repr."""
-        from simulator.report import html_tables  # report imports this module
-
-        return html_tables(self)
-
     def difference(self, label: str, key: str) -> Estimate | None:
         """`label` minus the baseline for one metric (paired), None for the baseline itself."""
         return self.differences.get(label, {}).get(key)
@@ -152,12 +162,17 @@ class Comparison:
             "scenario": self.scenario, "horizon_days": self.horizon_days,
             "warmup_days": self.warmup_days, "seed": self.seed,
             "replications": self.replications, "confidence": self.confidence,
-            "baseline": self.baseline,
+            "baseline": self.baseline, "currency": self.currency,
+            "settings": _finite_or_text(self.settings),
             "metrics": {m.key: {"label": m.label, "unit": m.unit} for m in METRICS},
             "policies": {label: result.to_dict(runs) for label, result in self.policies.items()},
             "differences": {label: {key: estimate_dict(value) for key, value in diffs.items()}
                             for label, diffs in self.differences.items()},
         }
+
+    def setting_rows(self) -> list[tuple[str, Any]]:
+        """Every scenario parameter used, as (dotted key, value), in the file's order."""
+        return flatten(self.settings)
 
     def to_dataframe(self) -> Any:
         """Long format: one row per (policy, metric) with the difference to the baseline."""
@@ -166,6 +181,27 @@ class Comparison:
     def days_dataframe(self) -> Any:
         """The per-day series: one row per (policy, day, series)."""
         return dataframe(self.day_rows())
+
+
+def flatten(tree: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested settings as dotted keys (`fleet.shifts[0].hours`); lists of numbers stay whole."""
+    if isinstance(tree, dict):
+        return [row for key, value in tree.items()
+                for row in flatten(value, f"{prefix}.{key}" if prefix else key)]
+    if isinstance(tree, list) and any(isinstance(item, dict) for item in tree):
+        return [row for index, item in enumerate(tree) for row in flatten(item, f"{prefix}[{index}]")]
+    return [(prefix, tree)]
+
+
+def _finite_or_text(tree: Any) -> Any:
+    """Scenario settings for JSON: an infinite patience or radius stays readable as "inf"."""
+    if isinstance(tree, dict):
+        return {key: _finite_or_text(value) for key, value in tree.items()}
+    if isinstance(tree, list):
+        return [_finite_or_text(value) for value in tree]
+    if isinstance(tree, float) and not math.isfinite(tree):
+        return str(tree)
+    return tree
 
 
 def _interval(value: Estimate | None) -> dict[str, float | int | None]:

@@ -18,7 +18,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from dispatch.config import DispatchConfig
+from dispatch.config import DEFAULT_BATCH_WINDOW_S, DispatchConfig, matching_fields
+from dispatch.policy_params import POLICY_PARAM_FIELDS, PolicyParams
 from valuation.params import ValuationParams
 
 _BUNDLE = "simulator.scenarios"
@@ -129,6 +130,18 @@ class Patience(_Section):
     wait: Distribution
     short_eta_s: NonNegative = 0.0  # a quoted ETA at most this long ...
     short_eta_factor: float = Field(default=1.0, ge=1)  # ... stretches patience by this factor
+    # Patience by who calls (valued callers are more patient: DOMAIN.md, call centres): each
+    # caller's drawn patience times the factor of their segment, and times vip_factor for VIPs.
+    new_factor: Positive = 1.0
+    occasional_factor: Positive = 1.0
+    regular_factor: Positive = 1.0
+    vip_factor: Positive = 1.0
+
+    def factor(self, segment: str, vip: bool) -> float:
+        """How much longer than the drawn patience this caller waits."""
+        by_segment = {"new": self.new_factor, "occasional": self.occasional_factor,
+                      "regular": self.regular_factor}
+        return by_segment[segment] * (self.vip_factor if vip else 1.0)
 
 
 class Churn(_Section):
@@ -148,6 +161,8 @@ class Churn(_Section):
 
 
 class Policies(_Section):
+    """Which policies to compare and every policy setting (`dispatch.policy_params`)."""
+
     names: list[str] = Field(default_factory=lambda: ["reject", "fifo", "retention"])
     vip_head_start_s: NonNegative = 300.0
     value_per_s: Annotated[float, Field(gt=0)] | None = None  # absent: fitted at time 0
@@ -155,6 +170,14 @@ class Policies(_Section):
     reserve_min_value_at_risk: NonNegative = 1.0
     reserve_base: str = "retention"
     reserve_waits: bool = True
+    heads_blend: Share = 1.0
+    heads_scale_s: NonNegative | None = None  # absent: the head-start cap
+    heads_value_per_s: Annotated[float, Field(gt=0)] | None = None  # absent: the valuation's c
+    first_order_floor_s: NonNegative | None = None  # absent: the valuation's floor
+
+    def params(self) -> PolicyParams:
+        """The settings as the one policy builder takes them (same names as `KEEPCAB_*`)."""
+        return PolicyParams(**self.model_dump(include=set(POLICY_PARAM_FIELDS)))
 
 
 class Dispatch(_Section):
@@ -164,17 +187,19 @@ class Dispatch(_Section):
     max_wait_min: Positive = 20.0  # inf: the dispatcher never gives up
     max_head_start_s: NonNegative = 300.0
     cell_m: Positive = 1000.0
-    # "zone": any free car takes any order, longest idle first (no space: Erlang models)
-    matching: Literal["nearest", "zone"] = "nearest"
+    # "zone": any free car takes any order, longest idle first (no space: Erlang models);
+    # "batch": orders and free cars collected for batch_window_s, then one assignment
+    matching: Literal["nearest", "zone", "batch"] = "nearest"
+    batch_window_s: float = Field(default=DEFAULT_BATCH_WINDOW_S, gt=0, allow_inf_nan=False)
 
-    def config(self, ref_lat: float) -> DispatchConfig:
+    def config(self) -> DispatchConfig:
         speed_mps = self.speed_kmh / 3.6 if math.isfinite(self.speed_kmh) else 1e12
         return DispatchConfig(
             pickup_radius_m=self.pickup_radius_m, speed_mps=speed_mps,
             detour_factor=self.detour_factor,
             max_wait_s=None if math.isinf(self.max_wait_min) else self.max_wait_min * 60,
-            max_head_start_s=self.max_head_start_s, cell_m=self.cell_m, ref_lat=ref_lat,
-            spatial=self.matching == "nearest")
+            max_head_start_s=self.max_head_start_s, cell_m=self.cell_m,
+            **matching_fields(self.matching, self.batch_window_s))
 
 
 class Scenario(_Section):
@@ -184,6 +209,7 @@ class Scenario(_Section):
     horizon_days: Positive
     warmup_days: NonNegative = 0.0  # simulated but not measured: histories build up first
     scoring: Literal["valuation", "vip_classes"] = "valuation"
+    currency: str = Field(default="EUR", min_length=1)  # what fares and revenue are counted in
     city: City
     fleet: Fleet
     demand: Demand
@@ -249,6 +275,11 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError([f"{source}: invalid TOML: {error}"]) from None
+    return validate_scenario(raw, source)
+
+
+def validate_scenario(raw: dict[str, Any], source: str = "<string>") -> Scenario:
+    """A scenario from plain data (parsed TOML, or a scenario with keys overridden)."""
     try:
         return Scenario.model_validate(raw)
     except ValidationError as error:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from dispatch.engine import Dispatcher
 from dispatch.model import Scorer
-from dispatch.policies import Policy, make_policy
+from dispatch.policies import Policy
+from dispatch.policy_params import PolicyContext, build_policy
 from simulator.fleet import Cars, ShiftPattern, shift_patterns
 from simulator.histories import HistoryBook, vip_class_scorer
 from simulator.kernel import BufferedDraws, RandomStreams, standard_exponentials, uniforms
@@ -31,7 +31,7 @@ from simulator.population import (
     seed_past_trips,
 )
 from simulator.sampling import DAY_S, DailyProfile, PlaceSampler, Sampler, duration_sampler
-from simulator.scenario import Policies, Scenario
+from simulator.scenario import Scenario
 
 STREAMS = ("population", "history", "fleet", "places", "calls", "newcomers", "patience", "trips",
            "churn", "retries")
@@ -130,40 +130,30 @@ def _mean_fare(scenario: Scenario) -> float:
 
 
 def policy_and_scorer(setup: Setup, name: str) -> tuple[Policy, Scorer]:
-    """The named policy with the scenario's parameters, and the scorer it reads."""
+    """The named policy with the scenario's `[policies]` settings, and the scorer it reads.
+
+    Where a setting is absent the scale comes from the scorer: `value_per_s`
+    fitted at time 0 (issue 3's rule), the valuation's c and first-order floor.
+    """
     scenario = setup.scenario
     vip_ids = frozenset(c.customer_id for c in setup.customers if c.vip)
     cap_s = scenario.dispatch.max_head_start_s
-    value_per_s = scenario.policies.value_per_s
     if setup.book is None:
         scorer = vip_class_scorer(vip_ids, cap_s)
-        value_per_s = value_per_s or 1.0 / max(cap_s, 1.0)  # VIP value 1 reaches the cap
+        unit = 1.0 / max(cap_s, 1.0)  # VIP value 1 reaches the cap
+        context = PolicyContext(cap_s, vip_ids, risk_value_per_s=unit, first_order_floor_s=0.0,
+                                value_per_s=unit)
     else:
         params, fitted_value_per_s = setup.book.calibrated(0.0)
         if "value_per_s" not in scenario.valuation:
             setup.book.params = params
-        value_per_s = value_per_s or fitted_value_per_s
         scorer = setup.book.scorer(vip_ids)
-    policy = make_policy(name, **_policy_params(name, scenario.policies, vip_ids, value_per_s,
-                                                cap_s))
-    return policy, scorer
-
-
-def _policy_params(name: str, policies: Policies, vip_ids: frozenset[str], value_per_s: float,
-                   cap_s: float) -> dict[str, Any]:
-    base = policies.reserve_base if name == "reserve" else name
-    params: dict[str, Any] = {"max_head_start_s": cap_s}
-    if base == "static_vip":
-        params.update(vip_customer_ids=vip_ids, head_start_s=policies.vip_head_start_s)
-    elif base == "value":
-        params.update(value_per_s=value_per_s)
-    if name == "reserve":
-        params.update(k=policies.reserve_k, min_value_at_risk=policies.reserve_min_value_at_risk,
-                      base=base, waits=policies.reserve_waits)
-    return params
+        context = PolicyContext(cap_s, vip_ids, risk_value_per_s=setup.book.params.value_per_s,
+                                first_order_floor_s=setup.book.params.effective_floor_s,
+                                value_per_s=fitted_value_per_s)
+    return build_policy(name, scenario.policies.params(), context), scorer
 
 
 def build_dispatcher(setup: Setup, policy_name: str) -> Dispatcher:
     policy, scorer = policy_and_scorer(setup, policy_name)
-    first_zone = setup.scenario.city.zones[0]
-    return Dispatcher(policy, scorer, setup.scenario.dispatch.config(first_zone.lat))
+    return Dispatcher(policy, scorer, setup.scenario.dispatch.config())

@@ -10,6 +10,7 @@ baseline, with paired intervals, and a sentence naming who gains and who pays.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from simulator.measures import METRIC_BY_KEY
@@ -147,14 +148,14 @@ def _verdict(comparison: Comparison, label: str, segment: str) -> tuple[int, str
     return _direction(failures) or _direction(waits), detail
 
 
-def who_pays_lines(comparison: Comparison) -> list[str]:
+def who_pays_lines(comparison: Comparison, labels: Sequence[str] | None = None) -> list[str]:
     """One sentence per policy: which segments gain and which pay against the baseline.
 
     Failed orders decide (a refused caller is worse off than a slower one);
     only when they do not clearly move do waits decide.
     """
     lines = []
-    for label in comparison.labels:
+    for label in comparison.labels if labels is None else labels:
         if label == comparison.baseline:
             continue
         verdicts = [_verdict(comparison, label, segment) for segment in SEGMENTS]
@@ -166,14 +167,16 @@ def who_pays_lines(comparison: Comparison) -> list[str]:
     return lines
 
 
-def who_pays_matrix(comparison: Comparison, compact: bool = True) -> TextTable:
+def who_pays_matrix(comparison: Comparison, compact: bool = True,
+                    labels: Sequence[str] | None = None) -> TextTable:
     """Per policy, each segment's change in failed orders and p90 wait: the terminal view."""
     cells = _Cells(comparison, compact)
     headers = ["policy"] + [_header(f"Δ failed {s}", "diff_share", compact) for s in SEGMENTS] + \
               [_header(f"Δ p90 wait {s}", "diff_s", compact) for s in SEGMENTS]
     rows = [[label] + [cells.diff(label, f"orders.{segment}.failure_rate") for segment in SEGMENTS]
             + [cells.diff(label, f"wait.{segment}.p90_s") for segment in SEGMENTS]
-            for label in comparison.labels if label != comparison.baseline]
+            for label in (comparison.labels if labels is None else labels)
+            if label != comparison.baseline]
     return TextTable(f"Who pays: change against {comparison.baseline} by segment", headers, rows,
                      "Positive Δ: that segment fails more or waits longer than under "
                      f"{comparison.baseline}; ± is the paired {comparison.confidence:.0%} "

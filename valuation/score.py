@@ -50,6 +50,7 @@ class CustomerScore:
     tier: Tier
     reason: str
     orders_per_week: float = 0.0
+    first_order: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,7 @@ def score(
         tier=tier,
         reason=render_reason(tier, h, lam, head, now_s),
         orders_per_week=lam,
+        first_order=newcomer,
     )
 
 

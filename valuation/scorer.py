@@ -9,6 +9,7 @@ is never blocked by valuation.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from dispatch.model import PriorityScore, Scorer
 from valuation.history import CustomerHistory
@@ -25,6 +26,8 @@ def to_priority_score(customer_score: CustomerScore) -> PriorityScore:
         reason=customer_score.reason,
         value=customer_score.value,
         value_at_risk=customer_score.value_at_risk,
+        leave_rise=customer_score.p_leave_if_failed - customer_score.p_leave_if_served,
+        first_order=customer_score.first_order,
     )
 
 
@@ -47,13 +50,7 @@ def make_scorer(
             score(history, now, params, vip=customer_id is not None and customer_id in vip_ids)
         )
         if unavailable:
-            return PriorityScore(
-                head_start_s=result.head_start_s,
-                tier=result.tier,
-                reason=f"history unavailable; {result.reason}",
-                value=result.value,
-                value_at_risk=result.value_at_risk,
-            )
+            return replace(result, reason=f"history unavailable; {result.reason}")
         return result
 
     return scorer

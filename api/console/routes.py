@@ -21,6 +21,8 @@ from api.auth import login_operator
 from api.deps import Dispatching, Public, SessionDep, SettingsDep
 from api.login_throttle import LoginThrottle, retry_after_header
 from api.models import PickupAddress, address_key
+from api.openapi import ErrorBody
+from api.routers.fields import CleanStr
 
 router = APIRouter(tags=["console"])
 PLACES_LIMIT = 8
@@ -29,8 +31,8 @@ PLACES_LIMIT = 8
 class LoginRequest(BaseModel):
     model_config = {"extra": "forbid"}
 
-    username: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=1, max_length=200)
+    username: CleanStr = Field(min_length=1, max_length=100)
+    password: CleanStr = Field(min_length=1, max_length=200)
 
 
 class LoginReply(BaseModel):
@@ -58,8 +60,13 @@ async def console_page(principal: Public) -> HTMLResponse:
     "/console/login",
     response_model=LoginReply,
     responses={
-        401: {"description": "wrong username or password"},
-        429: {"description": "too many failed logins for this username or address (Retry-After)"},
+        401: {"model": ErrorBody, "description": "wrong username or password"},
+        429: {
+            "model": ErrorBody,
+            "description": "too many failed logins for this username or address (Retry-After)",
+            "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "string"}}},
+        },
+        503: {"model": ErrorBody, "description": "the store is unavailable"},
     },
 )
 def console_login(
@@ -94,8 +101,8 @@ def console_login(
 def known_places(
     principal: Dispatching,
     session: SessionDep,
-    q: Annotated[str, Query(max_length=100)] = "",
-    customer_id: Annotated[str | None, Query(max_length=32)] = None,
+    q: Annotated[CleanStr, Query(max_length=100)] = "",
+    customer_id: Annotated[CleanStr | None, Query(max_length=32)] = None,
 ) -> list[Place]:
     """Known pickup addresses matching `q`: the caller's own first, then everyone's most used."""
     key = address_key(q) if q.strip() else ""

@@ -15,11 +15,11 @@ from .state import EngineView, driver_json, order_details, queue_json, read_engi
 
 
 def _store_part(
-    factory: sessionmaker[Session], view: EngineView, now_s: float, service: DispatcherService
+    factory: sessionmaker[Session], view: EngineView, now_s: float, service: DispatcherService, idle_s: float
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     ids = [item.order.order_id for item in view.queue] + [t.order.order_id for t in view.trips]
     with factory() as session:
-        return order_details(session, ids), ringing_calls(session, now_s, service.setup)
+        return order_details(session, ids), ringing_calls(session, now_s, service.setup, idle_s)
 
 
 async def build_snapshot(
@@ -31,7 +31,10 @@ async def build_snapshot(
     if call_log is not None:
         await call_log.flush()  # calls that rang a moment ago are in the snapshot too
     view = await service.read(read_engine)
-    details, calls = await run_in_threadpool(_store_part, app.state.session_factory, view, now_s, service)
+    idle_s: float = app.state.settings.ringing_card_idle_s
+    details, calls = await run_in_threadpool(
+        _store_part, app.state.session_factory, view, now_s, service, idle_s
+    )
     return {
         "type": "snapshot",
         "seq": seq,
@@ -42,6 +45,7 @@ async def build_snapshot(
             "drivers": [driver_json(driver) for driver in view.drivers],
             "trips": trips_json(view, details),
             "calls": calls,
+            "ringing_idle_s": idle_s,
             "recent": recent,
             "figures": figures,
         },

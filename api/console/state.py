@@ -22,7 +22,6 @@ from api.routers.customers import active_order, current_score, recent_addresses
 from dispatch.engine import Dispatcher
 from dispatch.model import DriverView, OrderStatus, OrderView, QueuedOrderView
 
-RINGING_FOR_S = 600.0  # a call still "ringing" after this long was never closed by the PBX
 _DETAILED = {"order.queued", "order.scheduled", "order.created", "order.assigned"}
 
 
@@ -148,21 +147,29 @@ def caller_card(session: Session, customer: Customer, now_s: float, setup: Write
     }
 
 
-def ringing_calls(session: Session, now_s: float, setup: WriterSetup) -> list[dict[str, Any]]:
-    """Calls ringing now, oldest first, with their caller cards."""
-    since = from_epoch_s(now_s - RINGING_FOR_S)
+def ringing_calls(
+    session: Session, now_s: float, setup: WriterSetup, idle_s: float
+) -> list[dict[str, Any]]:
+    """Calls ringing or on the line now, oldest first, with their caller cards.
+
+    A call without any event for `idle_s` is left out: its PBX never said it ended.
+    """
+    since = from_epoch_s(now_s - idle_s)
     calls = session.exec(
         select(Call)
-        .where(col(Call.ringing_at) >= since, col(Call.answered_at).is_(None))
         .where(col(Call.ended_at).is_(None))
+        .where((col(Call.ringing_at) >= since) | (col(Call.answered_at) >= since))
         .order_by(col(Call.ringing_at))
     ).all()
     cards = []
     for call in calls:
+        last = call.ringing_at if call.answered_at is None else max(call.answered_at, call.ringing_at)
         card: dict[str, Any] = {
             "call_id": call.external_id,
             "caller": call.caller_raw,
             "ringing_at": epoch_s(call.ringing_at),
+            "last_event_at": epoch_s(last),
+            "answered": call.answered_at is not None,
             "known": call.customer_id is not None,
         }
         customer = None if call.customer_id is None else session.get(Customer, call.customer_id)

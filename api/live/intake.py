@@ -2,7 +2,7 @@
 
 Intake decides whether a request is a new order at all before it touches the
 engine: an `Idempotency-Key` seen before returns the first order (a retried
-webhook), and a live order of the same customer from the same pickup within
+webhook; `api.live.replay`), and a live order of the same customer from the same pickup within
 `duplicate_order_window_s` is returned instead of a second one (the redial
 guard: Spare uses the same rider, same address, 30 minutes). Every check reads
 before anything is written, so a refused request leaves the transaction clean
@@ -40,12 +40,12 @@ PICKUP_AT_AHEAD_S = 90 * 86400.0
 SAME_PICKUP_M = (
     150.0  # two pickups this close are one place (GPS noise, the other side of the road)
 )
+LEGACY_IMPORT_KEY = "import:sha256:"  # sha256(e164|time|lat|lon): would confirm a guessed number
 _LIVE = sorted({"scheduled", "queued", "assigned", "picked_up"})
 _TERMINAL = sorted(status.value for status in TERMINAL_ORDER_STATUSES)
 
 
 # Statements of the intake hot path, built once (building one costs about as much as running it).
-_BY_KEY = select(Order).where(col(Order.idempotency_key) == bindparam("key"))
 _PHONE = select(Phone).where(col(Phone.e164) == bindparam("e164"))
 _PLACE = select(PickupAddress).where(
     col(PickupAddress.customer_id) == bindparam("customer_id"),
@@ -70,22 +70,6 @@ class Caller:
     is_new: bool
     new_number: bool = False  # a known customer calling from a number we have not seen
     phone: Phone | None = None  # the stored number the caller was found by
-
-
-def find_replay(session: Session, request: SubmitOrder) -> IntakeResult | None:
-    """The order an `Idempotency-Key` already produced, if any."""
-    key = request.idempotency_key
-    if key is None:
-        return None
-    row = session.exec(_BY_KEY, params={"key": key}).first()
-    if row is None:
-        return None
-    pickup = request.intake.pickup
-    if (row.pickup_lat, row.pickup_lon) != (pickup.lat, pickup.lon):
-        raise RequestProblem(
-            ("header", "Idempotency-Key"), "key already used for an order with a different pickup"
-        )
-    return IntakeResult(row, created=False, why_existing="idempotency_key")
 
 
 def check_pickup_time(intake: OrderIntake, now: float) -> None:
@@ -287,6 +271,12 @@ def forget_customer(session: Session, customer_id: str, now: float) -> dict[str,
         update(Order)
         .where(col(Order.customer_id) == customer_id)
         .values(pickup_address=None, caller_e164=None)
+    )
+    session.execute(  # keys of earlier imports hashed number, time and place: unsalted
+        update(Order)
+        .where(col(Order.customer_id) == customer_id)
+        .where(col(Order.idempotency_key).startswith(LEGACY_IMPORT_KEY))
+        .values(idempotency_key=None)
     )
     for row in session.exec(
         select(Order).where(Order.customer_id == customer_id, col(Order.status).in_(_TERMINAL))

@@ -84,6 +84,9 @@ class DispatcherService:
         self._outage = OutageLog(log, "rebuilding the dispatcher from the store")
         self.watch = WriterWatch(setup.writer_stall_s)
         self.running = False
+        # Called with each batch's events once committed and published, before anyone is answered
+        # (the in-memory caller index notes what it must read again: api.caller_index).
+        self.committed: list[Callable[[list[Event]], None]] = []
 
     # ---- life cycle ------------------------------------------------------------------
 
@@ -172,6 +175,8 @@ class DispatcherService:
                 await self._bus.publish(events)
             except Exception:  # the decisions are committed; a bus failure must not undo the answer
                 log.exception("publishing %d events failed", len(events))
+            for listener in self.committed:
+                listener(events)
             self._metrics.observe(events, self._writer.gauges(), time.perf_counter() - started)
             for envelope in batch:
                 if envelope.future.done():

@@ -29,7 +29,8 @@ from dispatch.decisions import Decision
 from dispatch.engine import DispatchConfig, Dispatcher
 from dispatch.errors import UnknownDriver, UnknownOrder
 from dispatch.model import DriverStatus, DriverView, OrderStatus, Position
-from dispatch.policies import Policy, make_policy
+from dispatch.policies import Policy
+from dispatch.policy_params import PolicyContext, PolicyParams, build_policy
 from valuation.history import CustomerHistory
 from valuation.params import DEFAULT_PARAMS, ValuationParams
 from valuation.scorer import make_scorer
@@ -45,6 +46,7 @@ from .commands import (
     SubmitOrder,
     TickIfDue,
 )
+from .replay import find_replay
 from .store import DecisionStore
 
 LIVE_STATUSES = sorted(s.value for s in OrderStatus if not s.is_terminal)
@@ -66,6 +68,7 @@ class WriterSetup:
     """Everything the writer needs from the settings, read once at start."""
 
     policy_name: str = "retention"
+    policy_params: PolicyParams = field(default_factory=PolicyParams)
     config: DispatchConfig = field(default_factory=DispatchConfig)
     params: ValuationParams = DEFAULT_PARAMS
     vip_ids: frozenset[str] = frozenset()
@@ -83,6 +86,7 @@ class WriterSetup:
             params = ValuationParams.from_json(text)
         return cls(
             policy_name=settings.policy,
+            policy_params=settings.policy_params(),
             config=DispatchConfig(**settings.dispatch_config_kwargs()),
             params=params,
             vip_ids=frozenset(settings.vip_customer_ids),
@@ -94,10 +98,11 @@ class WriterSetup:
         )
 
     def make_policy(self) -> Policy:
-        extra: dict[str, Any] = {"max_head_start_s": self.config.max_head_start_s}
-        if self.policy_name == "static_vip":
-            extra["vip_customer_ids"] = self.vip_ids
-        return make_policy(self.policy_name, **extra)
+        """The settings' policy, by the builder the simulator uses, scaled by this scorer."""
+        context = PolicyContext(self.config.max_head_start_s, self.vip_ids,
+                                risk_value_per_s=self.params.value_per_s,
+                                first_order_floor_s=self.params.effective_floor_s)
+        return build_policy(self.policy_name, self.policy_params, context)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +236,7 @@ class Writer:
     def _submit_order(
         self, session: Session, request: SubmitOrder, now: float
     ) -> tuple[Any, list[Event]]:
-        found = intake.find_replay(session, request)
+        found = find_replay(session, request, self.setup.phone_region)
         if found is not None:
             return found, []
         intake.check_pickup_time(request.intake, now)

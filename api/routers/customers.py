@@ -40,6 +40,7 @@ from api.models import (
     from_epoch_s,
 )
 from api.phones import NumberKind, normalise_phone
+from api.routers.fields import CleanStr
 from dispatch.model import TERMINAL_ORDER_STATUSES, Tier
 from valuation.score import score
 
@@ -140,7 +141,7 @@ def card(
 
 @router.get("/lookup", response_model=CustomerCard)
 def lookup(
-    phone: Annotated[str, Query(min_length=1, max_length=64, description="any common format")],
+    phone: Annotated[CleanStr, Query(min_length=1, max_length=64, description="any common format")],
     principal: OrderTaking,
     session: SessionDep,
     service: ServiceDep,

@@ -15,11 +15,13 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from api.deps import Dispatching, Driving, Principal, Reading, ServiceDep, SessionDep
+from api.deps import Dispatching, Driving, Principal, Reading, ServiceDep, SessionDep, SettingsDep
 from api.live.commands import Apply, Conflict, NotFound
 from api.live.writer import Applied
 from api.models import Driver, DriverPublic, Order, Role
-from api.routers.fields import CleanStr
+from api.routers.fields import CleanStr, Latitude, Longitude
+from api.service_area import check_in_area
+from api.settings import Settings
 from dispatch import commands as c
 from dispatch.model import DriverStatus, Position
 
@@ -32,15 +34,18 @@ class Point(BaseModel):
         "json_schema_extra": {"examples": [{"lat": 55.75, "lon": 37.61}]},
     }
 
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: Latitude
+    lon: Longitude
 
-    def position(self) -> Position:
-        return Position(self.lat, self.lon)
+    def position(self, settings: Settings) -> Position:
+        """The reported position, once it is known to be inside the service area."""
+        point = Position(self.lat, self.lon)
+        check_in_area(settings, point, ("body", "lat"))
+        return point
 
 
 class TripEnd(Point):
-    fare: float | None = Field(default=None, ge=0, le=1_000_000, allow_inf_nan=False)
+    fare: float | None = Field(default=None, ge=0, le=1_000_000, strict=True, allow_inf_nan=False)
 
 
 class DriverRegistration(BaseModel):
@@ -153,10 +158,11 @@ def current_order(driver_id: str, principal: Driving, session: SessionDep) -> Dr
 
 @router.post("/{driver_id}/online", response_model=DriverState)
 async def go_online(
-    driver_id: str, body: Point, principal: Driving, service: ServiceDep
+    driver_id: str, body: Point, principal: Driving, service: ServiceDep, settings: SettingsDep
 ) -> DriverState:
     """Start of shift; for a driver `leaving` after the job in hand, it cancels the leave."""
-    return await _report(service, principal, driver_id, c.DriverOnline(driver_id, body.position()))
+    command = c.DriverOnline(driver_id, body.position(settings))
+    return await _report(service, principal, driver_id, command)
 
 
 @router.post(
@@ -183,9 +189,10 @@ async def go_offline(
 
 @router.post("/{driver_id}/position", response_model=DriverState)
 async def report_position(
-    driver_id: str, body: Point, principal: Driving, service: ServiceDep
+    driver_id: str, body: Point, principal: Driving, service: ServiceDep, settings: SettingsDep
 ) -> DriverState:
-    return await _report(service, principal, driver_id, c.DriverMoved(driver_id, body.position()))
+    command = c.DriverMoved(driver_id, body.position(settings))
+    return await _report(service, principal, driver_id, command)
 
 
 @router.post("/{driver_id}/arrived", response_model=DriverState)
@@ -198,6 +205,6 @@ async def arrived(driver_id: str, principal: Driving, service: ServiceDep) -> Dr
 async def trip_completed(
     driver_id: str, body: TripEnd, principal: Driving, service: ServiceDep
 ) -> DriverState:
-    return await _report(
-        service, principal, driver_id, c.TripCompleted(driver_id, body.position(), body.fare)
-    )
+    """The trip ended where the customer wanted: a dropoff outside the service area is fine."""
+    command = c.TripCompleted(driver_id, Position(body.lat, body.lon), body.fare)
+    return await _report(service, principal, driver_id, command)

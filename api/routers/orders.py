@@ -12,16 +12,34 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response, status
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic.config import JsonDict
 from sqlmodel import col, select
 
-from api.deps import CallLogDep, Dispatching, OrderTaking, Reading, ServiceDep, SessionDep
-from api.live.commands import Apply, NotFound, OrderIntake, SubmitOrder
+from api.deps import (
+    CallLogDep,
+    Dispatching,
+    OrderTaking,
+    Reading,
+    ServiceDep,
+    SessionDep,
+    SettingsDep,
+)
+from api.live.commands import Apply, NotFound, OrderIntake, RequestProblem, SubmitOrder
 from api.live.intake import IntakeResult
 from api.live.writer import Applied
 from api.models import Order, OrderEvent, OrderEventPublic, OrderPublic
-from api.routers.fields import CleanStr
+from api.routers.fields import (
+    CleanStr,
+    Latitude,
+    Longitude,
+    Moment,
+    NonBlankStr,
+    OmittableLatitude,
+    OmittableLongitude,
+    StrictBool,
+)
+from api.service_area import check_in_area
 from dispatch import commands as c
 from dispatch.model import FailureCause, OrderStatus, Position
 
@@ -38,14 +56,20 @@ _EXAMPLE: JsonDict = {
 class OrderRequest(BaseModel):
     """What an operator or the phone system sends to order a car."""
 
-    model_config = {"json_schema_extra": {"examples": [_EXAMPLE]}, "extra": "forbid"}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [_EXAMPLE],
+            "dependentRequired": {"dropoff_lat": ["dropoff_lon"], "dropoff_lon": ["dropoff_lat"]},
+        },
+        "extra": "forbid",
+    }
 
-    pickup_lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    pickup_lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    pickup_lat: Latitude
+    pickup_lon: Longitude
     pickup_address: CleanStr | None = Field(default=None, min_length=1, max_length=300)
-    dropoff_lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
-    dropoff_lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
-    pickup_at: AwareDatetime | None = Field(default=None, description="only for a pre-booking")
+    dropoff_lat: OmittableLatitude = Field(default=None, description="with `dropoff_lon`, or neither")
+    dropoff_lon: OmittableLongitude = Field(default=None, description="with `dropoff_lat`, or neither")
+    pickup_at: Moment | None = Field(default=None, description="only for a pre-booking")
     phone: CleanStr | None = Field(default=None, max_length=64, description="any common format")
     customer_id: CleanStr | None = Field(default=None, min_length=1, max_length=32)
     customer_name: CleanStr | None = Field(
@@ -60,7 +84,15 @@ class OrderRequest(BaseModel):
         max_length=160,
         description="the call-log id this order came from",
     )
-    allow_duplicate: bool = Field(default=False, description="skip the redial guard")
+    allow_duplicate: StrictBool = Field(default=False, description="skip the redial guard")
+
+    @model_validator(mode="after")
+    def _whole_dropoff(self) -> OrderRequest:
+        """Half a coordinate pair is a mistake, not a dropoff to drop silently."""
+        if (self.dropoff_lat is None) != (self.dropoff_lon is None):
+            missing = "dropoff_lon" if self.dropoff_lon is None else "dropoff_lat"
+            raise RequestProblem(("body", missing), "dropoff_lat and dropoff_lon go together")
+        return self
 
     def to_intake(self) -> OrderIntake:
         dropoff = None
@@ -98,11 +130,9 @@ class PriorityRequest(BaseModel):
     model_config = {"extra": "forbid"}
 
     head_start_s: float = Field(
-        ge=0, allow_inf_nan=False, description="within [0, max_head_start_s]"
+        ge=0, strict=True, allow_inf_nan=False, description="within [0, max_head_start_s]"
     )
-    reason: CleanStr = Field(
-        min_length=1, max_length=300, pattern=r"\S", description="mandatory, audited"
-    )
+    reason: NonBlankStr = Field(min_length=1, max_length=300, description="mandatory, audited")
 
 
 @router.post(
@@ -117,12 +147,15 @@ async def create_order(
     principal: OrderTaking,
     service: ServiceDep,
     call_log: CallLogDep,
+    settings: SettingsDep,
     idempotency_key: Annotated[CleanStr | None, Header(min_length=1, max_length=200)] = None,
 ) -> Order:
+    intake = body.to_intake()
+    check_in_area(settings, intake.pickup, ("body", "pickup_lat"))
     source = "phone" if principal.role == "phone" else "api"
     if body.call_id is not None:
         await call_log.flush()  # a ring of a moment ago is in the log before we link to it
-    request = SubmitOrder(body.to_intake(), principal.actor, source, idempotency_key)
+    request = SubmitOrder(intake, principal.actor, source, idempotency_key)
     result: IntakeResult = await service.submit(request)
     if not result.created:
         response.status_code = status.HTTP_200_OK
@@ -135,10 +168,10 @@ def list_orders(
     principal: Reading,
     session: SessionDep,
     status_in: Annotated[list[OrderStatus] | None, Query(alias="status")] = None,
-    customer_id: Annotated[str | None, Query(max_length=32)] = None,
-    driver_id: Annotated[str | None, Query(max_length=64)] = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    customer_id: Annotated[CleanStr | None, Query(max_length=32)] = None,
+    driver_id: Annotated[CleanStr | None, Query(max_length=64)] = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[Order]:

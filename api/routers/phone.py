@@ -31,6 +31,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
+from api.caller_index import CallerIndex
 from api.deps import BusDep, MetricsDep, PhoneSystem, PhoneWebhook, SettingsDep
 from api.events import Event, EventBus
 from api.live.call_log import CallLogWriter, RingingRow
@@ -38,8 +39,11 @@ from api.live.commands import RequestProblem
 from api.live.service import DispatcherService
 from api.live.writer import WriterSetup
 from api.metrics import LiveMetrics
-from api.models import Call, CallOutcome, Customer, from_epoch_s
+from api.models import Call, CallOutcome, from_epoch_s
+from api.openapi import form_body
 from api.phone_adapters import (
+    TWILIO_FORM_SCHEMA,
+    ZADARMA_FORM_SCHEMA,
     AdapterError,
     CallEvent,
     CallEventKind,
@@ -50,10 +54,11 @@ from api.phone_adapters import (
     twilio_signature_valid,
 )
 from api.phones import CallerNumber, normalise_phone
-from api.routers.fields import control_character
+from api.routers.fields import CleanStr, forbidden_character
+from api.settings import Settings
 from dispatch.model import Tier
 
-from .customers import active_order, current_score, customer_by_phone, recent_addresses
+from .customers import active_order, current_score
 
 router = APIRouter(prefix="/phone", tags=["phone"])
 PRIORITY_TIERS = frozenset({Tier.VIP, Tier.AT_RISK})
@@ -101,30 +106,22 @@ def _call(session: Session, event: CallEvent, at: datetime) -> Call:
 
 
 def ring(
-    session: Session, event: CallEvent, at: datetime, setup: WriterSetup
+    callers: CallerIndex, event: CallEvent, at: datetime, setup: WriterSetup
 ) -> tuple[RingingReply, RingingRow]:
-    """Who is calling, read-only; the call-log row is returned for the background writer."""
+    """Who is calling, from memory (api.caller_index); the call-log row goes to the background writer."""
     number: CallerNumber = normalise_phone(event.caller_raw, setup.phone_region)
-    customer: Customer | None = (
-        None if number.e164 is None else customer_by_phone(session, number.e164)
-    )
+    known = None if number.e164 is None else callers.lookup(number.e164)
+    customer_id = None if known is None else known.customer.id
     row = RingingRow(
-        event.external_id,
-        event.caller_raw,
-        number.e164,
-        event.line,
-        None if customer is None else customer.id,
-        at,
+        event.external_id, event.caller_raw, number.e164, event.line, customer_id, at
     )
-    if customer is None:
+    if known is None:
         return RingingReply(call_id=event.external_id, known=False), row
-    tier = current_score(customer, at.timestamp(), setup).tier
-    order = active_order(session, customer.id)
-    active = None
-    if order is not None:
-        active = ActiveOrder(
-            order_id=order.id, status=order.status, driver_id=order.driver_id, eta_s=order.eta_s
-        )
+    tier = current_score(known.customer, at.timestamp(), setup).tier
+    live = known.active_order
+    active = None if live is None else ActiveOrder(
+        order_id=live.order_id, status=live.status, driver_id=live.driver_id, eta_s=live.eta_s
+    )
     hint: RouteHint = "operator"
     if active is not None:
         hint = "active_order"
@@ -133,10 +130,10 @@ def ring(
     reply = RingingReply(
         call_id=event.external_id,
         known=True,
-        customer_id=customer.id,
-        display_name=customer.display_name,
+        customer_id=known.customer.id,
+        display_name=known.customer.display_name,
         tier=tier,
-        addresses=[a.text for a in recent_addresses(session, customer.id)],
+        addresses=[place.text for place in known.addresses],
         active_order=active,
         route_hint=hint,
     )
@@ -167,31 +164,47 @@ def progress(session: Session, event: CallEvent, at: datetime) -> tuple[CallRepl
     return CallReply(call_id=call.external_id, outcome=outcome), lost
 
 
+def _event_time(event: CallEvent, now: float, settings: Settings) -> float:
+    """The provider's time when it is near our clock; a time far off is refused, never stored."""
+    if event.at is None:
+        return now
+    window_s = settings.event_time_window_s
+    if abs(event.at - now) > window_s:
+        raise RequestProblem(
+            ("body", event.at_field),
+            f"{abs(event.at - now):.0f} s from the server's clock; the limit is {window_s:.0f} s "
+            "(KEEPCAB_EVENT_TIME_WINDOW_S)",
+        )
+    return event.at
+
+
 async def handle_call_event(
     event: CallEvent, request: Request, metrics: LiveMetrics, bus: EventBus
 ) -> RingingReply | CallReply:
     """The one path every provider's events take: log, recognise, count, publish."""
     for name in ("external_id", "caller_raw", "line", "operator_extension"):
-        found = control_character(getattr(event, name) or "")
+        found = forbidden_character(getattr(event, name) or "")
         if found is not None:
-            raise RequestProblem(("body", name), f"control character {found} is not allowed")
+            raise RequestProblem(("body", name), f"character {found} is not allowed")
     started = time.perf_counter()
     clock: Callable[[], float] = request.app.state.clock
-    at = from_epoch_s(clock() if event.at is None else event.at)
+    at = from_epoch_s(_event_time(event, clock(), request.app.state.settings))
     factory: sessionmaker[Session] = request.app.state.session_factory
     service: DispatcherService = request.app.state.service
     reply: RingingReply | CallReply
     call_log: CallLogWriter = request.app.state.call_log
-    with factory() as session:
-        if event.kind is CallEventKind.RINGING:
-            reply, row = await run_in_threadpool(ring, session, event, at, service.setup)
-            call_log.record_ringing(row)
-            metrics.observe_call(event.kind.value, lost_before_answer=False)
-            metrics.phone_lookup.observe(time.perf_counter() - started)
-        else:
-            await call_log.flush()  # the ringing row of this call is written before we read it
+    if event.kind is CallEventKind.RINGING:  # no database, no thread: see api.caller_index
+        callers: CallerIndex = request.app.state.caller_index
+        await callers.current(request.app.state.settings.caller_index_wait_s)
+        reply, row = ring(callers, event, at, service.setup)
+        call_log.record_ringing(row)
+        metrics.observe_call(event.kind.value, lost_before_answer=False)
+        metrics.phone_lookup.observe(time.perf_counter() - started)
+    else:
+        await call_log.flush()  # the ringing row of this call is written before we read it
+        with factory() as session:
             reply, lost = await run_in_threadpool(progress, session, event, at)
-            metrics.observe_call(event.kind.value, lost_before_answer=lost)
+        metrics.observe_call(event.kind.value, lost_before_answer=lost)
     data = reply.model_dump(mode="json")
     if event.kind is CallEventKind.RINGING:
         data["caller"] = event.caller_raw  # the console's card shows and pre-fills the number
@@ -216,7 +229,11 @@ async def _form(request: Request) -> dict[str, str]:
     return {name: value for name, value in form.items() if isinstance(value, str)}
 
 
-@router.post("/twilio", response_model=RingingReply | CallReply)
+@router.post(
+    "/twilio",
+    response_model=RingingReply | CallReply,
+    openapi_extra=form_body(TWILIO_FORM_SCHEMA),
+)
 async def twilio_event(
     request: Request,
     principal: PhoneWebhook,
@@ -236,13 +253,18 @@ async def twilio_event(
 
 @router.get("/zadarma", response_class=PlainTextResponse)
 async def zadarma_echo(
-    principal: PhoneWebhook, zd_echo: Annotated[str, Query(max_length=200)]
+    principal: PhoneWebhook, zd_echo: Annotated[CleanStr, Query(max_length=200)]
 ) -> str:
     """Zadarma checks a webhook URL by a GET that must echo `zd_echo`."""
     return zd_echo
 
 
-@router.post("/zadarma", response_model=RingingReply | CallReply | None)
+@router.post(
+    "/zadarma",
+    response_model=RingingReply | CallReply | None,
+    openapi_extra=form_body(ZADARMA_FORM_SCHEMA),
+    responses={404: {"description": "Zadarma is not configured (KEEPCAB_ZADARMA_SECRET)"}},
+)
 async def zadarma_event(
     request: Request,
     principal: PhoneWebhook,

@@ -43,18 +43,18 @@ def test_db_upgrade_creates_a_fresh_sqlite_database(cli: typer.Typer, tmp_path: 
     """`keepcab db upgrade` on an empty file leaves it at the head revision."""
     url = f"sqlite:///{tmp_path}/fresh.db"
     code, out, _ = run(cli, "db", "upgrade", "--database-url", url)
-    assert code == 0 and "revision 0002" in out
+    assert code == 0 and "revision 0003" in out
     engine = make_engine(url)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     engine.dispose()
 
 
 def test_db_current_reports_both_revisions(cli: typer.Typer, tmp_path: Path) -> None:
     """`db current` reports both revisions; before and after an upgrade."""
     url = f"sqlite:///{tmp_path}/fresh.db"
-    assert "database empty, code 0002" in run(cli, "db", "current", "--database-url", url)[1]
+    assert "database empty, code 0003" in run(cli, "db", "current", "--database-url", url)[1]
     run(cli, "db", "upgrade", "--database-url", url)
-    assert "database 0002, code 0002" in run(cli, "db", "current", "--database-url", url)[1]
+    assert "database 0003, code 0003" in run(cli, "db", "current", "--database-url", url)[1]
 
 
 def test_keys_create_prints_a_working_key_once(cli: typer.Typer, engine: Engine, database_url: str) -> None:
@@ -158,3 +158,51 @@ def test_installed_keepcab_has_the_commands() -> None:
     assert result.returncode == 0
     for name in ("db", "keys", "operators", "import"):
         assert name in result.stdout
+
+
+def test_a_driver_key_for_an_unknown_driver_is_a_clear_error(
+    cli: typer.Typer, engine: Engine, database_url: str
+) -> None:
+    """Before D1 exists: a usage error naming --driver, not a foreign-key traceback."""
+    code, _, err = run(
+        cli, "keys", "create", "--role", "driver", "--driver", "D1", "--database-url", database_url
+    )
+    assert code == 2 and "no driver 'D1'" in err and "--driver" in err
+    assert "Traceback" not in err and "IntegrityError" not in err
+
+
+@pytest.mark.parametrize("bad", ["Lenina\x005", "Lenina\x1b5"])
+def test_import_skip_bad_rejects_a_nul_row_instead_of_dying(
+    cli: typer.Typer, engine: Engine, database_url: str, tmp_path: Path, bad: str
+) -> None:
+    """A NUL or ESC in a cell is a row problem: with --skip-bad the other rows import."""
+    header = "phone,requested_at,outcome,fare,pickup_address,pickup_lat,pickup_lon\n"
+    path, rejects = tmp_path / "orders.csv", tmp_path / "rejects.csv"
+    path.write_text(
+        header + f"89123456789,2026-05-01,completed,100,{bad},56.8,60.6\n"
+        "89123456789,2026-05-02,completed,100,Mira 1,56.8,60.6\n"
+        "89123456789,2100-05-02,completed,100,Mira 1,56.8,60.6\n"
+    )
+    args = ["import", "orders", str(path), "--skip-bad", str(rejects), "--database-url", database_url]
+    code, out, err = run(cli, *args)
+    assert code == 0, err
+    assert "imported 1 order(s)" in out
+    assert f"{path}:2:pickup_address: control character" in err
+    assert f"{path}:4:requested_at:" in err and "after the import started" in err
+    with Session(engine) as session:
+        assert [order.pickup_address for order in session.exec(select(Order))] == ["Mira 1"]
+
+
+def test_import_reads_a_cp1251_export_and_says_so(
+    cli: typer.Typer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    """Russian Excel's CSV (cp1251) imports with its Cyrillic intact; the encoding is named."""
+    path = tmp_path / "orders.csv"
+    text = "phone;requested_at;outcome;fare;pickup_address;pickup_lat;pickup_lon\n"
+    text += "89123456789;01.05.2026 08:00;completed;350;улица Ленина 5;56,8;60,6\n"
+    path.write_bytes(text.encode("cp1251"))
+    code, _, err = run(cli, "import", "orders", str(path), "--database-url", database_url)
+    assert code == 0, err
+    assert "read as cp1251" in err
+    with Session(engine) as session:
+        assert [order.pickup_address for order in session.exec(select(Order))] == ["улица Ленина 5"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from api.import_store import store_export
 from api.importer import read_export
+from api.live.intake import forget_customer
 from api.models import Customer, Order, OrderEvent, Phone, PickupAddress
 from dispatch.model import FailureCause
 from valuation.history import CustomerHistory, record_completed, record_failed
@@ -120,3 +122,40 @@ def test_rollback_leaves_nothing(session: Session, tmp_path: Path) -> None:
     store_export(session, load(tmp_path), file_name="export.csv", now=NOW)
     session.rollback()
     assert session.exec(select(Order)).all() == [] and session.exec(select(Customer)).all() == []
+
+
+def test_after_erasure_no_stored_key_confirms_a_guessed_number(session: Session, tmp_path: Path) -> None:
+    """The old key was sha256(e164|time|lat|lon): guessing numbers against it found the erased caller."""
+    store_export(session, load(tmp_path), file_name="export.csv", now=NOW)
+    legacy = Order(
+        customer_id=session.exec(select(Phone.customer_id).where(Phone.e164 == "+79123456789")).one(),
+        pickup_lat=56.84,
+        pickup_lon=60.61,
+        requested_at=NOW,
+        status="completed",
+        source="import",
+        idempotency_key="import:sha256:" + hashlib.sha256(b"+79123456789|legacy").hexdigest()[:40],
+    )
+    session.add(legacy)
+    session.commit()
+    forget_customer(session, legacy.customer_id or "", NOW.timestamp())
+    session.commit()
+    guesses = {
+        hashlib.sha256(
+            f"+79123456789|{row.requested_at.isoformat()}|{lat:.6f}|{lon:.6f}".encode()
+        ).hexdigest()[:40]
+        for row in load(tmp_path)
+        for lat, lon in ((row.lat, row.lon), (round(row.lat, 2), round(row.lon, 2)))
+    }
+    keys = {order.idempotency_key for order in session.exec(select(Order))}
+    assert keys == {None}
+    assert not any(guess in str(key) for guess in guesses for key in keys)
+
+
+def test_a_second_import_is_recognised_by_number_time_and_place(session: Session, tmp_path: Path) -> None:
+    """Without a stored key, the same rows are still found: same number, time and pickup."""
+    store_export(session, load(tmp_path), file_name="export.csv", now=NOW)
+    session.commit()
+    changed = ROWS.replace("2026-05-01T08:00:00Z", "2026-05-01T08:00:01Z")  # one row is new
+    report = store_export(session, load(tmp_path, changed), file_name="export.csv", now=NOW)
+    assert (report.orders_created, report.orders_already_stored) == (1, 4)

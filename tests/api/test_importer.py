@@ -14,6 +14,7 @@ from api.importer import OUTCOMES, parse_number, parse_time, read_export, write_
 from dispatch.model import FailureCause, OrderStatus
 
 MOSCOW = ZoneInfo("Europe/Moscow")
+NOW = datetime(2026, 6, 1, tzinfo=UTC)  # when the import started
 HEADER = "phone,requested_at,outcome,fare,pickup_address,pickup_lat,pickup_lon\n"
 
 
@@ -54,7 +55,6 @@ def test_every_problem_of_every_row_is_listed(tmp_path: Path) -> None:
     assert {(p.line, p.column) for p in export.problems} == {
         (2, "phone"),
         (2, "requested_at"),
-        (2, "fare"),
         (2, "pickup_lat"),
         (3, "outcome"),
         (3, "fare"),
@@ -106,11 +106,22 @@ def test_short_rows_and_duplicates_are_problems(tmp_path: Path) -> None:
     assert "line 2" in export.problems[1].message
 
 
-def test_not_utf8_is_fatal(tmp_path: Path) -> None:
-    """A file in another encoding is refused as a whole, not half-read."""
-    path = write(tmp_path, "89123456789,2026-05-01,completed,1,Ленина 5,56.8,60.6\n", encoding="cp1251")
+@pytest.mark.parametrize("encoding", ["cp1251", "koi8_r", "utf-16"])
+def test_a_russian_excel_export_in_its_own_code_page_is_read(tmp_path: Path, encoding: str) -> None:
+    """Russian Excel saves cp1251; the encoding is detected and said, the text is right."""
+    path = write(tmp_path, "89123456789,2026-05-01,completed,1,Ленина 5,56.8,60.6\n", encoding=encoding)
+    export = read_export(path, "RU", UTC)
+    assert export.problems == [] and export.encoding.replace("-", "_") == encoding.replace("-", "_")
+    assert export.rows[0].address == "Ленина 5"
+
+
+def test_an_undecodable_file_is_fatal_with_a_way_out(tmp_path: Path) -> None:
+    """Bytes no code page explains are refused as a whole, and the problem says how to re-save."""
+    path = tmp_path / "export.csv"
+    path.write_bytes(HEADER.encode() + bytes(range(0x80, 0x100)) * 4 + b"\x00\x81\x8d\x8f\x90\x9d")
     export = read_export(path, "RU", UTC)
     assert export.fatal and export.problems[0].column == "file"
+    assert "re-save it as UTF-8" in export.problems[0].message
 
 
 def test_rejects_file_keeps_the_rows_and_their_problems(tmp_path: Path) -> None:
@@ -208,3 +219,50 @@ def test_valid_rows_round_trip(rows: list[tuple[str, int, str, int, float, float
         assert row.e164 == "+7" + phone and row.requested_at.timestamp() == at
         assert (row.status, row.cause) == OUTCOMES[outcome]
         assert row.fare == float(f"{cents / 100:.2f}") and (row.lat, row.lon) == (lat, lon)
+
+
+@pytest.mark.parametrize(
+    ("char", "column"), [("\x00", "pickup_address"), ("\x1b", "name"), ("\x07", "phone")]
+)
+def test_control_characters_are_row_problems_like_in_the_api(tmp_path: Path, char: str, column: str) -> None:
+    """NUL (which PostgreSQL cannot store), ESC and BEL: the row is rejected, the file still reads."""
+    header = "phone,requested_at,outcome,fare,pickup_address,pickup_lat,pickup_lon,name\n"
+    cells = {"phone": "89123456789", "pickup_address": "Lenina 5", "name": "Anna"}
+    cells[column] = cells[column][:3] + char + cells[column][3:]
+    place, name = cells["pickup_address"], cells["name"]
+    bad = f"{cells['phone']},2026-05-01T08:00:00Z,completed,100,{place},56.8,60.6,{name}\n"
+    good = "89123456789,2026-05-02T08:00:00Z,completed,100,Mira 1,56.8,60.6,Anna\n"
+    export = read_export(write(tmp_path, bad + good, header=header), "RU", UTC)
+    assert [(p.line, p.column) for p in export.problems] == [(2, column)]
+    assert "control character" in export.problems[0].message and not export.fatal
+    assert [row.line for row in export.rows] == [3]
+
+
+@pytest.mark.parametrize("when", ["2100-01-01T08:00:00Z", "9999-12-31T23:59:59Z", "2026-06-01T00:00:01Z"])
+def test_times_after_the_import_started_are_refused(tmp_path: Path, when: str) -> None:
+    """A history cannot hold the future: a trip dated 2100 would count as just happened for decades."""
+    export = read_export(write(tmp_path, f"89123456789,{when},completed,100,x,56.8,60.6\n"), "RU", UTC, NOW)
+    assert [(p.line, p.column) for p in export.problems] == [(2, "requested_at")]
+    assert "after the import started" in export.problems[0].message
+
+
+def test_a_time_just_before_the_start_is_kept(tmp_path: Path) -> None:
+    """The boundary: the import's own start is still the past."""
+    export = read_export(
+        write(tmp_path, "89123456789,2026-06-01T00:00:00Z,completed,1,x,56.8,60.6\n"), "RU", UTC, NOW
+    )
+    assert export.problems == [] and export.rows[0].requested_at == NOW
+
+
+def test_only_an_external_id_is_kept_as_the_stored_key(tmp_path: Path) -> None:
+    """A key made of number, time and place would confirm a guessed number after erasure."""
+    header = "phone,requested_at,outcome,fare,pickup_lat,pickup_lon,external_id\n"
+    body = "89123456789,2026-05-01,completed,1,56.8,60.6,A-1\n89123456789,2026-05-02,completed,1,56.8,60.6,\n"
+    first, second = read_export(write(tmp_path, body, header=header), "RU", UTC).rows
+    assert first.stored_key == "import:A-1" and second.stored_key is None
+
+
+def test_a_completed_order_without_a_fare_imports(tmp_path: Path) -> None:
+    """`fare` is optional, as the format says: the valuation counts it at the population mean."""
+    (row,) = read_export(write(tmp_path, "89123456789,2026-05-01,completed,,x,56.8,60.6\n"), "RU", UTC).rows
+    assert row.status is OrderStatus.COMPLETED and row.fare is None

@@ -53,13 +53,20 @@ def test_generic_json_ringing() -> None:
     )
 
 
-def test_generic_json_accepts_unix_seconds_and_names_bad_fields() -> None:
-    """Unix seconds are a time; unknown events, naive times and extra fields name the field."""
+def test_generic_json_refuses_numbers_as_times_and_names_bad_fields() -> None:
+    """A number is not a time (seconds or milliseconds would be a guess); bad fields are named."""
     body = GenericCallBody.model_validate(
-        {"event": "call.answered", "call_id": "x", "at": 1779451200, "operator_extension": "101"}
+        {"event": "call.answered", "call_id": "x", "operator_extension": "101"}
     )
-    assert body.to_call_event().at == 1779451200.0 and body.to_call_event().operator_extension == "101"
+    assert body.to_call_event().at is None and body.to_call_event().operator_extension == "101"
     for bad, field in [
+        ({"event": "call.answered", "call_id": "x", "at": 1779451200}, "at"),
+        ({"event": "call.answered", "call_id": "x", "at": 1e12}, "at"),
+        ({"event": "call.answered", "call_id": "x", "at": "1779451200"}, "at"),
+        ({"event": "call.answered", "call_id": "x", "at": "0001-01-01T00:00:00+14:00"}, "at"),
+        ({"event": "call.answered", "call_id": "x", "at": "9999-12-31T23:59:59-14:00"}, "at"),
+        ({"event": "call.answered", "call_id": "x", "from": "\udc80"}, "from"),
+        ({"event": "call.answered", "call_id": "x", "to": "+7" + "9" * 70}, "to"),
         ({"event": "call.teleported", "call_id": "x"}, "event"),
         ({"event": "call.ended", "call_id": ""}, "call_id"),
         ({"event": "call.ended", "call_id": "x", "at": "2026-05-22T12:00:00"}, "at"),
@@ -100,6 +107,11 @@ def test_twilio_timestamp_and_bad_forms() -> None:
         ({"CallSid": "CA1"}, "CallStatus"),
         ({"CallSid": "CA1", "CallStatus": "exploded"}, "CallStatus"),
         ({"CallSid": "CA1", "CallStatus": "ringing", "Timestamp": "yesterday"}, "Timestamp"),
+        ({"CallSid": "CA1", "CallStatus": "ringing", "Timestamp": "Fri, 31 Dec 9999 23:59:59 -1400"},
+         "Timestamp"),
+        ({"CallSid": "CA1", "CallStatus": "ringing", "From": "+7" + "9" * 70}, "From"),
+        ({"CallSid": "CA1", "CallStatus": "ringing", "To": "x" * 65}, "To"),
+        ({"CallSid": "CA1", "CallStatus": "ringing", "From": "+7912\x00"}, "From"),
     ]:
         with pytest.raises(AdapterError) as caught:
             parse_twilio(form)

@@ -26,6 +26,13 @@ ONE_RUSSIAN_CALLER = [
 ]
 
 
+@pytest.mark.parametrize("raw", ["+7 912 ABC 67 89", "8 800 TAXI 123", "+7 912 345 67 8O", "sip:taxi@pbx"])
+def test_letters_in_a_number_are_refused_not_read_as_keypad_digits(raw: str) -> None:
+    """A letter is a typo, not a vanity digit: reading it would reach someone else's number."""
+    number = normalise_phone(raw, "RU")
+    assert number.kind is NumberKind.INVALID and number.problem == "letters in a phone number"
+
+
 @pytest.mark.parametrize("raw", ONE_RUSSIAN_CALLER)
 def test_russian_spellings_are_one_caller(raw: str) -> None:
     """Every common Russian spelling of one mobile number normalises to the same E.164."""

@@ -36,7 +36,8 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("PHONE_REGION", "XX"), ("MAX_BODY_BYTES", "10"), ("SPEED_MPS", "0"), ("CALL_LOG_RETENTION_DAYS", "0")],
+    [("PHONE_REGION", "XX"), ("MAX_BODY_BYTES", "10"), ("SPEED_MPS", "0"), ("CALL_LOG_RETENTION_DAYS", "0"),
+     ("MATCHING", "hungarian"), ("BATCH_WINDOW_S", "0"), ("BATCH_WINDOW_S", "inf")],
 )
 def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     """An impossible setting fails at start-up, naming the field."""
@@ -54,3 +55,15 @@ def test_dispatch_knobs_build_the_engine_config() -> None:
     assert set(DISPATCH_CONFIG_FIELDS) <= config_fields
     config = engine.DispatchConfig(**Settings(max_wait_s=600.0).dispatch_config_kwargs())
     assert config.max_wait_s == 600.0
+
+
+def test_the_matching_mode_reaches_the_engine_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """KEEPCAB_MATCHING=batch with a window builds a batch-mode DispatchConfig; the default is
+    greedy nearest-car matching."""
+    from dispatch.config import DispatchConfig
+
+    assert DispatchConfig(**Settings().dispatch_config_kwargs()).matching == "nearest"
+    monkeypatch.setenv("KEEPCAB_MATCHING", "batch")
+    monkeypatch.setenv("KEEPCAB_BATCH_WINDOW_S", "3")
+    config = DispatchConfig(**Settings().dispatch_config_kwargs())
+    assert config.matching == "batch" and config.batch_window_s == 3.0 and config.spatial

@@ -352,12 +352,10 @@ def test_config_rejects_nonsense() -> None:
 
 
 def test_polar_first_position_still_builds_a_grid() -> None:
-    """A first position beyond the grid's +-85 degree reference range is clamped, not an error."""
+    """A polar first position is served like any other: the grid has no reference latitude."""
     d = fifo()
     decisions = d.handle(DriverOnline("svalbard", Position(89.0, 15.0)), 0)
     assert decisions[0].status is DriverStatus.FREE
-    with pytest.raises(ValueError, match="ref_lat"):
-        DispatchConfig(ref_lat=89.0)
 
 
 def test_driver_ending_shift_finishes_the_job_and_takes_no_other() -> None:
@@ -388,3 +386,18 @@ def test_coming_back_on_before_the_last_job_ends_cancels_leaving() -> None:
     assert not d.driver_view("car").leaving
     with pytest.raises(DriverBusy):
         d.handle(DriverOffline("car"), 4)
+
+
+def test_a_policy_cap_above_the_engines_is_clamped_and_the_order_really_queues() -> None:
+    """A policy allowed 900 s under an engine capped at 300 s queues the order at 300 s, in the queue.
+
+    Before the one clamp in the engine, the queue refused the head start after the
+    order was registered: a QUEUED order that no car could ever be given.
+    """
+    d = Dispatcher(make_policy("retention", max_head_start_s=900.0),
+                   table_scorer({"loyal": 600.0}), replace(CONFIG, max_head_start_s=300.0))
+    (queued,) = d.handle(order("o1", 0, customer_id="loyal"), 0)
+    assert isinstance(queued, OrderQueued) and queued.head_start_s == 300.0
+    assert [v.order.order_id for v in d.queue_view()] == ["o1"] and d.queue_length == 1
+    (assigned, *_) = d.handle(DriverOnline("car", CENTRE), 5)
+    assert isinstance(assigned, OrderAssigned) and assigned.order_id == "o1"

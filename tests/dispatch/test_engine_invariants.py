@@ -34,7 +34,7 @@ from dispatch.decisions import (
 )
 from dispatch.engine import DispatchConfig, Dispatcher
 from dispatch.errors import DomainError
-from dispatch.geo import haversine_m
+from dispatch.geo import eta_s, haversine_m
 from dispatch.model import DriverStatus, FailureCause, OrderStatus, OrderView, Position
 from dispatch.policies import make_policy
 from tests.dispatch.helpers import at_km, order, table_scorer
@@ -260,3 +260,135 @@ ZoneReserveDispatcherMachine.TestCase.settings = settings(
     max_examples=100, stateful_step_count=50, deadline=None
 )
 TestZoneReserveDispatcherInvariants = ZoneReserveDispatcherMachine.TestCase
+
+
+BATCH = DispatchConfig(
+    pickup_radius_m=2500, max_wait_s=900, prebook_lead_s=300, cell_m=700, batch_window_s=5.0
+)
+EDGE_S = 1e-6
+
+
+class BatchDispatcherMachine(DispatcherMachine):
+    """Batch mode: the quiescence promise holds at the end of every batch, a batch is due
+    within one window of a match becoming possible, and a batch gives a car to a later key
+    only when the pickup it saves pays for the difference (the batch starvation bound)."""
+
+    config = BATCH
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unmatched_since: float | None = None
+        self.batch_ran = False
+
+    def apply(self, command: Any, dt: float = 0.0) -> None:
+        if not isinstance(command, Tick):
+            self.batch_ran = False
+            super().apply(command, dt)
+            return
+        due_at = self.dispatcher.batch_due_at
+        self.batch_ran = due_at is not None and due_at <= self.now + dt
+        before = self.batch_candidates()
+        super().apply(command, dt)
+        if self.batch_ran:
+            self.check_no_pass_beyond_the_pickup_saved(before, self.decided[-1])
+
+    @rule(calls=st.lists(st.tuples(positions, st.sampled_from(CUSTOMERS)), min_size=2, max_size=4))
+    def rush(self, calls: list[tuple[Position, str | None]]) -> None:
+        """Several calls at once: more orders than cars compete in one batch."""
+        for where, who in calls:
+            self.placed += 1
+            self.apply(order(f"o{self.placed}", self.now, where, who))
+
+    @rule(dt=st.floats(0, 10))
+    def tick_soon(self, dt: float) -> None:
+        """The live writer ticks every second or so: most batches run just after they fall due."""
+        self.apply(Tick(), dt)
+
+    def batch_candidates(self) -> tuple[dict[str, float], dict[str, OrderView], dict[str, Position]]:
+        keys = {v.order.order_id: v.effective_at for v in self.dispatcher.queue_view()}
+        views = {v.order.order_id: v for v in self.dispatcher.live_orders()}
+        free = {d.driver_id: d.position for d in self.dispatcher.drivers()
+                if d.status is DriverStatus.FREE}
+        return keys, views, free
+
+    def check_no_pass_beyond_the_pickup_saved(
+        self, before: tuple[dict[str, float], dict[str, OrderView], dict[str, Position]],
+        decisions: list[Decision],
+    ) -> None:
+        """j took car c while i, waiting in the same batch and able to take c, stays queued:
+        then key_j - key_i <= eta(c, i) - eta(c, j), unless i was held back by reservation;
+        and orders admitted only above the reservation threshold took at most free - k cars."""
+        keys, views, free = before
+        policy = self.dispatcher.policy
+        threshold = policy.supply_threshold
+        limited = threshold is not None and len(free) > threshold
+
+        def restricted(view: OrderView) -> bool:
+            return limited and not policy.may_take_car(view.score, threshold or 0)
+
+        assigned = [(d.order_id, d.driver_id) for d in decisions
+                    if isinstance(d, OrderAssigned) and d.order_id in keys]
+        if limited:
+            held_back = sum(restricted(views[j]) for j, _ in assigned)
+            assert held_back <= len(free) - (threshold or 0), "reserved cars went to the unreserved"
+        left = [oid for oid in keys if self.status.get(oid) is OrderStatus.QUEUED
+                and policy.may_take_car(views[oid].score, len(free))]
+        for j, car in assigned:
+            eta_j = self.eta(free[car], views[j].order.pickup)
+            for i in left:
+                pickup_i = views[i].order.pickup
+                if not self.reaches(free[car], pickup_i):
+                    continue
+                if restricted(views[i]) and not restricted(views[j]):
+                    continue
+                saved = self.eta(free[car], pickup_i) - eta_j
+                assert keys[j] - keys[i] <= saved + EDGE_S, f"{j} passed {i} for {car}"
+
+    def eta(self, car: Position, pickup: Position) -> float:
+        return eta_s(haversine_m(car, pickup), self.config.speed_mps, self.config.detour_factor)
+
+    @invariant()
+    def no_free_car_can_take_a_waiting_order(self) -> None:
+        """Wherever a free car could take a waiting order the policy admits, a batch is due
+        at most one window after that became possible; right after a batch, nowhere."""
+        free = [d for d in self.dispatcher.drivers() if d.status is DriverStatus.FREE]
+        assert self.dispatcher.free_driver_count == len(free)
+        stuck = any(self.reaches(driver.position, view.order.pickup)
+                    for view in self.admitted_waiting_orders(len(free)) for driver in free)
+        if not stuck:
+            self.unmatched_since = None
+            return
+        assert not self.batch_ran, "a free car could take a waiting order after a batch"
+        if self.unmatched_since is None:
+            self.unmatched_since = self.now
+        due_at = self.dispatcher.batch_due_at
+        window = self.config.batch_window_s or 0.0
+        assert due_at is not None and due_at <= self.unmatched_since + window
+        assert self.dispatcher.next_timer_at() is not None
+
+
+def batch_case(machine: type[BatchDispatcherMachine], examples: int) -> Any:
+    machine.TestCase.settings = settings(max_examples=examples, stateful_step_count=50, deadline=None)
+    return machine.TestCase
+
+
+TestBatchDispatcherInvariants = batch_case(BatchDispatcherMachine, 80)
+
+
+class BatchReserveDispatcherMachine(BatchDispatcherMachine):
+    """Batch mode under capacity reservation: orders admitted only above k share free - k cars."""
+
+    policy = "reserve"
+    policy_params = RESERVE
+
+
+TestBatchReserveDispatcherInvariants = batch_case(BatchReserveDispatcherMachine, 80)
+
+
+class BatchRejectDispatcherMachine(BatchDispatcherMachine):
+    """Batch mode with the status quo: an order no batch could serve is refused at its end."""
+
+    policy = "reject"
+
+
+TestBatchRejectDispatcherInvariants = batch_case(BatchRejectDispatcherMachine, 50)

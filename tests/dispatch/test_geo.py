@@ -1,16 +1,14 @@
-"""Geo: haversine, ETA, conservative grid bounds and exact nearest-free-car search."""
+"""Geo: haversine, ETA and the latitude-adaptive grid (the globe-wide search bounds: test_globe)."""
 
 from __future__ import annotations
 
 import math
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from dispatch.geo import EARTH_RADIUS_M, Grid, eta_s, haversine_m
 from dispatch.model import Position
-from tests.dispatch.geo_cases import cell_sizes, cities, offset, offsets_km
+from tests.dispatch.geo_cases import offset
 
 
 def test_haversine_known_values() -> None:
@@ -37,84 +35,44 @@ def test_eta() -> None:
 
 
 def test_grid_rejects_bad_parameters() -> None:
-    """Cells must have a positive finite size and the reference latitude must be usable."""
+    """Cells must have a positive finite size; positions must have a latitude on the globe."""
     for cell_m in (0.0, -5.0, math.inf, math.nan):
         with pytest.raises(ValueError, match="cell_m"):
             Grid(cell_m)
-    with pytest.raises(ValueError, match="ref_lat"):
-        Grid(1000.0, ref_lat=89.0)
     with pytest.raises(ValueError, match="latitude"):
         Grid().cell_of(Position(91.0, 0.0))
+    with pytest.raises(ValueError, match="radius_m"):
+        Grid().cells_within(Position(0.0, 0.0), math.inf)
 
 
-def test_cells_are_about_cell_m_wide_at_reference_latitude() -> None:
-    """A 10 km walk east or north at ref_lat crosses 10 km / cell_m cells (+-1), column wrap aside."""
-    grid = Grid(500.0, ref_lat=60.0)
+def test_cells_are_about_cell_m_wide_and_tall() -> None:
+    """A 10 km walk east or north at 60 N crosses 10 km / cell_m cells (+-1): no cell is narrower."""
+    grid = Grid(500.0)
     east = {grid.cell_of(offset((60.0, 30.0), metres / 1000.0, 0.0)) for metres in range(10_000)}
     north = {grid.cell_of(offset((60.0, 30.0), 0.0, metres / 1000.0)) for metres in range(10_000)}
-    assert 20 <= len(east) <= 21 and 20 <= len(north) <= 21
-    assert len({row for _, row in east}) == 1 and len({column for column, _ in north}) == 1
+    assert 19 <= len(east) <= 21 and 20 <= len(north) <= 21
+    assert len({cell // grid.stride for cell in east}) == 1
+
+
+def test_rows_near_the_poles_have_few_columns() -> None:
+    """The row touching a pole is one cell, the j-th row below about 2 pi j: near a pole a row
+    is a short ring of cells, never the whole globe's columns."""
+    grid = Grid(1000.0)
+    top = grid.cell_of(Position(90.0, 0.0)) // grid.stride
+    assert grid.columns(top) == 1
+    assert all(1 <= grid.columns(top - j) <= 2 * math.pi * (j + 1) for j in range(1, 6))
+    assert grid.cell_of(Position(90.0, 0.0)) == grid.cell_of(Position(89.9999, -170.0))
+    bottom = grid.cell_of(Position(-90.0, 0.0)) // grid.stride
+    assert grid.columns(bottom) == 1
+    assert grid.columns(0) == math.floor(2 * math.pi * EARTH_RADIUS_M * math.cos(1000 / EARTH_RADIUS_M)
+                                         / 1000.0)
 
 
 def test_columns_wrap_round_the_antimeridian() -> None:
-    """Cells either side of +-180 degrees are one ring apart and found by cells_within."""
-    grid = Grid(1000.0, ref_lat=-17.8)
+    """Cells either side of +-180 degrees are neighbours: a small search from one finds the other."""
+    grid = Grid(1000.0)
     west_side, east_side = Position(-17.8, 179.999), Position(-17.8, -179.999)
-    assert grid.rings_apart(grid.cell_of(west_side), grid.cell_of(east_side)) == 1
-    assert grid.cell_of(east_side) in set(grid.cells_within(west_side, 500.0))
-    ring = list(grid.ring_cells((0, 0), 3))
-    assert len(ring) == len(set(ring)) == 24
-    assert all(grid.rings_apart(cell, (0, 0)) == 3 for cell in ring)
-
-
-
-
-
-@settings(max_examples=300, deadline=None)
-@given(cities, offsets_km, offsets_km, cell_sizes, st.floats(-1.0, 1.0))
-def test_grid_bounds_are_bounds(
-    city: tuple[float, float],
-    p_km: tuple[float, float],
-    q_km: tuple[float, float],
-    cell_m: float,
-    ref_shift: float,
-) -> None:
-    """For any point q, min/max_dist_m of q's cell and ring_min_dist_m bracket dist(p, q)."""
-    grid = Grid(cell_m, ref_lat=city[0] + ref_shift)
-    p, q = offset(city, *p_km), offset(city, *q_km)
-    dist_m = haversine_m(p, q)
-    cell = grid.cell_of(q)
-    assert grid.min_dist_m(p, cell) <= dist_m <= grid.max_dist_m(p, cell)
-    home = grid.cell_of(p)
-    assert grid.ring_min_dist_m(p, grid.rings_apart(cell, home)) <= dist_m
-    assert grid.min_dist_m(p, home) == 0.0
-
-
-def test_bounds_are_reasonably_tight() -> None:
-    """A cell 10 km away has bounds within a cell diagonal of the true distance."""
-    grid = Grid(1000.0, ref_lat=55.75)
-    p = Position(55.75, 37.6)
-    cell = grid.cell_of(offset((55.75, 37.6), 10.0, 0.0))
-    low, high = grid.min_dist_m(p, cell), grid.max_dist_m(p, cell)
-    assert 8_500 < low < 10_000 < high < 11_500
-
-
-@settings(max_examples=150, deadline=None)
-@given(cities, offsets_km, st.floats(0.0, 5000.0), st.lists(offsets_km, max_size=30))
-def test_cells_within_covers_every_point_in_radius(
-    city: tuple[float, float],
-    p_km: tuple[float, float],
-    radius_m: float,
-    points_km: list[tuple[float, float]],
-) -> None:
-    """Every point within radius_m lies in one of the cells cells_within yields."""
-    grid = Grid(700.0, ref_lat=city[0])
-    p = offset(city, *p_km)
-    covered = set(grid.cells_within(p, radius_m))
-    assert grid.cell_of(p) in covered
-    near = [offset(city, x + p_km[0], y + p_km[1]) for x, y in points_km]
-    for q in near:
-        if haversine_m(p, q) <= radius_m:
-            assert grid.cell_of(q) in covered
-    with pytest.raises(ValueError):
-        next(grid.cells_within(p, math.inf))
+    assert grid.cell_of(east_side) in grid.cells_within(west_side, 500.0)
+    assert grid.cell_of(west_side) in grid.cells_within(east_side, 500.0)
+    cells = grid.cells_within(west_side, 3000.0)
+    assert len(cells) == len(set(cells))

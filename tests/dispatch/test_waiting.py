@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from dispatch.geo import Grid, haversine_m
 from dispatch.waiting import WaitingOrders
-from tests.dispatch.helpers import CENTRE, at_km
+from tests.dispatch.helpers import at_km
 
 points = st.builds(at_km, st.floats(-8, 8), st.floats(-8, 8))
 entries = st.lists(
@@ -31,7 +31,7 @@ def brute_force(rows, position, radius_m):  # type: ignore[no-untyped-def]
        st.sampled_from([300.0, 1000.0]))
 def test_best_for_equals_a_brute_force_scan(rows, position, radius_m, cell_m) -> None:  # type: ignore[no-untyped-def]
     """The per-cell search finds exactly the order a scan of the whole queue finds."""
-    waiting = WaitingOrders(Grid(cell_m, CENTRE.lat), 300.0)
+    waiting = WaitingOrders(Grid(cell_m), 300.0)
     ok = {}
     for seq, (where, due, head, acceptable) in enumerate(rows):
         waiting.push(f"o{seq}", where, due, head, seq)
@@ -41,7 +41,7 @@ def test_best_for_equals_a_brute_force_scan(rows, position, radius_m, cell_m) ->
 
 def test_removal_empties_cells_and_service_order_spans_cells() -> None:
     """Orders in different cells share one service order; removing the last of a cell drops it."""
-    waiting = WaitingOrders(Grid(500.0, CENTRE.lat), 300.0)
+    waiting = WaitingOrders(Grid(500.0), 300.0)
     waiting.push("late", at_km(0, 0), 100.0, 0.0, 1)
     waiting.push("early", at_km(5, 5), 50.0, 0.0, 2)
     waiting.push("loyal", at_km(-5, 0), 200.0, 300.0, 3)

@@ -8,15 +8,18 @@ import numpy as np
 import pytest
 
 from simulator.confidence import batch_means_ci
+from simulator.fleet import cars_on_duty_by_hour
 from simulator.metrics import (
     OrderRow,
     Window,
     daily_series,
+    hourly_series,
     lost_customers,
     lost_future_revenue,
     summarise_orders,
 )
 from simulator.population import BASE, FAILURE, Customer
+from simulator.scenario import Fleet, Shift
 
 DAY = 86_400.0
 WINDOW = Window(DAY, 3 * DAY)
@@ -104,3 +107,24 @@ def test_batch_means_needs_enough_values() -> None:
     """Fewer than two values per batch is refused."""
     with pytest.raises(ValueError, match="at least 40"):
         batch_means_ci([1.0] * 10, batches=20)
+
+
+def test_hourly_series_splits_a_wait_across_the_hour_boundary() -> None:
+    """A 30-minute wait from 00:45 counts 15 min in hour 0 and 15 in hour 1; per measured day."""
+    rows = [_row(DAY + 2700.0, "abandoned", queued=True, wait=1800.0),
+            _row(DAY + 3 * 3600.0, "completed")]
+    hours = hourly_series(rows, WINDOW, [float(h) for h in range(24)])
+    assert hours[0].queue_length == pytest.approx(900 / (2 * 3600))
+    assert hours[1].queue_length == pytest.approx(900 / (2 * 3600))
+    assert hours[0].failed == 0.5 and hours[3].placed == 0.5 and hours[3].failure_rate == 0.0
+    assert [h.cars_on_duty for h in hours] == [float(h) for h in range(24)]
+
+
+def test_cars_on_duty_by_hour_follow_the_shifts_over_midnight() -> None:
+    """10 cars 22:00-07:00 and 10 cars 06:00-16:00: 10 at 03:00, 20 at 06:00, 0 at 20:00."""
+    fleet = Fleet(cars=20, shifts=[Shift(start_h=22, hours=9, share=0.5),
+                                   Shift(start_h=6, hours=10, share=0.5)])
+    on_duty = cars_on_duty_by_hour(fleet)
+    assert (on_duty[3], on_duty[6], on_duty[20], on_duty[23]) == (10.0, 20.0, 0.0, 10.0)
+    assert sum(on_duty) == pytest.approx(10 * 9 + 10 * 10)
+    assert cars_on_duty_by_hour(Fleet(cars=4)) == [4.0] * 24

@@ -181,3 +181,39 @@ def test_a_short_quoted_eta_stretches_patience() -> None:
     pickup_waits = [row.pickup_wait_s for row in rows if row.outcome == COMPLETED]
     assert max(pickup_waits) <= 2 * patience_s
     assert any(wait > patience_s for wait in pickup_waits)
+
+
+def test_patience_by_segment_and_vip_class_scales_each_callers_patience() -> None:
+    """Regulars 3x as patient and VIPs 2x on top: with constant patience, a completed regular
+    VIP is picked up up to 6x the plain patience, a new caller never after 1x."""
+    raw = patient_town(4.0, 0.0, 1.0).model_dump()
+    raw["patience"].update(regular_factor=3.0, vip_factor=2.0)
+    rows = simulate_model(Scenario.model_validate(raw), "fifo").rows
+    patience_s = 4 * MINUTE_S
+    def longest(match: Any) -> float:
+        return max(row.pickup_wait_s for row in rows if row.outcome == COMPLETED and match(row))
+
+    assert longest(lambda r: r.segment == "new") <= patience_s
+    assert longest(lambda r: r.segment == "regular" and not r.vip) <= 3 * patience_s
+    assert longest(lambda r: r.segment == "regular") > patience_s
+    assert longest(lambda r: r.vip) <= 6 * patience_s
+    plain = simulate_model(patient_town(4.0, 0.0, 1.0), "fifo").rows
+    assert sum(r.outcome == ABANDONED for r in rows) < sum(r.outcome == ABANDONED for r in plain)
+
+
+def test_batch_matching_runs_on_the_engine_in_the_simulator() -> None:
+    """`matching = "batch"`: the model ticks the engine whenever a batch falls due, so no call gets
+    a car the moment it calls, and the calls greedy matching serves at once wait at most about
+    one window for theirs."""
+    raw = load_scenario("small-town").model_dump()
+    raw["horizon_days"] = 3.0
+    window_s = 5.0
+    greedy = simulate_model(Scenario.model_validate(raw), "fifo").rows
+    raw["dispatch"].update(matching="batch", batch_window_s=window_s)
+    batch = simulate_model(Scenario.model_validate(raw), "fifo").rows
+    greedy_waits = [row.queue_wait_s for row in greedy if row.outcome == COMPLETED]
+    batch_waits = [row.queue_wait_s for row in batch if row.outcome == COMPLETED]
+    at_once = sum(wait == 0 for wait in greedy_waits) / len(greedy_waits)
+    assert at_once > 0.5 and min(batch_waits) > 0
+    within_window = sum(wait <= window_s for wait in batch_waits) / len(batch_waits)
+    assert within_window >= at_once - 0.05

@@ -14,10 +14,13 @@ from typer.testing import CliRunner
 
 from simulator.api import compare
 from simulator.cli import simulate
+from simulator.overrides import with_overrides
 from simulator.plots import PLOTS
 from simulator.population import SEGMENTS
 from simulator.report import report_blocks, write_report
 from simulator.results import Comparison
+from simulator.runner import PolicySpec
+from simulator.scenario import load_scenario
 from simulator.tables import TextTable
 
 
@@ -124,3 +127,20 @@ def test_cli_out_writes_the_report(tmp_path: Path) -> None:
     assert body["replications"] == 2 and body["policies"]["reserve"]["replications"] == 2
     assert (tmp_path / "run" / "report.html").exists()
     assert "Lost customers per policy" in result.stdout
+
+
+def test_every_scenario_parameter_used_is_in_results_json_and_the_report(tmp_path: Path) -> None:
+    """A fleet changed to 7 cars, the currency and a policy's own key appear in both files."""
+    town = with_overrides(load_scenario("small-town"), {"fleet.cars": 7, "currency": "PLN"})
+    comparison = compare(town, ["fifo", PolicySpec("heads", {"heads_blend": 0.5}, "heads-half")],
+                         replications=1, days=0.5)
+    write_report(comparison, tmp_path)
+    saved = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert saved["settings"]["fleet"]["cars"] == 7 and saved["currency"] == "PLN"
+    assert saved["policies"]["heads-half"]["params"] == {"heads_blend": 0.5}
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "`fleet.cars` = 7" in report and "Money is in PLN" in report
+    assert "`fleet.shifts[2].start_h`" in report and "`heads_blend` = 0.5" in report
+    assert "Queue by segment and class" in report and "P(wait)" in report
+    assert "Fleet view (fifo): where the firm is short of cars" in report
+    assert len(saved["policies"]["fifo"]["hours"]["cars_on_duty"]) == 24

@@ -146,3 +146,22 @@ def test_notebooks_get_a_short_repr_and_html_tables() -> None:
     assert repr(comparison.policies["fifo"]).startswith("PolicyResult('fifo', replications=3, ")
     shown = comparison._repr_html_()
     assert shown.count("<table>") == 2 and "Who pays" in shown
+
+
+def test_queue_figures_per_segment_and_class_are_the_runs_own_counts() -> None:
+    """P(wait), mean queue wait and abandonment per segment and VIP class, replication by
+    replication, equal the run's order summaries, and are rows of the CSV form."""
+    result = town().policies["reserve"]
+    for group in ("new", "occasional", "regular", "vip", "other"):
+        for run, p_wait, wait, abandoned in zip(result.runs, result.values(f"orders.{group}.p_wait"),
+                                                result.values(f"orders.{group}.mean_queue_wait_s"),
+                                                result.values(f"orders.{group}.abandonment"),
+                                                strict=True):
+            orders = (run.orders_by_class if group in ("vip", "other") else run.orders_by_segment)[group]
+            if not orders.placed:
+                continue
+            assert p_wait == orders.queued / orders.placed
+            assert abandoned == orders.failed_by_cause["abandoned"] / orders.placed
+            assert wait == orders.mean_queue_wait_s
+    keys = {row["metric"] for row in town().rows()}
+    assert {"orders.vip.p_wait", "orders.new.abandonment", "orders.mean_queue_wait_s"} <= keys

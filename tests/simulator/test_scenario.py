@@ -47,7 +47,7 @@ def test_the_erlang_a_scenario_switches_space_and_churn_off() -> None:
     scenario = load_scenario("erlang-a")
     assert [zone.radius_m for zone in scenario.city.zones] == [0.0]
     assert math.isinf(scenario.dispatch.pickup_radius_m)
-    assert scenario.dispatch.config(50.0).max_wait_s is None
+    assert scenario.dispatch.config().max_wait_s is None
     assert scenario.churn.rise_per_failure_per_week == 0.0
     assert scenario.demand.retry_probability == 0.0
     assert scenario.demand.new_customers_per_day == 0.0
@@ -149,3 +149,24 @@ def test_an_unknown_name_lists_the_bundled_scenarios() -> None:
     """A name that is neither bundled nor a file says what is available."""
     with pytest.raises(ScenarioError, match="bundled: city, erlang-a, small-town"):
         load_scenario("metropolis")
+
+
+def test_batch_matching_is_a_dispatch_key_with_a_window() -> None:
+    """`[dispatch] matching = "batch"` with `batch_window_s` builds a batch-mode DispatchConfig
+    through the same builder as the live settings; without the keys matching stays greedy."""
+    assert parse_scenario(_city_text()).dispatch.config().matching == "nearest"
+    batch = "cell_m = 1000.0\nmatching = \"batch\"\nbatch_window_s = 3.0"
+    text = _city_text().replace("cell_m = 1000.0", batch)
+    config = parse_scenario(text).dispatch.config()
+    assert config.matching == "batch" and config.batch_window_s == 3.0 and config.spatial
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ('matching = "hungarian"', "dispatch.matching: Input should be 'nearest', 'zone' or 'batch'"),
+    ("batch_window_s = 0.0", "dispatch.batch_window_s: must be > 0"),
+    ("batch_window_s = inf", "dispatch.batch_window_s: Input should be a finite number"),
+])
+def test_a_bad_matching_key_is_refused_by_name(line: str, message: str) -> None:
+    """An unknown matching mode or an impossible window names the key."""
+    text = _city_text().replace("cell_m = 1000.0", f"cell_m = 1000.0\n{line}")
+    assert _problems(text) == [f"city.toml: {message}"]

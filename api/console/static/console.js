@@ -10,7 +10,7 @@
     lastSeq: null, acked: null, stream: null, socket: null, online: false,
     queue: new Map(), drivers: new Map(), trips: new Map(), calls: new Map(),
     recent: [], figures: {}, clock: { server: Date.now() / 1000, perf: performance.now(), speed: 1 },
-    taken: null, places: [], panel: null, bounds: null,
+    taken: null, places: [], panel: null, bounds: null, ringingIdleS: 120, roster: new Map(), since: new Map(),
   };
 
   // ---- words --------------------------------------------------------------------------
@@ -141,10 +141,12 @@
     S.queue = new Map(st.queue.map((o) => [o.order_id, o]));
     S.drivers = new Map(st.drivers.map((d) => [d.driver_id, d]));
     S.trips = new Map(st.trips.map((o) => [o.order_id, o]));
-    S.calls = new Map(st.calls.map((c) => [c.call_id, c]));
+    S.calls = new Map(st.calls.map((c) => [c.call_id, { ...c, last_event_at: c.last_event_at ?? c.ringing_at }]));
+    if (typeof st.ringing_idle_s === "number") S.ringingIdleS = st.ringing_idle_s;
     S.recent = st.recent.slice(-40);
     S.figures = st.figures;
     renderAll();
+    loadRoster();
   }
 
   // Every event sets state (it never adds to it), so applying one twice changes nothing.
@@ -162,6 +164,8 @@
       case "order.completed": case "order.cancelled": case "order.rejected": case "order.expired":
         S.queue.delete(id); S.trips.delete(id); break;
       case "driver.status":
+        S.since.set(d.driver_id, m.at);
+        if (S.roster.has(d.driver_id)) S.roster.set(d.driver_id, { ...S.roster.get(d.driver_id), status: d.driver_status });
         if (d.driver_status === "offline") S.drivers.delete(d.driver_id);
         else S.drivers.set(d.driver_id, { ...(S.drivers.get(d.driver_id) || {}), driver_id: d.driver_id, status: d.driver_status, lat: d.lat, lon: d.lon });
         break;
@@ -175,18 +179,55 @@
           if (car.status === "offline") S.drivers.delete(car.driver_id); else S.drivers.set(car.driver_id, car);
         }
         break;
-      case "call.ringing": S.calls.set(d.call_id, d); break;
-      case "call.answered": case "call.ended": case "call.abandoned":
-        if (S.taken && S.taken.call_id === d.call_id) {
-          const card = S.calls.get(d.call_id);
-          if (card) card.finished = true; // stays while its order is being typed
-        } else S.calls.delete(d.call_id);
+      case "call.ringing": S.calls.set(d.call_id, { ...d, last_event_at: m.at }); break;
+      case "call.answered": {
+        const card = S.calls.get(d.call_id);
+        if (card) S.calls.set(d.call_id, { ...card, answered: true, last_event_at: m.at });
         break;
+      }
+      case "call.ended": case "call.abandoned": endCall(d.call_id); break;
     }
     if (m.kind !== "driver.moved" && m.kind !== "driver.status") {
       S.recent.push(m);
       if (S.recent.length > 40) S.recent.shift();
     }
+  }
+
+  // A card leaves when the PBX says the call ended, or after `ringingIdleS` without any event of
+  // it (a PBX that never sends the end). The card on the form stays until the order is typed.
+  function endCall(callId) {
+    const card = S.calls.get(callId);
+    if (!card) return;
+    if (S.taken && S.taken.call_id === callId) card.finished = true;
+    else S.calls.delete(callId);
+  }
+  function sweepCalls() {
+    const cutoff = now() - S.ringingIdleS;
+    let changed = false;
+    for (const c of [...S.calls.values()]) {
+      if ((c.last_event_at ?? c.ringing_at ?? 0) < cutoff && !(S.taken && S.taken.call_id === c.call_id)) {
+        S.calls.delete(c.call_id); changed = true;
+      }
+    }
+    if (changed) renderCalls();
+  }
+
+  // ---- reasons, from translatable parts ------------------------------------------------
+  // valuation.score.render_reason writes "<tier>: <activity>[, N failed, last <ago> ago] -> <head start>";
+  // each part is matched here and rebuilt from the dictionary, so no English is left in RU.
+  const REASON = /^(.+?): (first order, no history|no completed trip yet \((\d+) orders\)|(\d+) trips \(([\d.]+)\/mo\))(?:, (\d+) failed, last (\d+) (min|h|d|mo) ago)? -> (no head start|\+(\d+) (s|min))$/;
+  function reasonText(reason) {
+    const text = String(reason || "");
+    const prefix = text.startsWith("history unavailable; ") ? t("reason.unavailable") + "; " : "";
+    const m = text.slice(prefix ? "history unavailable; ".length : 0).match(REASON);
+    if (!m) return text;
+    let activity;
+    if (m[2].startsWith("first")) activity = t("reason.first_order");
+    else if (m[3] !== undefined) activity = t("reason.no_completed", { orders: m[3] });
+    else activity = t("reason.trips", { trips: m[4], per_month: m[5] });
+    const failed = m[6] !== undefined ? t("reason.failed", { failed: m[6], ago: `${m[7]} ${t("unit." + m[8])}` }) : "";
+    const head = m[10] !== undefined ? `+${m[10]} ${t("unit." + m[11])}` : t("reason.no_head_start");
+    return `${prefix}${t("tier." + m[1])}: ${activity}${failed} → ${head}`;
   }
 
   // ---- rendering -----------------------------------------------------------------------
@@ -196,7 +237,7 @@
     pending = true;
     requestAnimationFrame(() => { pending = false; renderAll(); });
   }
-  function renderAll() { renderFigures(); renderCalls(); renderQueue(); renderMap(); renderRecent(); }
+  function renderAll() { renderFigures(); renderCalls(); renderQueue(); renderMap(); renderRecent(); renderRoster(); }
 
   function sortedQueue() {
     return [...S.queue.values()].sort((a, b) =>
@@ -229,12 +270,18 @@
       return `<div class="call${taken ? " taken" : ""}" data-call-card="${esc(c.call_id)}">
         <div class="who">${callTitle(c)}${tier(c.tier)}${taken ? ` <small>(${esc(t("calls.taken"))})</small>` : ""}</div>
         ${c.display_name && c.caller ? `<div class="hint">${esc(c.caller)}</div>` : ""}
-        ${c.reason ? `<div class="reason">${esc(c.reason)}</div>` : ""}
+        ${c.answered ? `<div class="hint">${esc(t("calls.answered"))}</div>` : ""}
+        ${c.reason ? `<div class="reason">${esc(reasonText(c.reason))}</div>` : ""}
         <ol>${places}</ol>${active}
+        ${c.customer_id ? `<button type="button" class="link" data-history="${esc(c.customer_id)}">${esc(t("history.show"))}</button>` : ""}
         <button type="button" class="link" data-call="${esc(c.call_id)}" data-place="-1">${i === 0 ? "<kbd>Enter</kbd>" : ""}${esc(t("form.address"))}…</button>
       </div>`;
     }).join("");
   }
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-history]");
+    if (button) showHistory(button.dataset.history);
+  });
   $("#calls").addEventListener("click", (e) => {
     const button = e.target.closest("button[data-call]");
     if (button) takeCall(button.dataset.call, Number(button.dataset.place));
@@ -251,11 +298,12 @@
         <td>${esc(o.pickup_address || `${Number(o.pickup_lat).toFixed(4)}, ${Number(o.pickup_lon).toFixed(4)}`)}</td>
         <td>${esc(o.display_name || o.caller || "—")}${tier(o.tier)}</td>
         <td>+${mmss(o.head_start_s || 0)}</td>
-        <td class="reason">${esc(o.overridden ? o.overridden : o.reason)}</td>
+        <td class="reason">${esc(o.overridden ? o.overridden : reasonText(o.reason))}</td>
         <td class="actions">
           <button type="button" class="link" data-act="assign">${esc(t("act.assign"))}</button>
           <button type="button" class="link" data-act="cancel">${esc(t("act.cancel"))}</button>
           <button type="button" class="link" data-act="priority">${esc(t("act.priority"))}</button>
+          ${o.customer_id ? `<button type="button" class="link" data-history="${esc(o.customer_id)}">${esc(t("history.show"))}</button>` : ""}
         </td></tr>`);
       if (S.panel && S.panel.order_id === o.order_id) html.push(panelRow(o));
     });
@@ -291,7 +339,7 @@
     }
     return `<tr class="panel"><td colspan="7"><form class="row" data-panel="${esc(o.order_id)}">${fields}
       <button type="submit">${esc(t("act.ok"))}</button><button type="button" class="secondary" data-act="close">${esc(t("act.close"))}</button>
-      <span class="status"></span></form></td></tr>`;
+      <span class="status${S.panel.error ? " error" : ""}" role="alert">${esc(S.panel.status || "")}</span></form></td></tr>`;
   }
   function dist(a, b) {
     const la = (b.pickup_lat ?? b.lat), lo = (b.pickup_lon ?? b.lon);
@@ -300,7 +348,7 @@
   }
   $("#queue").addEventListener("click", (e) => {
     const button = e.target.closest("button[data-act]");
-    if (!button) return;
+    if (!button || !button.closest("#queue")) return;
     if (button.dataset.act === "close") { S.panel = null; renderQueue(); return; }
     const row = button.closest("tr[data-order]");
     S.panel = { order_id: row.dataset.order, kind: button.dataset.act };
@@ -316,16 +364,21 @@
       if (S.panel.kind === "assign") await api("POST", `/orders/${id}/assign`, { driver_id: value("driver") });
       else if (S.panel.kind === "cancel") await api("POST", `/orders/${id}/cancel`, { cause: value("cause"), reason: value("reason") || null });
       else {
-        if (!value("reason")) { status.textContent = t("act.reason_required"); status.className = "status error"; return; }
+        if (!value("reason")) { showPanelStatus(status, t("act.reason_required")); return; }
         await api("POST", `/orders/${id}/priority`, { head_start_s: Number(value("head_start_s")), reason: value("reason") });
       }
       S.panel = null;
       renderQueue();
     } catch (error) {
-      status.textContent = t("error.generic", { detail: error.message });
-      status.className = "status error";
+      showPanelStatus(status, t("error.generic", { detail: error.message }));
     }
   });
+  // The queue re-renders every second; the message lives in S.panel so it survives that.
+  function showPanelStatus(status, text) {
+    if (S.panel) { S.panel.status = text; S.panel.error = true; }
+    status.textContent = text;
+    status.className = "status error";
+  }
 
   // ---- the map -----------------------------------------------------------------------
   const W = 600, H = 420, PAD = 24;
@@ -398,11 +451,18 @@
   function renderRecent() {
     $("#recent").innerHTML = S.recent.slice().reverse().slice(0, 25).map((m) => {
       const d = m.data || {};
-      const cause = d.cause ? t("cause." + d.cause) : t("cause.customer");
+      const cause = causeText(d.cause, d.reason);
       const key = m.kind === "driver.leaving" && !d.leaving ? "ev.driver.staying" : "ev." + m.kind;
       const text = t(key, { order: short(d.order_id), driver: d.driver_id, cause, caller: d.display_name || d.caller || t("calls.unknown") });
       return `<li data-seq="${m.seq}"><time>${hhmmss(m.at)}</time>${esc(text)}</li>`;
     }).join("");
+  }
+
+  // A cause is a dictionary key; a customer's own cancellation stores the operator's words in its
+  // place (api.live.store), and any operator's words go beside the translated cause.
+  function causeText(cause, words) {
+    if (cause && DICT.en["cause." + cause]) return t("cause." + cause) + (words ? ` (${words})` : "");
+    return t("cause.customer") + (cause ? ` (${cause})` : "");
   }
 
   // ---- the order form --------------------------------------------------------------------
@@ -451,12 +511,41 @@
       if (S.taken && S.taken.customer_id) q.set("customer_id", S.taken.customer_id);
       try {
         const { data } = await api("GET", "/console/places?" + q);
-        const own = S.taken ? (S.calls.get(S.taken.call_id) || {}).places || [] : [];
+        const own = S.taken ? S.taken.places || (S.calls.get(S.taken.call_id) || {}).places || [] : [];
         S.places = [...own, ...data.filter((p) => !own.some((o) => o.text === p.text))];
         fillPlaces(S.places);
       } catch (_) { /* suggestions are a convenience */ }
     }, 150);
   });
+  // A number typed by hand finds the caller as a ring would (GET /customers/lookup, debounced).
+  let phoneTimer = null, phoneAsked = 0;
+  $("#f-phone").addEventListener("input", () => {
+    clearTimeout(phoneTimer);
+    if (S.taken && S.taken.call_id) return; // the ringing card already said who it is
+    const typed = $("#f-phone").value.trim(), asked = ++phoneAsked;
+    if ((typed.match(/\d/g) || []).length < 6) { showCustomer(null, typed); return; }
+    phoneTimer = setTimeout(async () => {
+      let card = null;
+      try { card = (await api("GET", "/customers/lookup?" + new URLSearchParams({ phone: typed }))).data; }
+      catch (_) { card = null; } // 404: a new caller; 422: not a number yet
+      if (asked === phoneAsked) showCustomer(card, typed);
+    }, 200);
+  });
+  function showCustomer(card, typed) {
+    if (!card) {
+      $("#f-customer").value = typed ? t("calls.unknown") : "";
+      if (S.taken && !S.taken.call_id) S.taken = null;
+      S.places = []; fillPlaces([]);
+      return;
+    }
+    const c = card.customer;
+    S.taken = { call_id: null, customer_id: c.id };
+    $("#f-customer").value = `${c.display_name || short(c.id)} · ${t("tier." + card.score.tier)}`;
+    $("#f-customer").dataset.customerId = c.id;
+    S.places = card.addresses.map((a) => ({ text: a.text, lat: a.lat, lon: a.lon }));
+    S.taken.places = S.places;
+    fillPlaces(S.places);
+  }
   $("#f-clear").addEventListener("click", clearForm);
   $("#order-form").addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -497,7 +586,79 @@
     else if (e.key === "Enter" && !e.target.closest("button")) { e.preventDefault(); takeCall(first.call_id, -1); }
   });
 
-  setInterval(() => { renderQueue(); renderFigures(); }, 1000);
+  // ---- the drivers panel (GET /drivers for the whole roster, events for what changes) ------
+  async function loadRoster() {
+    try {
+      const { data } = await api("GET", "/drivers");
+      S.roster = new Map(data.map((d) => [d.id, d]));
+      for (const d of data) if (!S.since.has(d.id)) S.since.set(d.id, Date.parse(d.updated_at) / 1000);
+      renderRoster();
+    } catch (_) { /* the map still shows the cars */ }
+  }
+  function statusOf(id) {
+    const live = S.drivers.get(id);
+    return live ? live.status : (S.roster.get(id) || {}).status || "offline";
+  }
+  function renderRoster() {
+    const ids = [...new Set([...S.roster.keys(), ...S.drivers.keys()])].sort();
+    const jobs = new Map([...S.trips.values()].map((o) => [o.driver_id, o]));
+    $("#roster tbody").innerHTML = ids.map((id) => {
+      const status = statusOf(id), live = S.drivers.get(id) || {}, known = S.roster.get(id) || {};
+      const leaving = live.leaving || known.leaving;
+      const since = S.since.get(id), job = jobs.get(id);
+      const word = t("drivers." + status) + (leaving ? ` · ${t("roster.ending")}` : "");
+      const act = status === "offline"
+        ? `<button type="button" class="link" data-driver-act="online" data-driver="${esc(id)}">${esc(t("roster.online"))}</button>`
+        : `<button type="button" class="link" data-driver-act="offline" data-driver="${esc(id)}">${esc(t("roster.offline"))}</button>`;
+      return `<tr data-driver-row="${esc(id)}"><td>${esc(id)}${known.name ? ` <small>${esc(known.name)}</small>` : ""}</td>
+        <td class="st ${esc(status)}">${esc(word)}</td><td>${since ? mmss(now() - since) : "–"}</td>
+        <td>${job ? esc(job.pickup_address || short(job.order_id)) : ""}</td><td>${act}</td></tr>`;
+    }).join("");
+  }
+  $("#roster").addEventListener("click", async (e) => {
+    const button = e.target.closest("button[data-driver-act]");
+    if (!button) return;
+    const id = button.dataset.driver, status = $("#roster-status");
+    try {
+      if (button.dataset.driverAct === "offline") await api("POST", `/drivers/${encodeURIComponent(id)}/offline?when_free=true`);
+      else {
+        const d = S.roster.get(id) || {}, centre = S.bounds ? [(S.bounds.s + S.bounds.n) / 2, (S.bounds.w + S.bounds.e) / 2] : [0, 0];
+        await api("POST", `/drivers/${encodeURIComponent(id)}/online`, { lat: d.lat ?? centre[0], lon: d.lon ?? centre[1] });
+      }
+      status.textContent = ""; status.className = "status";
+      await loadRoster();
+    } catch (error) { status.textContent = t("error.generic", { detail: error.message }); status.className = "status error"; }
+  });
+  $("#add-driver").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const status = $("#roster-status"), id = $("#new-driver-id").value.trim(), name = $("#new-driver-name").value.trim();
+    try {
+      await api("POST", "/drivers", name ? { id, name } : { id });
+      $("#add-driver").reset();
+      status.textContent = t("roster.added", { driver: id }); status.className = "status";
+      await loadRoster();
+    } catch (error) { status.textContent = t("error.generic", { detail: error.message }); status.className = "status error"; }
+  });
+
+  // ---- a caller's history (GET /customers/{id}: last orders with outcome, time, address) ----
+  async function showHistory(customerId) {
+    try {
+      const { data } = await api("GET", `/customers/${encodeURIComponent(customerId)}`);
+      $("#history-who").textContent = `${data.customer.display_name || short(data.customer.id)} · ${t("tier." + data.score.tier)}`;
+      $("#history-list").innerHTML = data.recent_orders.map((o) => {
+        const outcome = o.failure_cause ? causeText(o.failure_cause) : t("status." + o.status);
+        const at = Date.parse(o.requested_at) / 1000;
+        return `<li><time>${esc(new Date(at * 1000).toLocaleString(S.lang === "ru" ? "ru-RU" : "en-GB"))}</time><span class="outcome">${esc(outcome)}</span>${esc(o.pickup_address || "")}</li>`;
+      }).join("") || `<li>${esc(t("history.none"))}</li>`;
+      $("#history").classList.remove("hidden");
+    } catch (error) {
+      $("#history-list").innerHTML = `<li class="error">${esc(t("error.generic", { detail: error.message }))}</li>`;
+      $("#history").classList.remove("hidden");
+    }
+  }
+  $("#history-close").addEventListener("click", () => $("#history").classList.add("hidden"));
+
+  setInterval(() => { renderQueue(); renderFigures(); sweepCalls(); renderRoster(); }, 1000);
   translatePage();
   if (S.key) { $("#login").classList.add("hidden"); connect(); } else showLogin();
 })();

@@ -6,37 +6,15 @@ Each step saves a screenshot in the test's output folder (tmp_path).
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, WebSocket, async_playwright, expect
+from playwright.async_api import Browser, Page, WebSocket, expect
 
 from api.console.hub import CLOSE_TOO_SLOW
 from tests.api.console.server import CENTRE, OPERATOR, PASSWORD, Server
-from tests.conftest import require_service
 
 pytestmark = pytest.mark.browser
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--headless",
-]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        require_service("chromium", FileNotFoundError("chromium is not on PATH (apt-get install chromium)"))
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 async def _logged_in(browser: Browser, server: Server, shots: Path) -> Page:

@@ -14,14 +14,14 @@ from playwright.async_api import Browser, expect
 
 from api.settings import Settings
 from tests.api.console.server import OPERATOR, PASSWORD, Server, serve
-from tests.api.console.test_page import _logged_in, browser  # noqa: F401 - the chromium fixture
+from tests.api.console.test_page import _logged_in  # the chromium fixture `browser` is in conftest.py
 from tests.api.console.test_session_watch import keepcab
 
 DOCUMENTED_S = 10.0  # api.deps.KEY_CACHE_TTL_S: how long a revoked key may still work
 
 
 async def test_disabling_the_operator_sends_the_open_page_back_to_its_login(
-    server: Server, browser: Browser, tmp_path: Path  # noqa: F811
+    server: Server, browser: Browser, tmp_path: Path
 ) -> None:
     """The page is online; the admin disables its operator; the socket closes with 4401 within
     10 s, the login shows, and a call ringing afterwards never reaches the page."""
@@ -46,7 +46,7 @@ async def test_disabling_the_operator_sends_the_open_page_back_to_its_login(
     await page.screenshot(path=tmp_path / "disabled-back-to-login.png")
 
 
-async def test_a_throttled_login_says_when_to_try_again(browser: Browser, tmp_path: Path) -> None:  # noqa: F811
+async def test_a_throttled_login_says_when_to_try_again(browser: Browser, tmp_path: Path) -> None:
     """After the free failures the page says how long to wait, for the right password too."""
     async for server in serve(f"sqlite:///{tmp_path / 'keepcab.db'}", login_free_failures=2):
         page = await browser.new_page()

@@ -178,7 +178,8 @@ async def test_silence_after_connecting_is_refused(server: Server, monkeypatch: 
 
 
 async def test_ringing_calls_reach_the_console_with_the_callers_card(stored_server: Server) -> None:
-    """call.ringing carries tier, reason and the last addresses; an answered call leaves the snapshot."""
+    """call.ringing carries tier, reason and the last addresses; an answered call stays in the
+    snapshot (the operator on the line needs it), marked answered, and leaves when it ends."""
     server = stored_server  # on SQLite and PostgreSQL: the console's own store queries
     await server.order(pickup_address="Floriańska 3", phone="+7 912 345 67 89")
     client = await server.console()
@@ -198,8 +199,13 @@ async def test_ringing_calls_reach_the_console_with_the_callers_card(stored_serv
     await event_of_kind(client, "call.answered")  # the hub has seen the answer before a new snapshot
     third = await server.console()
     await next_message(third)
-    assert (await next_message(third))["state"]["calls"] == []
-    for socket_ in (client, again, third):
+    assert [c["answered"] for c in (await next_message(third))["state"]["calls"]] == [True]
+    await server.post("/phone/events", {"event": "call.ended", "call_id": "c1"}, key=server.phone_key)
+    await event_of_kind(client, "call.ended")
+    fourth = await server.console()
+    await next_message(fourth)
+    assert (await next_message(fourth))["state"]["calls"] == []
+    for socket_ in (client, again, third, fourth):
         await socket_.close()
 
 

@@ -242,3 +242,29 @@ async def test_call_log_rows_older_than_the_retention_are_purged(live: Live) -> 
     with live.session() as session:
         left = [call.external_id for call in session.exec(select(Call))]
     assert purged == 1 and left == ["generic:new"]
+
+
+async def test_batch_matching_assigns_on_the_writers_tick(database_url: str, engine: Engine) -> None:
+    """KEEPCAB_MATCHING=batch: a call beside a free driver waits for its batch, and the writer's
+    tick assigns it once the window has passed, by the dispatcher, on the fake clock."""
+    live, lifespan = await start_live(database_url, engine, matching="batch", batch_window_s=5.0)
+    try:
+        await live.driver("d1")
+        order = await live.order()
+        assert order["status"] == "queued"
+        live.clock.advance(4.0)
+        await asyncio.sleep(0.3)  # about fifteen ticks: the window is not over
+        assert (await live.get(f"/orders/{order['id']}")).json()["status"] == "queued"
+        live.clock.advance(1.0)
+        for _ in range(100):
+            stored = (await live.get(f"/orders/{order['id']}")).json()
+            if stored["status"] != "queued":
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await stop_live(live, lifespan)
+    assert stored["status"] == "assigned" and stored["driver_id"] == "d1"
+    with live.session() as session:
+        events = session.exec(select(OrderEvent).where(OrderEvent.order_id == order["id"])).all()
+    assigned = [e for e in events if e.kind == "assigned"]
+    assert [e.actor for e in assigned] == ["dispatcher"]

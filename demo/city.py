@@ -17,55 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from demo.country import Country, mobile_number, moved
 from dispatch.model import Position
 from simulator.sampling import DAY_S, PlaceSampler
 from simulator.scenario import Scenario
 
 WEEK_S = 7 * DAY_S
-STREETS = (
-    "Floriańska",
-    "Długa",
-    "Karmelicka",
-    "Starowiślna",
-    "Dietla",
-    "Kalwaryjska",
-    "Wielicka",
-    "Lubicz",
-    "Pawia",
-    "Mogilska",
-    "Grzegórzecka",
-    "Krakowska",
-    "Rakowicka",
-    "Królewska",
-    "Zakopiańska",
-    "Kapelanka",
-    "Konopnickiej",
-    "Józefińska",
-    "Limanowskiego",
-    "Basztowa",
-)
-FIRST_NAMES = (
-    "Anna",
-    "Ivan",
-    "Olga",
-    "Piotr",
-    "Maria",
-    "Sergei",
-    "Elena",
-    "Tomasz",
-    "Nina",
-    "Pavel",
-    "Irina",
-    "Marek",
-    "Daria",
-    "Oleg",
-    "Zofia",
-    "Artem",
-    "Vera",
-    "Jan",
-    "Alina",
-    "Kirill",
-)
 # Share of the demo's known customers by kind of past (new callers are not in the export).
 KINDS = (("regular", 0.35), ("occasional", 0.4), ("at_risk", 0.25))
 
@@ -87,17 +44,28 @@ class DemoCustomer:
 class Town:
     """Random places, customers and their histories, from one seeded generator."""
 
-    def __init__(self, scenario: Scenario, rng: np.random.Generator) -> None:
-        self.scenario, self.rng = scenario, rng
+    def __init__(self, scenario: Scenario, rng: np.random.Generator, country: Country) -> None:
+        self.scenario, self.rng, self.country = scenario, rng, country
         self._places = PlaceSampler(scenario.city.zones, rng)
+        city = scenario.city
+        self.origin = Position((city.south + city.north) / 2, (city.west + city.east) / 2)
+        # Free cars wait at the rank (the station's zone if the scenario has one), as taxis do; an
+        # order beyond the dispatcher's pickup radius from it waits until an operator sends a car.
+        zone = next((z for z in city.zones if z.name == "station"), city.zones[0])
+        self.rank = self.locate(Position(zone.lat, zone.lon))
+
+    def locate(self, position: Position) -> Position:
+        """A point of the scenario's town, laid on the country's city."""
+        return moved(position, self.origin, self.country.centre)
 
     def place(self) -> Place:
-        position = self._places.sample()
-        street = STREETS[int(self.rng.integers(len(STREETS)))]
+        position = self.locate(self._places.sample())
+        streets = self.country.streets
+        street = streets[int(self.rng.integers(len(streets)))]
         return Place(f"{street} {int(self.rng.integers(1, 90))}", position)
 
     def phone(self) -> str:
-        return f"+7 912 {int(self.rng.integers(100, 1000))} {int(self.rng.integers(1000, 10000))}"
+        return mobile_number(self.country, self.rng)
 
     def customers(self, known: int, strangers: int) -> list[DemoCustomer]:
         kinds = [kind for kind, _ in KINDS]
@@ -107,7 +75,8 @@ class Town:
             kind = "new" if index >= known else kinds[int(self.rng.choice(len(kinds), p=shares))]
             name = None
             if kind != "new":
-                name = f"{FIRST_NAMES[index % len(FIRST_NAMES)]} {chr(ord('A') + index % 26)}."
+                names = self.country.first_names
+                name = f"{names[index % len(names)]} {names[(7 * index + 3) % len(names)][0]}."
             places = tuple(self.place() for _ in range(1 + int(self.rng.integers(3))))
             people.append(DemoCustomer(self.phone(), name, places, kind))
         return people

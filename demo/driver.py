@@ -10,26 +10,29 @@ clock, on the same epoch as the server's clock, so both agree on "now".
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
 import math
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
+from demo.city import DemoCustomer, Place, Town
 from dispatch.geo import haversine_m
 from dispatch.model import Position
-from simulator.demo_city import DemoCustomer, Place, Town
 from simulator.sampling import duration_sampler
 
 log = logging.getLogger(__name__)
 REPORT_EVERY_S = 1.0  # wall-clock seconds between position reports of a moving car
 RUSH_GAP_S = 20.0  # simulated seconds between the opening calls
+RUSH_SHARE = 0.6  # the opening rush takes this share of the cars: the room is busy, some cars free
+OPERATOR_LOOKS_EVERY_S = 20.0  # simulated seconds between the operator's looks at the queue
+OPERATOR_SENDS_AFTER_S = 60.0  # a caller waiting this long gets a free car from further away
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +47,10 @@ class DemoPlan:
     speed: float = 10.0
     epoch_s: float = 0.0
     cars: int = 10
-    calls_per_hour: float = 40.0
+    calls_per_hour: float = 24.0  # the mean; the rate rises and falls around it
+    wave: float = 0.7  # the peak is (1 + wave) x the mean, the lull (1 - wave) x
+    wave_period_s: float = 3600.0  # simulated seconds from one peak to the next
+    line: str = "+7 343 200 00 00"  # the firm's number the callers dial
     abandon_before_answer: float = 0.08
     stranger_share: float = 0.2
     withheld_share: float = 0.04
@@ -74,7 +80,9 @@ class DemoDriver:
         self.http = httpx.AsyncClient(base_url=base_url, timeout=10.0)
         self._calls = 0
         self._background: set[asyncio.Task[None]] = set()
-        self.counts = {"calls": 0, "orders": 0, "assigned": 0, "completed": 0, "gave_up": 0}
+        self.counts = {
+            "calls": 0, "orders": 0, "assigned": 0, "operator_assigned": 0, "completed": 0, "gave_up": 0,
+        }  # fmt: skip
 
     # ---- time ------------------------------------------------------------------------
 
@@ -98,9 +106,10 @@ class DemoDriver:
             await self._fleet_online()
             listener = self._spawn(self._listen())
             callers = self._spawn(self._ring_forever())
+            operator = self._spawn(self._operate())
             await asyncio.sleep(math.inf if wall_s is None else wall_s)
-            listener.cancel()
-            callers.cancel()
+            for task in (listener, callers, operator):
+                task.cancel()
         finally:
             for task in list(self._background):
                 task.cancel()
@@ -128,13 +137,50 @@ class DemoDriver:
 
     # ---- callers ---------------------------------------------------------------------
 
+    def rate_per_hour(self, at_s: float) -> float:
+        """Calls per simulated hour at `at_s`: a wave around the mean, so peaks queue and lulls recover."""
+        phase = 2 * math.pi * (at_s - self.plan.epoch_s) / self.plan.wave_period_s
+        return self.plan.calls_per_hour * (1.0 + self.plan.wave * math.sin(phase))
+
     async def _ring_forever(self) -> None:
-        """Poisson calls; the demo opens on a rush (one call per car, 20 s apart) so it is busy at once."""
-        mean_gap_s = 3600.0 / self.plan.calls_per_hour
-        for calls in itertools.count():
+        """Calls as a Poisson process of the waving rate (thinned from its peak); it opens on a short rush."""
+        for _ in range(max(1, round(RUSH_SHARE * self.plan.cars))):
             self._spawn(self._one_call())
-            gap_s = RUSH_GAP_S if calls < self.plan.cars else mean_gap_s
-            await self.sleep(float(self.rng.exponential(gap_s)))
+            await self.sleep(float(self.rng.exponential(RUSH_GAP_S)))
+        peak = self.plan.calls_per_hour * (1.0 + self.plan.wave)
+        while True:
+            await self.sleep(float(self.rng.exponential(3600.0 / peak)))
+            if float(self.rng.random()) * peak < self.rate_per_hour(self.now()):
+                self._spawn(self._one_call())
+
+    async def _operate(self) -> None:
+        """The operator's eye on the queue: a caller waiting long while a car is free elsewhere gets it.
+
+        The dispatcher only gives a car an order within its pickup radius; an
+        operator may send one from further away (`POST /orders/{id}/assign`).
+        """
+        headers = {"X-API-Key": self.keys.operator}
+        while True:
+            await self.sleep(OPERATOR_LOOKS_EVERY_S)
+            queue = await self.http.get("/queue", headers=headers)
+            free = await self.http.get("/drivers", params={"status": "free"}, headers=headers)
+            if queue.status_code != 200 or free.status_code != 200 or not free.json():
+                continue
+            for entry in queue.json():
+                if self.now() - _epoch(entry["requested_at"]) >= OPERATOR_SENDS_AFTER_S:
+                    await self._send_nearest(entry, free.json())
+                    break
+
+    async def _send_nearest(self, entry: dict[str, Any], free: list[dict[str, Any]]) -> None:
+        pickup = Position(float(entry["pickup_lat"]), float(entry["pickup_lon"]))
+        placed = [d for d in free if d.get("lat") is not None and d.get("lon") is not None]
+        if not placed:
+            return
+        nearest = min(placed, key=lambda d: haversine_m(pickup, Position(float(d["lat"]), float(d["lon"]))))
+        body = {"driver_id": nearest["id"]}
+        sent = await self._post(f"/orders/{entry['order_id']}/assign", self.keys.operator, body)
+        if sent.status_code == 200:
+            self.counts["operator_assigned"] += 1
 
     def _caller(self) -> tuple[str | None, tuple[Place, ...]]:
         draw = float(self.rng.random())
@@ -176,7 +222,8 @@ class DemoDriver:
             self._spawn(self._patience(str(response.json()["id"])))
 
     async def _call_event(self, kind: str, call_id: str, phone: str | None) -> httpx.Response:
-        body: dict[str, Any] = {"event": kind, "call_id": call_id, "at": self.now(), "to": "+7 343 200 00 00"}
+        at = datetime.fromtimestamp(self.now(), UTC).isoformat()  # the webhook takes no numbers as times
+        body: dict[str, Any] = {"event": kind, "call_id": call_id, "at": at, "to": self.plan.line}
         if phone is not None:
             body["from"] = phone
         if kind == "call.answered":
@@ -229,6 +276,8 @@ class DemoDriver:
         if kind == "order.assigned":
             car = self.cars.get(str(data.get("driver_id")))
             if car is not None and car.order_id != order_id:
+                if car.task is not None and car.order_id is None:
+                    car.task.cancel()  # it was on its way back to the rank
                 pickup = Position(float(data["pickup_lat"]), float(data["pickup_lon"]))
                 self.counts["assigned"] += 1
                 car.order_id = order_id
@@ -264,3 +313,9 @@ class DemoDriver:
         body = {"lat": car.position.lat, "lon": car.position.lon, "fare": round(fare, 2)}
         self.counts["completed"] += 1
         await self._post(f"/drivers/{car.driver_id}/trip-completed", self.keys.fleet, body)
+        if car.order_id is None:  # free: back to the rank, unless an order comes on the way
+            car.task = self._spawn(self._drive(car, self.town.rank))
+
+
+def _epoch(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()

@@ -7,18 +7,22 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import phonenumbers
+import pytest
 
 from api.importer import read_export
+from api.phones import normalise_phone
+from demo.city import Town, write_export
+from demo.country import COUNTRIES, country_for
 from dispatch.geo import haversine_m
 from dispatch.model import Position
-from simulator.demo_city import Town, write_export
 from simulator.scenario import load_scenario
 
 NOW_S = 1_790_000_000.0
 
 
-def _town(seed: int = 3) -> Town:
-    return Town(load_scenario("small-town"), np.random.default_rng(seed))
+def _town(seed: int = 3, region: str = "RU") -> Town:
+    return Town(load_scenario("small-town"), np.random.default_rng(seed), COUNTRIES[region])
 
 
 def test_the_same_seed_makes_the_same_town() -> None:
@@ -36,7 +40,9 @@ def test_strangers_have_no_name_and_no_past_and_places_lie_in_the_town() -> None
     assert [p.kind for p in people[30:]] == ["new"] * 10
     assert all(p.name is None and town.history(p, NOW_S) == [] for p in people[30:])
     for place in (place for person in people for place in person.places):
-        assert any(haversine_m(place.position, Position(z.lat, z.lon)) <= z.radius_m + 1 for z in zones)
+        centres = [town.locate(Position(z.lat, z.lon)) for z in zones]
+        pairs = zip(centres, zones, strict=True)
+        assert any(haversine_m(place.position, c) <= z.radius_m + 1 for c, z in pairs)
 
 
 def test_the_past_reads_as_a_valid_export_with_recent_failures_for_those_at_risk(tmp_path: Path) -> None:
@@ -52,3 +58,26 @@ def test_the_past_reads_as_a_valid_export_with_recent_failures_for_those_at_risk
     at_risk = {p.phone for p in people if p.kind == "at_risk"}
     assert at_risk and set(failures) == at_risk and set(failures.values()) == {2}
     assert all(float(row["requested_at"]) < NOW_S for row in rows)
+
+
+@pytest.mark.parametrize("region", sorted(COUNTRIES))
+def test_numbers_streets_and_places_belong_to_one_country(region: str) -> None:
+    """Every caller's number is valid in KEEPCAB_PHONE_REGION, every street is that country's,
+    and the town lies in its city (the scenario's layout kept to scale in metres)."""
+    town = _town(region=region)
+    country = COUNTRIES[region]
+    people = town.customers(30, 10)
+    for person in people:
+        number = normalise_phone(person.phone, region)
+        assert number.e164 is not None, person.phone
+        assert phonenumbers.region_code_for_number(phonenumbers.parse(number.e164)) == region
+    places = [place for person in people for place in person.places]
+    assert {place.text.rsplit(" ", 1)[0] for place in places} <= set(country.streets)
+    assert max(haversine_m(place.position, country.centre) for place in places) < 8_000
+    assert normalise_phone(country.line, region).e164 is not None
+
+
+def test_a_region_without_a_demo_town_is_refused_by_name() -> None:
+    """The error names the setting's value and the towns there are."""
+    with pytest.raises(ValueError, match=r"KEEPCAB_PHONE_REGION='XX'.*PL, RU"):
+        country_for("XX")
