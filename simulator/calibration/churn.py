@@ -29,7 +29,9 @@ from numpy.typing import NDArray
 from scipy.stats import binomtest
 
 from dispatch.model import FailureCause
+from simulator.calibration.departures import DepartureFit, fit_departures
 from simulator.calibration.evidence import Estimate, LogArrays
+from simulator.population import YEAR_S
 from valuation.fit import fit_bgnbd, fit_gamma_gamma, fit_value_per_s
 from valuation.orderlog import (
     CANCELLED,
@@ -122,50 +124,59 @@ def _records(log: LogArrays) -> list[OrderRecord]:
 
 
 def fit_churn(log: LogArrays, window: float) -> ChurnFit:
-    """`log`: the whole history; `window`: the follow-up in days (a third of the calibration window)."""
+    """`log`: the whole history; `window`: the report table's follow-up in days."""
     table, used = return_table(log, window * 86_400)
-    failures = sum(row.orders for row in table if row.outcome == "failed")
-    fb = Estimate.fallback
+    failures = int(log.failed[log.customer >= 0].sum())
     defaults = {
-        "base_departures_per_year": fb(0.5),
-        "rise_per_failure_per_week": fb(0.05),
-        "memory_half_life_days": fb(DEFAULT_MEMORY_DAYS, "the push's time course"),
-        "first_failure_leave_probability": fb(0.3),
-        "prior_trips_halving": fb(math.inf),
+        "base_departures_per_year": Estimate.fallback(0.5),
+        "rise_per_failure_per_week": Estimate.fallback(0.05),
+        "memory_half_life_days": Estimate.fallback(DEFAULT_MEMORY_DAYS, "the push's time course"),
+        "first_failure_leave_probability": Estimate.fallback(0.3),
+        "prior_trips_halving": Estimate.fallback(math.inf),
     }
+    direct = fit_departures(log, DEFAULT_MEMORY_DAYS) if failures >= 20 else None
     try:
         order_log, _ = order_log_from_records(_records(log))
-        params, c_fitted = valuation_fit(order_log, log.span_s, window / 7)
+        params, c_fitted = valuation_fit(order_log, log.span_s, window / 7, direct)
     except (ValueError, FloatingPointError):
         return ChurnFit(table, window, defaults, {}, used)
-    source = log.source(used, f"orders with a {window:.0f}-day follow-up")
-    valuation = _valuation_estimates(params, source, failures)
-    if not c_fitted:  # the simulator fits c at time 0 itself; it needs a hazard to rank by
+    source = log.source(len(log.t), "orders, every gap to the next order up to the log's end")
+    valuation = _valuation_estimates(params, log.source(len(log.t)), source if direct else None)
+    if not c_fitted:  # the simulator fits c at time 0 itself
         del valuation["value_per_s"]
-        why = "the fitted hazard leaves no value at risk to rank by (see [churn])"
-        for name in ("k0", "k1", "k_new", "k_prior_trips"):
-            valuation[name] = fb(float(getattr(DEFAULT_PARAMS, name)), why)
-    if failures < 20:
-        return ChurnFit(
-            table, window, {**defaults, "base_departures_per_year": _base(params, source)}, valuation, used
-        )
-    memory_weeks = DEFAULT_MEMORY_DAYS / math.log(2) / 7
-    via = f"valuation fit (see [valuation] k0, k_new, k_prior_trips), {source}"
-    churn = {
-        **defaults,
-        "base_departures_per_year": _base(params, source),
-        "rise_per_failure_per_week": Estimate(params.k0 / memory_weeks, f"k0 / memory, {via}"),
-        "first_failure_leave_probability": Estimate(-math.expm1(-params.k_new), f"1 - exp(-k_new), {via}"),
-        "prior_trips_halving": Estimate(
-            1 / params.k_prior_trips if params.k_prior_trips > 1e-9 else math.inf, f"1 / k_prior_trips, {via}"
-        ),
-    }
+    churn = {**defaults, **(_churn_estimates(direct, source) if direct else {})}
     return ChurnFit(table, window, churn, valuation, used)
 
 
-def valuation_fit(log: OrderLog, end_at: float, window_weeks: float) -> tuple[ValuationParams, bool]:
+def _churn_estimates(fit: DepartureFit, source: str) -> dict[str, Estimate]:
+    """The direct fit in the simulator's units; intervals by the delta method on the fit's scale."""
+    via = f"censored time-to-next-order fit, {source}"
+
+    def estimate(name: str, scale: float = 1.0) -> Estimate:
+        low, high = fit.interval(name)
+        return Estimate(fit.value(name) * scale, via, low * scale, high * scale)
+
+    k, (k_low, k_high) = fit.value("k_prior_trips"), fit.interval("k_prior_trips")
+    def halving(rate: float) -> float:
+        return 1 / rate if rate > 1e-12 else math.inf
+
+    return {
+        "base_departures_per_year": estimate("base_per_week", YEAR_S / WEEK_S),
+        "rise_per_failure_per_week": estimate("rise_per_week"),
+        "first_failure_leave_probability": estimate("first_failure"),
+        "prior_trips_halving": Estimate(
+            halving(k), f"1 / k_prior_trips, {via}", halving(k_high), halving(k_low)
+        ),
+    }
+
+
+def valuation_fit(
+    log: OrderLog, end_at: float, window_weeks: float, direct: DepartureFit | None = None
+) -> tuple[ValuationParams, bool]:
     """`valuation.fit.fit_params` step by step, so that a log too short to set c still
-    gives the BG/NBD, Gamma-Gamma and hazard fits; (params, whether c was fitted)."""
+    gives the BG/NBD, Gamma-Gamma and hazard fits; (params, whether c was fitted).
+    With a direct departure fit, its hazard replaces the came-back one (the same
+    mapping as `[churn]`), so c is set on the hazard the simulator will run."""
     rfm = rfm_summary(log, end_at)
     bg, gg = fit_bgnbd(rfm), fit_gamma_gamma(rfm)
     params = replace(
@@ -179,6 +190,8 @@ def valuation_fit(log: OrderLog, end_at: float, window_weeks: float) -> tuple[Va
         gg_gamma=gg.gamma,
     )
     params = fit_retention(log, params, end_at, window_weeks)
+    if direct is not None:
+        params = replace(params, **_hazard(direct))
     _, final = replay(log, params)
     seen = final.orders > 0
     scores = score_many(final, end_at, params)
@@ -189,22 +202,30 @@ def valuation_fit(log: OrderLog, end_at: float, window_weeks: float) -> tuple[Va
     return replace(params, value_per_s=c), True
 
 
+def _hazard(fit: DepartureFit) -> dict[str, float]:
+    """The valuation's k0, k_new, k_prior_trips from the simulator's parameters (docs/calibrate.md)."""
+    return {
+        "k0": fit.value("rise_per_week") * fit.memory_weeks,
+        "k_new": -math.log1p(-fit.value("first_failure")),
+        "k_prior_trips": fit.value("k_prior_trips"),
+        "k1": 0.0,  # the simulator's pushes add up, one per failure, whatever came before
+    }
+
+
 def _base(params: ValuationParams, source: str) -> Estimate:
     per_year = params.a / (params.a + params.b) * params.r / params.alpha * (365.25 * 86_400 / WEEK_S)
     return Estimate(per_year, f"BG/NBD dropout E[p] x E[orders/year] (rough), {source}")
 
 
-def _valuation_estimates(params: ValuationParams, source: str, failures: int) -> dict[str, Estimate]:
+def _valuation_estimates(params: ValuationParams, source: str, direct: str | None) -> dict[str, Estimate]:
     fitted = ("r", "alpha", "a", "b", "gg_p", "gg_q", "gg_gamma", "value_per_s")
-    hazard = ("k0", "k1", "k_new", "k_prior_trips")
     result = {name: Estimate(float(getattr(params, name)), f"valuation.fit, {source}") for name in fitted}
-    for name in hazard:
+    why = "fewer than 20 failed orders"
+    for name in ("k0", "k1", "k_new", "k_prior_trips"):
         result[name] = (
-            Estimate(float(getattr(params, name)), f"valuation retention fit, {source}")
-            if failures >= 20
-            else Estimate.fallback(
-                float(getattr(DEFAULT_PARAMS, name)), "fewer than 20 failed orders with a follow-up"
-            )
+            Estimate(float(getattr(params, name)), f"from [churn]'s direct fit (docs/calibrate.md), {direct}")
+            if direct
+            else Estimate.fallback(float(getattr(DEFAULT_PARAMS, name)), why)
         )
     return result
 
