@@ -18,7 +18,8 @@ from demo.cli import CLI
 
 @pytest.mark.slow
 def test_the_demo_runs_a_dispatch_room_that_breathes(tmp_path: Path) -> None:
-    """It prints the URL and a login, takes calls, queues and assigns orders, and completes trips; it stops cleanly."""
+    """It prints the URL and a login, takes calls, assigns orders and completes trips; it stops
+    cleanly."""
     command = [*CLI, "demo", "--port", "0", "--duration", "45", "--speed", "40", "--cars", "5",
                "--calls-per-hour", "45", "--workdir", str(tmp_path)]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=240, check=False)
