@@ -205,8 +205,11 @@ class CallerIndex:
     async def _follow(self, resync_s: float) -> None:
         caught_up = time.monotonic()
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that lands as the
+            # wake-up does, and this loop then outlives the app's shutdown (seen once, a 300 s hang).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), resync_s)
+                async with asyncio.timeout(resync_s):
+                    await self._wake.wait()
             self._wake.clear()
             orders, self._pending = self._pending, set()
             self._reading = bool(orders)
