@@ -12,8 +12,9 @@ Text cells pass the same check as the live API (`api.routers.fields`): a NUL
 or another control character is a row problem, not a failed write. Times
 after the import started are refused: a history cannot hold the future, and
 a trip dated 2100 would decay as if it had just happened for decades. A file
-that is not UTF-8 is decoded with the encoding `charset-normalizer` finds
-(Russian Excel saves cp1251) and the CLI says which; if none fits, the problem
+that is not UTF-8 is read in the legacy code page that gives the most
+plausible words (`api.import_encoding`; Russian Excel saves cp1251) and the
+CLI says which; if none fits, the problem
 says how to re-save it as UTF-8. `fare` is optional: a completed order without
 one counts at the population's mean fare, as a live trip completed without a
 fare does (`api.aggregates`).
@@ -260,7 +261,7 @@ def read_export(path: Path, region: str, zone: tzinfo, now: datetime | None = No
     """
     latest = now or datetime.now(UTC)
     try:
-        text, encoding = decode_export(path.read_bytes())
+        text, encoding = decode_export(path.read_bytes(), region)
         records = list(_records(text))
     except UnicodeDecodeError as error:
         return ParsedExport([], problems=[RowProblem(1, "file", error.reason)], fatal=True)

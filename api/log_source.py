@@ -83,15 +83,10 @@ def _extended(
     return values, problems
 
 
-def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
+def _records(path: Path, region: str) -> Iterator[tuple[int, list[str]]]:
     """The file's rows exactly as the importer reads them (its decoding and delimiter rules),
-    so line numbers and cells match its own; works whether the importer's reader takes the
-    path or the text it decoded (`decode_export`)."""
-    decode = getattr(importer, "decode_export", None)
-    if decode is not None:
-        records: Iterator[tuple[int, list[str]]] = importer._records(decode(path.read_bytes())[0])
-        return records
-    return importer._records(path)
+    so line numbers and cells match its own."""
+    return importer._records(importer.decode_export(path.read_bytes(), region)[0])
 
 
 def read_csv_log(path: Path, zone: tzinfo, region: str, drivers: Path | None = None) -> OrderLogSource:
@@ -101,7 +96,9 @@ def read_csv_log(path: Path, zone: tzinfo, region: str, drivers: Path | None = N
     orders: list[LoggedOrder] = []
     if not export.fatal:
         header = export.header
-        cells_by_line = {line: dict(zip(header, cells, strict=False)) for line, cells in _records(path)}
+        cells_by_line = {
+            line: dict(zip(header, cells, strict=False)) for line, cells in _records(path, region)
+        }
         for row in export.rows:
             cells = cells_by_line[row.line]
             values, extra = _extended(cells, row.line, zone, row)
@@ -110,7 +107,7 @@ def read_csv_log(path: Path, zone: tzinfo, region: str, drivers: Path | None = N
             orders.append(_order(row, values, pseudonym(identity) if identity else "", zone))
     if problems:
         raise LogSourceError([p.render(str(path)) for p in sorted(problems, key=lambda p: p.line)])
-    sessions = read_drivers(drivers, zone) if drivers is not None else []
+    sessions = read_drivers(drivers, zone, region) if drivers is not None else []
     present = frozenset(name for name in EXTENDED_COLUMNS if name in export.header)
     return OrderLogSource(orders, sessions, f"{path.name}", present | ({"drivers"} if drivers else set()))
 
@@ -135,12 +132,12 @@ def _order(row: ImportRow, values: dict[str, float | str], customer: str, zone: 
     )
 
 
-def read_drivers(path: Path, zone: tzinfo) -> list[DriverSession]:
+def read_drivers(path: Path, zone: tzinfo, region: str = "") -> list[DriverSession]:
     """driver_id, online_at, offline_at; every problem named by file, line and column."""
     problems: list[RowProblem] = []
     sessions: list[DriverSession] = []
     try:
-        records = list(_records(path))
+        records = list(_records(path, region))
     except (UnicodeDecodeError, csv.Error, OSError) as error:
         raise LogSourceError([f"{path}:1:file: {error}"]) from None
     if not records:
