@@ -29,7 +29,7 @@ from .hub import ConsoleHub
 from .positions import watch_positions
 from .routes import router as http_router
 from .socket import router as socket_router
-from .state import enrich_events
+from .state import enrich_events, needs_store
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,8 @@ async def start_hub(app: FastAPI, clock: Callable[[], float]) -> ConsoleHub:
     factory, setup = app.state.session_factory, app.state.service.setup
 
     async def enrich(events: list[tuple[str, Event]]) -> list[dict[str, Any]]:
+        if not needs_store(events):
+            return enrich_events(factory, setup, events)
         return await run_in_threadpool(enrich_events, factory, setup, events)
 
     def figures() -> ShiftFigures:
