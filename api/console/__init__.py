@@ -20,9 +20,11 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from api.cluster.login_throttle import RedisLoginThrottle, shared_throttle
 from api.events import Event
 from api.login_throttle import LoginThrottle, ThrottleRules
 from api.outage_log import OutageLog
+from api.settings import Settings
 
 from .figures import ShiftFigures, load_figures, shift_start
 from .hub import ConsoleHub
@@ -40,7 +42,7 @@ def mount_console(app: FastAPI, clock: Callable[[], float]) -> None:
     static = str(files("api.console").joinpath("static"))
     app.mount("/console/static", StaticFiles(directory=static), name="console-static")
     app.state.console_clock = clock
-    app.state.login_throttle = LoginThrottle(ThrottleRules.from_settings(app.state.settings))
+    app.state.login_throttle = login_throttle(app.state.settings)
     app.state.console_outages = OutageLog(log, "console connections (closed with 1013)")
     inner = app.router.lifespan_context
 
@@ -63,6 +65,14 @@ def mount_console(app: FastAPI, clock: Callable[[], float]) -> None:
                 await hub.stop()
 
     app.router.lifespan_context = lifespan
+
+
+def login_throttle(settings: Settings) -> LoginThrottle | RedisLoginThrottle:
+    """In the process for the embedded set-up; in Redis, shared by every replica, for scale-out."""
+    rules = ThrottleRules.from_settings(settings)
+    if settings.redis_url is None:
+        return LoginThrottle(rules)
+    return shared_throttle(settings.redis_url, f"{settings.redis_prefix}:{settings.city}", rules)
 
 
 async def start_hub(app: FastAPI, clock: Callable[[], float]) -> ConsoleHub:
