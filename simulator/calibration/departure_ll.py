@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import expit, logsumexp
+from scipy.special import expit
 
 if TYPE_CHECKING:
     from simulator.calibration.departures import Gaps
@@ -120,8 +120,13 @@ def _censored(
     hazard = mu + pc[:, None] / memory * dj
     log_ratio_s = np.log(bc[:, None] / (bc[:, None] + s))
     terms = np.log(hazard) - mu * s - pc[:, None] * (1 - dj) + ac[:, None] * log_ratio_s + g.log_w
-    none = np.logaddexp(z0, logsumexp(terms, axis=1))
-    u0, u = np.exp(z0 - none), np.exp(terms - none[:, None])
+    top = np.maximum(terms.max(axis=1), z0)  # logsumexp by hand: its exponentials are the u
+    u = np.exp(terms - top[:, None])
+    u0 = np.exp(z0 - top)
+    total_u = u0 + u.sum(axis=1)
+    none = top + np.log(total_u)
+    u /= total_u[:, None]
+    u0 /= total_u
     no = np.where(g.failed[c], np.log1p(-rho), 0.0)
     y = np.log1p(-pic) + no + none
     with np.errstate(divide="ignore"):
@@ -129,13 +134,17 @@ def _censored(
     total = np.logaddexp(log_pi, y)
     wy, wx = np.exp(y - total), np.exp(log_pi - total)
     ll[c] = total
-    inv_b = 1 / bc
-    d.a[c] = wy * (u0 * np.log(bc / (bc + gap)) + (u * log_ratio_s).sum(1))
-    d.b[c] = wy * ac * (u0 * (inv_b - 1 / (bc + gap)) + (u * (inv_b[:, None] - 1 / (bc[:, None] + s))).sum(1))
-    d.mu[c] = wy * (-u0 * gap + (u * (1 / hazard - s)).sum(1))
-    d.push[c] = wy * (-u0 * (1 - fade) + (u * (dj / (memory * hazard) - (1 - dj))).sum(1))
-    dm = pc[:, None] * dj * ((s - memory) / (memory**3 * hazard) + s / memory**2)
-    d.memory[c] = wy * (u0 * pc * fade * gap / memory**2 + (u * dm).sum(1))
+    inv_b, rest = 1 / bc, 1 - u0  # the u sum to 1 - u0
+    ud = u * dj
+    udh, us, uds = ud / hazard, (u * s).sum(1), (ud * s).sum(1)
+    sum_udh = udh.sum(1)
+    d.a[c] = wy * (u0 * np.log(bc / (bc + gap)) + np.einsum("ij,ij->i", u, log_ratio_s))
+    u_inv_bs = np.einsum("ij,ij->i", u, 1 / (bc[:, None] + s))
+    d.b[c] = wy * ac * (u0 * (inv_b - 1 / (bc + gap)) + inv_b * rest - u_inv_bs)
+    d.mu[c] = wy * (-u0 * gap + (u / hazard).sum(1) - us)
+    d.push[c] = wy * (-u0 * (1 - fade) + sum_udh / memory - rest + ud.sum(1))
+    dm = (np.einsum("ij,ij->i", udh, s) / memory - sum_udh) / memory**2 + uds / memory**2
+    d.memory[c] = wy * pc * (u0 * fade * gap / memory**2 + dm)
     positive = pic > 0
     d_pi[c] = np.where(positive, wx / np.where(positive, pic, 1.0) - wy / (1 - pic), -wy)
     d_rho[c] = np.where(g.failed[c], -rho * wy, 0.0)

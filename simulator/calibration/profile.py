@@ -26,6 +26,7 @@ from scipy.optimize import brentq, minimize
 Floats = NDArray[np.float64]
 FunGrad = Callable[[Floats], tuple[float, Floats]]
 Z95 = 1.959963984540054
+GTOL = 1e-3  # |d(-log L)/d theta| at a converged fit (1e-2 left profile points short of their optimum)
 TOLERANCE = 0.1  # of the root deviance at an end: the level is then 95% +- 1 point
 
 
@@ -46,15 +47,15 @@ def minimise(
         return value, grad[free]
 
     z0 = np.clip(full[free], [bounds[i][0] for i in free], [bounds[i][1] for i in free])
-    # stop at a change of 1e-4 in -log L: intervals need the deviance to two decimals
-    tol = 1e-4 / max(abs(partial(z0)[0]), 1.0)
+    # stop on the gradient, not on a small step in -log L: along a ridge the steps are small
+    # long before the optimum, and an unconverged profile point would narrow an interval
     result = minimize(
         partial,
         z0,
         jac=True,
         method="L-BFGS-B",
         bounds=[bounds[i] for i in free],
-        options={"ftol": tol, "gtol": 1e-2},
+        options={"ftol": 1e-14, "gtol": GTOL, "maxiter": 500},
     )
     full[free] = result.x
     return full.copy()
@@ -96,11 +97,14 @@ def profile_interval(
         cov[:, i] / cov[i, i] if np.all(np.isfinite(cov[:, i])) and cov[i, i] > 0 else np.zeros(len(theta))
     )
     seen: dict[float, float] = {}  # brentq asks again for its bracket's ends
+    fits: dict[float, Floats] = {float(theta[i]): theta}
 
     def root(x: float) -> float:
         if x not in seen:
-            start = theta + slope * (x - theta[i])  # the optimum moves along the covariance's ridge
+            near = min(fits, key=lambda y: abs(y - x))  # the optimum moves along the ridge:
+            start = fits[near] + slope * (x - near)  # start from the nearest one found, shifted
             fit = minimise(fun, start, bounds, {**held, i: x})
+            fits[x] = fit
             seen[x] = math.sqrt(max(2 * (fun(fit)[0] - best), 0.0)) - Z95
         return seen[x]
 
