@@ -12,8 +12,7 @@ from fastapi.routing import APIRoute
 
 from api.console.routes import router
 from api.deps import RoleGate
-from api.models import Role
-from tests.api.console.server import CENTRE, OPERATOR, PASSWORD, Server, serve
+from tests.api.console.server import OPERATOR, PASSWORD, Server, serve
 
 
 async def test_the_page_and_its_assets_are_served_without_any_outside_address(server: Server) -> None:
@@ -72,36 +71,8 @@ async def test_one_address_guessing_many_usernames_is_locked(tmp_path: Path) -> 
         assert locked.status_code == 429 and int(locked.headers["Retry-After"]) == 60
 
 
-async def test_places_suggest_the_callers_own_addresses_first(server: Server) -> None:
-    """Suggestions match the typed text; the caller's own places come before everyone else's."""
-    mine = await server.post(
-        "/orders",
-        {
-            "pickup_lat": CENTRE[0],
-            "pickup_lon": CENTRE[1],
-            "pickup_address": "Długa 7",
-            "phone": "+79123456789",
-        },
-    )
-    await server.post(
-        "/orders",
-        {"pickup_lat": 50.01, "pickup_lon": 19.92, "pickup_address": "Długa 70", "phone": "+79120000000"},
-    )
-    customer_id = mine.json()["customer_id"]
-    headers = {"X-API-Key": server.operator_key}
-    found = await server.client.get(
-        "/console/places", params={"q": "dŁuga", "customer_id": customer_id}, headers=headers
-    )
-    assert [p["text"] for p in found.json()] == ["Długa 7", "Długa 70"]
-    assert found.json()[0]["lat"] == CENTRE[0]
-    nothing = await server.client.get("/console/places", params={"q": "Floriańska"}, headers=headers)
-    assert nothing.json() == []
-    refused = await server.client.get("/console/places", headers={"X-API-Key": server.phone_key})
-    assert refused.status_code == 403
-
-
 def test_every_console_route_declares_its_roles() -> None:
-    """The page and the login are public; suggestions are for dispatching roles only."""
+    """The page and the login are public (address suggestions moved to api.places)."""
     declared: dict[tuple[str, ...], object] = {}
     for route in router.routes:
         assert isinstance(route, APIRoute)
@@ -110,7 +81,6 @@ def test_every_console_route_declares_its_roles() -> None:
     assert declared == {
         ("GET", "/"): "public",
         ("POST", "/console/login"): "public",
-        ("GET", "/console/places"): frozenset({Role.OPERATOR, Role.ADMIN}),
     }
 
 
