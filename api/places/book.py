@@ -102,6 +102,11 @@ class AddressBook:
         top.sort(key=_order)
         del top[TOP_K:]
 
+    def most_used(self, limit: int) -> list[Suggestion]:
+        """The `limit` most used addresses: the console draws the town from them without tiles."""
+        best = heapq.nsmallest(limit, self._entries.values(), key=_order)
+        return [Suggestion(e.text, e.lat, e.lon, e.uses) for e in best]
+
     def _range(self, prefix: str) -> tuple[int, int]:
         """The positions of the pairs whose word starts with `prefix`, at most `SCAN_CAP` of them."""
         start = self._pairs.bisect_left((prefix,))

@@ -100,6 +100,15 @@ async def geocode_place(
     return [FoundPlace(text=p.text, lat=p.lat, lon=p.lon, source=p.source) for p in places]
 
 
+@router.get("/places/points", response_model=list[Place])
+def town_points(
+    request: Request, principal: Dispatching, limit: Annotated[int, Query(ge=1, le=5000)] = 2000
+) -> list[Place]:
+    """The firm's most used addresses: without tiles the console draws the town from them."""
+    best = request.app.state.address_index.book.most_used(limit)
+    return [Place(text=p.text, lat=p.lat, lon=p.lon, uses=p.uses, own=False) for p in best]
+
+
 @router.get("/places/map", response_model=MapSettings)
 def map_settings(principal: Dispatching, settings: SettingsDep) -> MapSettings:
     """What the console's map draws under the cars (`KEEPCAB_MAP_TILE_URL`)."""

@@ -24,7 +24,16 @@ async def test_the_page_and_its_assets_are_served_without_any_outside_address(se
     for asset in assets:
         if asset.startswith("/"):
             assert (await server.client.get(asset)).status_code == 200
-    for name in ("index.html", "console.js", "console.css", "i18n.js"):
+    for name in (
+        "index.html",
+        "console.js",
+        "console.css",
+        "i18n.js",
+        "i18n-map.js",
+        "places.js",
+        "labels.js",
+        "map.css",
+    ):
         text = files("api.console").joinpath(f"static/{name}").read_text(encoding="utf-8")
         assert not re.search(r"https?://", text), name
 
@@ -89,16 +98,23 @@ def _static(name: str) -> str:
 
 
 def _dictionary() -> dict[str, dict[str, str]]:
-    """The one dictionary, read from i18n.js (a JSON object literal after the assignment)."""
-    source = _static("i18n.js")
-    return dict(json.loads(source[source.index("{") : source.rindex("}") + 1]))
+    """The one dictionary: i18n.js and the map's words merged into it (i18n-map.js), each a JSON
+    object literal after its assignment."""
+    merged: dict[str, dict[str, str]] = {}
+    for name in ("i18n.js", "i18n-map.js"):
+        source = _static(name)
+        part = json.loads(source[source.index("{") : source.index("\n};") + 2])
+        for lang, words in part.items():
+            merged.setdefault(lang, {}).update(words)
+    return merged
 
 
 def test_every_word_on_the_page_is_in_both_languages() -> None:
     """English and Russian have the same keys, and every key the page uses exists."""
     words = _dictionary()
     assert set(words["en"]) == set(words["ru"])
-    page, script = _static("index.html"), _static("console.js")
+    page = _static("index.html")
+    script = "".join(_static(name) for name in ("console.js", "places.js", "map.js"))
     used = set(re.findall(r'data-i18n(?:-placeholder)?="([^"]+)"', page))
     used |= set(re.findall(r'\bt\("([a-z_.]+[a-z_])"', script))
     assert used and used <= set(words["en"])

@@ -145,3 +145,22 @@ async def test_a_hanging_geocoder_is_a_502_and_never_holds_the_writer(tmp_path: 
     assert order_id
     assert reply.status_code == 502
     assert "did not answer within 1 s" in reply.json()["detail"]
+
+
+def test_every_places_route_declares_its_roles() -> None:
+    """Suggestions, geocoding, the town's points and the map settings are for dispatching roles."""
+    from fastapi.routing import APIRoute
+
+    from api.deps import RoleGate
+    from api.places.routes import router
+
+    declared = {}
+    for route in router.routes:
+        assert isinstance(route, APIRoute)
+        [gate] = [dep.call for dep in route.dependant.dependencies if isinstance(dep.call, RoleGate)]
+        declared[(*route.methods, route.path)] = gate.roles
+    dispatching = frozenset({Role.OPERATOR, Role.ADMIN})
+    assert declared == {
+        ("GET", path): dispatching
+        for path in ("/places/suggest", "/places/geocode", "/places/points", "/places/map")
+    }

@@ -1,0 +1,130 @@
+"""Screenshots of the busy demo for docs/img: EN and RU, 1024 and 1440 px, made by a script.
+
+    python -m demo.screenshots [--out docs/img] [--warm-up 90]
+
+Starts `keepcab demo` on a free port in a temporary folder (offline: no map
+tiles, the console draws the town), lets the room fill for `--warm-up`
+wall-clock seconds, then logs in with headless chromium (Playwright, the
+browser the console tests use), opens a caller's history from the queue (or
+from any car's last order when the queue is empty) and saves a full-page
+screenshot per language and width: the map with cars, waiting pickups and
+en-route lines, the drivers panel and the caller's history, in
+`<out>/room-<lang>-<width>.png`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from playwright.async_api import Page, async_playwright, expect
+
+from demo.cli import OPERATOR, PASSWORD
+
+WIDTHS = (1024, 1440)
+LANGS = ("en", "ru")
+ARGS = ["--no-sandbox", "--disable-gpu", "--headless"]
+
+
+def start_demo(speed: float, seconds: float) -> tuple[subprocess.Popen[str], str]:
+    """`keepcab demo --port 0` as a child; its URL once it says it is running."""
+    command = [
+        sys.executable,
+        "-c",
+        "from api.cli import main; main()",
+        "demo",
+        "--port",
+        "0",
+        "--speed",
+        str(speed),
+        "--duration",
+        str(seconds),
+    ]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert child.stdout is not None
+    deadline = time.monotonic() + 180
+    for line in child.stdout:
+        found = re.search(r"running at (http://\S+?)/\s", line)
+        if found:
+            drain = threading.Thread(target=lambda: [None for _ in child.stdout], daemon=True)  # type: ignore[union-attr]
+            drain.start()  # the rest of its output, so a full pipe never stalls it
+            return child, found.group(1)
+        if time.monotonic() > deadline:
+            break
+    child.kill()
+    raise SystemExit("keepcab demo did not start (see its output above)")
+
+
+async def log_in(page: Page, base_url: str, lang: str, width: int) -> None:
+    await page.set_viewport_size({"width": width, "height": 900})
+    await page.add_init_script(f"localStorage.setItem('keepcab.lang', '{lang}')")
+    await page.goto(base_url + "/")
+    await page.fill("#login-user", OPERATOR)
+    await page.fill("#login-pass", PASSWORD)
+    await page.press("#login-pass", "Enter")
+    await expect(page.locator("#conn")).to_have_class("conn online", timeout=30_000)
+    await expect(page.locator("#map path.car").first).to_be_attached(timeout=30_000)
+
+
+async def open_history(page: Page) -> None:
+    """A caller's history: a waiting caller's if any, else the first one a ringing card offers."""
+    button = page.locator("#queue button[data-history], #calls button[data-history]").first
+    await expect(button).to_be_attached(timeout=120_000)
+    await button.click()
+    await expect(page.locator("#history")).to_be_visible()
+    await expect(page.locator("#history-list li").first).to_be_attached()
+
+
+async def shoot(base_url: str, out: Path) -> list[Path]:
+    browser_path = shutil.which("chromium")
+    saved = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=browser_path, args=ARGS)
+        for lang in LANGS:
+            for width in WIDTHS:
+                page = await browser.new_page()
+                await log_in(page, base_url, lang, width)
+                await open_history(page)
+                await page.wait_for_timeout(600)  # the map's labels settle after the last redraw
+                path = out / f"room-{lang}-{width}.png"
+                await page.screenshot(path=path, full_page=True)
+                saved.append(path)
+                await page.close()
+        await browser.close()
+    return saved
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/img"))
+    parser.add_argument(
+        "--warm-up", type=float, default=90.0, help="wall-clock seconds before the first shot"
+    )
+    parser.add_argument("--speed", type=float, default=10.0)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    child, base_url = start_demo(args.speed, args.warm_up + 240)
+    try:
+        time.sleep(args.warm_up)
+        for path in asyncio.run(shoot(base_url, args.out)):
+            print(path)
+    finally:
+        child.send_signal(signal.SIGTERM)  # the demo stops its server and removes its folder
+        try:
+            child.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("KEEPCAB_PHONE_REGION", "RU")
+    main()
