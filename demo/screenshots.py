@@ -5,8 +5,9 @@
 Starts `keepcab demo` on a free port in a temporary folder (offline: no map
 tiles, the console draws the town), lets the room fill for `--warm-up`
 wall-clock seconds, then logs in with headless chromium (Playwright, the
-browser the console tests use), opens a caller's history from the queue (or
-from any car's last order when the queue is empty) and saves a full-page
+browser the console tests use), waits (at most 90 s) for a moment with a free
+car and someone waiting, opens a caller's history from the queue or a ringing
+card and saves a full-page
 screenshot per language and width: the map with cars, waiting pickups and
 en-route lines, the drivers panel and the caller's history, in
 `<out>/room-<lang>-<width>.png`.
@@ -75,6 +76,16 @@ async def log_in(page: Page, base_url: str, lang: str, width: int) -> None:
     await expect(page.locator("#map path.car").first).to_be_attached(timeout=30_000)
 
 
+async def busy_moment(page: Page, limit_s: float = 90.0) -> None:
+    """Wait (at most `limit_s`) for a room that breathes: a free car and someone waiting at once."""
+    for _ in range(int(limit_s)):
+        free = await page.locator('[data-count="free"]').text_content()
+        waiting = await page.locator("#queue tbody tr[data-order]").count()
+        if free and int(free) > 0 and waiting > 0:
+            return
+        await page.wait_for_timeout(1000)
+
+
 async def open_history(page: Page) -> None:
     """A caller's history: a waiting caller's if any, else the first one a ringing card offers."""
     button = page.locator("#queue button[data-history], #calls button[data-history]").first
@@ -93,6 +104,7 @@ async def shoot(base_url: str, out: Path) -> list[Path]:
             for width in WIDTHS:
                 page = await browser.new_page()
                 await log_in(page, base_url, lang, width)
+                await busy_moment(page)
                 await open_history(page)
                 await page.wait_for_timeout(600)  # the map's labels settle after the last redraw
                 path = out / f"room-{lang}-{width}.png"

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import heapq
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]
@@ -73,6 +74,28 @@ class AddressBook:
         self._entries: dict[str, Entry] = {}
         self._pairs: SortedList = SortedList()  # (word, key)
         self._top: dict[str, list[Entry]] = {}  # short word prefix -> most used first
+
+    @classmethod
+    def of(cls, rows: Iterable[tuple[str, float, float, int]]) -> AddressBook:
+        """A book of (text, lat, lon, uses) rows at once: one sort, not one insertion per word
+        (a start-up read of 100,000 addresses several times faster than `add` one by one)."""
+        book = cls()
+        for text, lat, lon, uses in rows:
+            key = normalise(text)
+            if not key or uses < 0:
+                continue
+            entry = book._entries.get(key)
+            if entry is None:
+                entry = book._entries[key] = Entry(key, text.strip(), lat, lon, 0, tuple(words_of(key)))
+            entry.text, entry.lat, entry.lon = text.strip(), lat, lon
+            entry.uses += uses
+        book._pairs = SortedList((word, e.key) for e in book._entries.values() for word in set(e.words))
+        buckets: dict[str, list[Entry]] = {}
+        for e in book._entries.values():
+            for prefix in _short_prefixes(e.key):
+                buckets.setdefault(prefix, []).append(e)
+        book._top = {prefix: heapq.nsmallest(TOP_K, found, key=_order) for prefix, found in buckets.items()}
+        return book
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -58,18 +58,16 @@ class AddressIndex:
 
     def load(self) -> None:
         """Read every pickup address into a fresh book (start-up and after an erasure)."""
-        book, seen, max_id = AddressBook(), {}, 0
+        rows: list[Any] = []
         with self._factory() as session:
             while True:
-                rows = session.exec(_rows_after(max_id)).all()
-                for row in rows:
-                    book.add(row.text, row.lat, row.lon, row.use_count)
-                    seen[row.id] = row.use_count
-                if len(rows) < BATCH:
+                batch = session.exec(_rows_after(rows[-1].id if rows else 0)).all()
+                rows.extend(batch)
+                if len(batch) < BATCH:
                     break
-                max_id = rows[-1].id
-            max_id = max(seen, default=0)
-        self.book, self._seen, self._max_id = book, seen, max_id
+        self.book = AddressBook.of((row.text, row.lat, row.lon, row.use_count) for row in rows)
+        self._seen = {row.id: row.use_count for row in rows}
+        self._max_id = max(self._seen, default=0)
 
     def catch_up(self) -> None:
         """Rows another process added since the last read."""

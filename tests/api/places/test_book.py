@@ -85,3 +85,25 @@ def test_suggestions_equal_a_brute_force_ranking_of_the_whole_book(
     if len(max(typed, key=len)) <= 2 and len(added) > 64:
         return  # a short word alone is answered from its top list (exact only for one word)
     assert [normalise(s.text) for s in book.suggest(query, 8)] == brute(added, query, 8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    adds=st.lists(st.tuples(ADDRESS, st.integers(0, 5)), min_size=1, max_size=400),
+    more=st.lists(st.tuples(ADDRESS, st.integers(1, 5)), max_size=50),
+    query=st.sampled_from(["l", "le", "len", "lenina 1", "m", "ul l", "malysheva", "1"]),
+)
+def test_a_book_built_at_once_answers_as_one_built_by_adding(
+    adds: list[tuple[str, int]], more: list[tuple[str, int]], query: str
+) -> None:
+    """The start-up build (one sort) and use-by-use adds give the same answers, before and after
+    further uses."""
+    at_once = AddressBook.of((text, 56.8, 60.6, uses) for text, uses in adds)
+    one_by_one = AddressBook()
+    for text, uses in adds:
+        one_by_one.add(text, 56.8, 60.6, uses)
+    for text, uses in more:
+        at_once.add(text, 56.8, 60.6, uses)
+        one_by_one.add(text, 56.8, 60.6, uses)
+    assert at_once.suggest(query, 8) == one_by_one.suggest(query, 8)
+    assert len(at_once) == len(one_by_one)
