@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from api.auth import login_operator
+from api.cluster.login_throttle import RedisLoginThrottle
 from api.deps import Public, SessionDep, SettingsDep
 from api.login_throttle import LoginThrottle, retry_after_header
 from api.openapi import ErrorBody
@@ -66,7 +67,7 @@ def console_login(
     Throttled per username and per address (`api.login_throttle`): while
     locked, even the right password gets a 429 with Retry-After.
     """
-    throttle: LoginThrottle = request.app.state.login_throttle
+    throttle: LoginThrottle | RedisLoginThrottle = request.app.state.login_throttle
     address = request.client.host if request.client else "unknown"
     wait_s = throttle.begin(body.username, address)
     if wait_s > 0:
