@@ -18,13 +18,13 @@ from sqlmodel import col, select
 from api.deps import Dispatching, SessionDep, SettingsDep
 from api.models import PickupAddress
 from api.openapi import ErrorBody
-from api.routers.fields import CleanStr
+from api.routers.fields import CleanStr, WordyStr
 
 from .book import words_of
 from .geocode import Geocoder, GeocoderError
 
 router = APIRouter(tags=["places"])
-Text = Annotated[CleanStr, Query(min_length=1, max_length=100, pattern=r"\w")]
+Text = Annotated[WordyStr, Query(min_length=1, max_length=100)]
 Limit = Annotated[int, Query(ge=1, le=20)]
 
 
