@@ -311,9 +311,11 @@ def main() -> None:
         print(
             f"[{backend}] {channels} ringing at once: p50 {results[f'ringing_c{channels}_p50_ms']:.2f} ms, "
             f"p99 {results[f'ringing_c{channels}_p99_ms']:.2f} ms; saturated: "
-            f"{results[f'ringing_c{channels}_per_s']:.0f}/s, p99 {results[f'ringing_saturated_c{channels}_p99_ms']:.0f} ms"
+            f"{results[f'ringing_c{channels}_per_s']:.0f}/s, "
+            f"p99 {results[f'ringing_saturated_c{channels}_p99_ms']:.0f} ms"
         )
-    print(f"ringing p99 target < {RINGING_P99_TARGET_MS} ms: " + ", ".join(f"x{c} {v}" for c, v in verdicts.items()))
+    verdict = ", ".join(f"x{channels} {word}" for channels, word in verdicts.items())
+    print(f"ringing p99 target < {RINGING_P99_TARGET_MS} ms: {verdict}")
     print(json.dumps(results, sort_keys=True))
 
 
