@@ -30,6 +30,8 @@ from api.live.service import DispatcherService
 from api.live.writer import WriterSetup
 from api.metrics import LiveMetrics
 from api.openapi import declare_error_responses
+from api.places import mount_places
+from api.places import routes as places_routes
 from api.routers import customers, drivers, health, orders, phone, queue
 from api.settings import Settings
 
@@ -112,7 +114,8 @@ def create_app(
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    mount_places(app)  # address book, suggestions, geocoder, map settings (api.places)
     mount_console(app, clock)  # the operator console: `/`, `/ws/console` (api.console)
-    declare_error_responses(app, (*ROUTERS, console_routes.router))
+    declare_error_responses(app, (*ROUTERS, console_routes.router, places_routes.router))
     mount_api_docs(app)
     return app

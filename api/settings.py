@@ -35,6 +35,11 @@ from dispatch.policy_params import POLICY_PARAM_FIELDS, PolicyParams
 
 _POLICY = PolicyParams()
 
+# OpenStreetMap's own tile server (operations.osmfoundation.org/policies/tiles/: attribution
+# required, heavy use needs a firm's own tile server or a provider, set in KEEPCAB_MAP_TILE_URL).
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+
 DISPATCH_CONFIG_FIELDS = (
     "pickup_radius_m",
     "speed_mps",
@@ -100,6 +105,18 @@ class Settings(BaseSettings):
     service_centre_lon: float | None = Field(default=None, ge=-180, le=180)
     service_radius_km: float = Field(default=100.0, gt=0)
 
+    # --- addresses and the map (docs/console.md "Addresses" and "The map") ---------------
+    # Where a typed address becomes a point: the firm's own address book (offline), or a
+    # Nominatim or Photon server at `geocoder_url` (api.places.geocode.build_geocoder).
+    geocoder: Literal["book", "nominatim", "photon"] = "book"
+    geocoder_url: str | None = Field(default=None, max_length=500)
+    geocoder_timeout_s: float = Field(default=3.0, gt=0, le=30)
+    geocoder_language: str | None = Field(default=None, max_length=35)  # e.g. "ru", "pl"
+    address_book_resync_s: float = Field(default=10.0, gt=0)  # rows other processes added
+    # Leaflet's tile layer; empty or "none": no tiles, the console draws the town itself.
+    map_tile_url: str | None = Field(default=OSM_TILES, max_length=500)
+    map_tile_attribution: str = Field(default=OSM_ATTRIBUTION, max_length=300)
+
     # --- dispatch (names match dispatch.engine.DispatchConfig) -------------------------
     policy: str = "retention"
     pickup_radius_m: float = Field(default=5000.0, gt=0)
@@ -137,6 +154,9 @@ class Settings(BaseSettings):
         "heads_scale_s",
         "heads_value_per_s",
         "first_order_floor_s",
+        "geocoder_url",
+        "geocoder_language",
+        "map_tile_url",
         mode="before",
     )
     @classmethod
@@ -158,6 +178,8 @@ class Settings(BaseSettings):
     def _whole_centre(self) -> Settings:
         if (self.service_centre_lat is None) != (self.service_centre_lon is None):
             raise ValueError("set both KEEPCAB_SERVICE_CENTRE_LAT and KEEPCAB_SERVICE_CENTRE_LON, or neither")
+        if self.geocoder != "book" and self.geocoder_url is None:
+            raise ValueError(f"KEEPCAB_GEOCODER={self.geocoder} needs KEEPCAB_GEOCODER_URL")
         return self
 
     def dispatch_config_kwargs(self) -> dict[str, Any]:

@@ -201,6 +201,8 @@ def _environment(directory: Path, plan: DemoPlan, scenario: Scenario, region: st
         "KEEPCAB_PHONE_REGION": region,
         "KEEPCAB_DATABASE_URL": f"sqlite:///{directory / 'keepcab.db'}",
         "KEEPCAB_REDIS_URL": "",
+        "KEEPCAB_MAP_TILE_URL": "none",  # offline: the console draws the town from its addresses
+        "KEEPCAB_GEOCODER": "book",
         "KEEPCAB_TICK_INTERVAL_S": "0.25",
         "KEEPCAB_DEMO_SPEED": str(plan.speed),
         "KEEPCAB_DEMO_EPOCH": str(plan.epoch_s),

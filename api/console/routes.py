@@ -1,4 +1,4 @@
-"""The console's HTTP side: the page itself, operator login, and known-address suggestions.
+"""The console's HTTP side: the page itself and operator login (addresses: api.places).
 
 Operators log in with a username and password and get a short-lived key of
 their account's role (`api.auth.login_operator`); the page keeps it for the
@@ -10,23 +10,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from importlib.resources import files
-from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
-from sqlmodel import col, select
 
 from api.auth import login_operator
 from api.cluster.login_throttle import RedisLoginThrottle
-from api.deps import Dispatching, Public, SessionDep, SettingsDep
+from api.deps import Public, SessionDep, SettingsDep
 from api.login_throttle import LoginThrottle, retry_after_header
-from api.models import PickupAddress, address_key
 from api.openapi import ErrorBody
 from api.routers.fields import CleanStr
 
 router = APIRouter(tags=["console"])
-PLACES_LIMIT = 8
 
 
 class LoginRequest(BaseModel):
@@ -41,13 +37,6 @@ class LoginReply(BaseModel):
     role: str
     name: str
     expires_at: datetime | None
-
-
-class Place(BaseModel):
-    text: str
-    lat: float
-    lon: float
-    uses: int
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -96,29 +85,3 @@ def console_login(
     return LoginReply(
         key=issued.plaintext, role=issued.row.role, name=body.username, expires_at=issued.row.expires_at
     )
-
-
-@router.get("/console/places", response_model=list[Place])
-def known_places(
-    principal: Dispatching,
-    session: SessionDep,
-    q: Annotated[CleanStr, Query(max_length=100)] = "",
-    customer_id: Annotated[CleanStr | None, Query(max_length=32)] = None,
-) -> list[Place]:
-    """Known pickup addresses matching `q`: the caller's own first, then everyone's most used."""
-    key = address_key(q) if q.strip() else ""
-    found: dict[str, Place] = {}
-    for owner in (customer_id, None):
-        if owner is None and customer_id is not None and len(found) >= PLACES_LIMIT:
-            break
-        query = select(PickupAddress)
-        if owner is not None:
-            query = query.where(PickupAddress.customer_id == owner)
-        if key:
-            query = query.where(col(PickupAddress.address_key).contains(key))
-        query = query.order_by(col(PickupAddress.use_count).desc()).limit(PLACES_LIMIT)
-        for row in session.exec(query):
-            found.setdefault(
-                row.address_key, Place(text=row.text, lat=row.lat, lon=row.lon, uses=row.use_count)
-            )
-    return list(found.values())[:PLACES_LIMIT]

@@ -74,6 +74,13 @@ NonBlankStr = Annotated[
     Field(json_schema_extra={"pattern": NON_BLANK_PATTERN}),
 ]
 
+# Text to look up (an address being typed): clean, with at least one letter or digit ("," alone
+# is no address). The same pattern checks it and goes in the OpenAPI.
+WORDY_PATTERN = rf"^[^{_BAD_CLASS}]*\w[^{_BAD_CLASS}]*$"
+WordyStr = Annotated[
+    str, AfterValidator(_clean), Field(pattern=WORDY_PATTERN, json_schema_extra={"pattern": WORDY_PATTERN})
+]
+
 Latitude = Annotated[float, Field(strict=True, ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(strict=True, ge=-180, le=180, allow_inf_nan=False)]
 StrictBool = Annotated[bool, Field(strict=True)]

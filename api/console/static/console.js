@@ -147,6 +147,7 @@
     S.figures = st.figures;
     renderAll();
     loadRoster();
+    configureMap();
   }
 
   // Every event sets state (it never adds to it), so applying one twice changes nothing.
@@ -381,7 +382,7 @@
   }
 
   // ---- the map -----------------------------------------------------------------------
-  const W = 600, H = 420, PAD = 24;
+  // map.js draws (Leaflet); S.bounds still frames the town for a car brought online.
   function updateBounds(points) {
     let b = S.bounds;
     for (const [lat, lon] of points) {
@@ -391,19 +392,20 @@
     }
     S.bounds = b;
   }
-  function frame() {
-    const b = S.bounds, cos = Math.cos((((b.s + b.n) / 2) * Math.PI) / 180);
-    const spanX = (b.e - b.w) * cos || 1e-6, spanY = b.n - b.s || 1e-6;
-    const k = Math.min((W - 2 * PAD) / spanX, (H - 2 * PAD) / spanY);
-    return { b, cos, k, x0: (W - spanX * k) / 2, y0: (H - spanY * k) / 2 };
+  function setPoint(lat, lon) {
+    $("#f-coords").value = `${+Number(lat).toFixed(6)}, ${+Number(lon).toFixed(6)}`;
+    renderMap();
   }
-  function project(lat, lon) {
-    const f = frame();
-    return [f.x0 + (lon - f.b.w) * f.cos * f.k, H - f.y0 - (lat - f.b.s) * f.k];
-  }
-  function unproject(x, y) {
-    const f = frame();
-    return [f.b.s + (H - f.y0 - y) / f.k, f.b.w + (x - f.x0) / (f.cos * f.k)];
+  const MAP = window.KEEPCAB_MAP;
+  MAP.init($("#map"), (lat, lon) => { setPoint(lat, lon); $("#f-address").focus(); });
+  let mapReady = false;
+  async function configureMap() { // GET /places/map: tiles, or the town from the known addresses
+    if (mapReady) return;
+    try {
+      const settings = (await api("GET", "/places/map")).data;
+      MAP.configure(settings, settings.tile_url ? [] : (await api("GET", "/places/points")).data);
+      mapReady = true;
+    } catch (_) { /* tried again with the next snapshot */ }
   }
   function renderMap() {
     const cars = [...S.drivers.values()];
@@ -414,39 +416,10 @@
     $("#driver-counts").innerHTML = ["free", "en_route", "on_trip"].map((s) =>
       `<i style="background:var(--${s})"></i>${esc(t("drivers." + s))}: <b data-count="${s}">${counts[s]}</b>`).join(" ") +
       ` <i class="square" style="background:var(--wait)"></i>${esc(t("drivers.waiting"))}: <b data-count="waiting">${waiting.length}</b>`;
-    if (!S.bounds) { $("#map").innerHTML = ""; return; }
-    const parts = [];
-    for (let i = 1; i < 6; i++) {
-      parts.push(`<line class="grid" x1="${(W * i) / 6}" y1="0" x2="${(W * i) / 6}" y2="${H}"/>`);
-      parts.push(`<line class="grid" x1="0" y1="${(H * i) / 6}" x2="${W}" y2="${(H * i) / 6}"/>`);
-    }
-    for (const trip of S.trips.values()) {
-      const car = S.drivers.get(trip.driver_id);
-      if (!car || trip.status !== "assigned" || trip.pickup_lat == null) continue;
-      const [x1, y1] = project(car.lat, car.lon), [x2, y2] = project(trip.pickup_lat, trip.pickup_lon);
-      parts.push(`<line class="route" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"/><circle class="meet" cx="${x2}" cy="${y2}" r="4"/>`);
-    }
-    for (const o of waiting) {
-      const [x, y] = project(o.pickup_lat, o.pickup_lon);
-      parts.push(`<rect class="pickup" x="${x - 4}" y="${y - 4}" width="8" height="8"><title>${esc(o.pickup_address || o.order_id)}</title></rect>`);
-    }
-    for (const d of cars) {
-      const [x, y] = project(d.lat, d.lon);
-      const leaving = d.leaving ? ` · ${esc(t("drivers.leaving"))}` : "";
-      parts.push(`<circle class="car ${esc(d.status)}${d.leaving ? " leaving" : ""}" cx="${x}" cy="${y}" r="6"><title>${esc(d.driver_id)} · ${esc(t("drivers." + d.status))}${leaving}</title></circle><text x="${x + 8}" y="${y + 3}">${esc(d.driver_id)}</text>`);
-    }
-    const coords = parseCoords($("#f-coords").value);
-    if (coords) { const [x, y] = project(coords[0], coords[1]); parts.push(`<circle class="chosen" cx="${x}" cy="${y}" r="9"/>`); }
-    $("#map").innerHTML = parts.join("");
+    const routes = [...S.trips.values()].filter((o) => o.status === "assigned" && o.pickup_lat != null && S.drivers.get(o.driver_id))
+      .map((o) => [S.drivers.get(o.driver_id), o]);
+    MAP.draw({ cars, waiting, routes, chosen: parseCoords($("#f-coords").value) });
   }
-  $("#map").addEventListener("click", (e) => {
-    if (!S.bounds) return;
-    const box = $("#map").getBoundingClientRect();
-    const [lat, lon] = unproject(((e.clientX - box.left) / box.width) * W, ((e.clientY - box.top) / box.height) * H);
-    $("#f-coords").value = `${lat.toFixed(5)}, ${lon.toFixed(5)}`;
-    renderMap();
-    $("#f-address").focus();
-  });
 
   function renderRecent() {
     $("#recent").innerHTML = S.recent.slice().reverse().slice(0, 25).map((m) => {
@@ -487,9 +460,7 @@
     $("#f-address").focus();
     $("#f-address").select();
   }
-  function fillPlaces(places) {
-    $("#f-places").innerHTML = places.map((p) => `<option value="${esc(p.text)}"></option>`).join("");
-  }
+  const fillPlaces = (places) => window.KEEPCAB_PLACES.own(places); // places.js suggests as you type
   function clearForm() {
     if (S.taken && (S.calls.get(S.taken.call_id) || {}).finished) S.calls.delete(S.taken.call_id);
     $("#order-form").reset();
@@ -500,23 +471,6 @@
     renderCalls();
     renderMap();
   }
-  let placeTimer = null;
-  $("#f-address").addEventListener("input", () => {
-    const text = $("#f-address").value;
-    const known = S.places.find((p) => p.text === text);
-    if (known) { $("#f-coords").value = `${known.lat}, ${known.lon}`; renderMap(); return; }
-    clearTimeout(placeTimer);
-    placeTimer = setTimeout(async () => {
-      const q = new URLSearchParams({ q: text });
-      if (S.taken && S.taken.customer_id) q.set("customer_id", S.taken.customer_id);
-      try {
-        const { data } = await api("GET", "/console/places?" + q);
-        const own = S.taken ? S.taken.places || (S.calls.get(S.taken.call_id) || {}).places || [] : [];
-        S.places = [...own, ...data.filter((p) => !own.some((o) => o.text === p.text))];
-        fillPlaces(S.places);
-      } catch (_) { /* suggestions are a convenience */ }
-    }, 150);
-  });
   // A number typed by hand finds the caller as a ring would (GET /customers/lookup, debounced).
   let phoneTimer = null, phoneAsked = 0;
   $("#f-phone").addEventListener("input", () => {
@@ -658,6 +612,7 @@
   }
   $("#history-close").addEventListener("click", () => $("#history").classList.add("hidden"));
 
+  window.KEEPCAB = { S, t, esc, api, setPoint }; // for places.js
   setInterval(() => { renderQueue(); renderFigures(); sweepCalls(); renderRoster(); }, 1000);
   translatePage();
   if (S.key) { $("#login").classList.add("hidden"); connect(); } else showLogin();

@@ -30,9 +30,7 @@ def _admin_key(server: Server) -> str:
 
 async def _a_customer_with_history(server: Server) -> tuple[str, str]:
     """A named caller with a cancelled order (with the operator's words), a live one, a call."""
-    first = await server.order(
-        pickup_address=ADDRESS, phone=NUMBER_TYPED, customer_name=NAME
-    )
+    first = await server.order(pickup_address=ADDRESS, phone=NUMBER_TYPED, customer_name=NAME)
     cancelled = await server.post(f"/orders/{first}/cancel", {"cause": "customer", "reason": REASON})
     assert cancelled.status_code == 200, cancelled.text
     ring = {"event": "call.ringing", "call_id": "pbx-1", "from": NUMBER_RAW}

@@ -67,6 +67,7 @@ async def test_events_from_the_bus_are_numbered_in_order_and_counted() -> None:
     assert hub.attach(client, None) is False
     await bus.publish([Event("order_created", 10.0, {"order_id": "a"}), Event("customer_forgotten", 10.0)])
     await bus.publish([Event("queued", 10.0, {"order_id": "a"}), Event("assigned", 11.0, {"order_id": "a"})])
+
     def figures() -> list[dict[str, object]]:
         return [m for m in map(json.loads, client.texts) if m["type"] == "figures"]
 

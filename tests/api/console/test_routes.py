@@ -12,8 +12,7 @@ from fastapi.routing import APIRoute
 
 from api.console.routes import router
 from api.deps import RoleGate
-from api.models import Role
-from tests.api.console.server import CENTRE, OPERATOR, PASSWORD, Server, serve
+from tests.api.console.server import OPERATOR, PASSWORD, Server, serve
 
 
 async def test_the_page_and_its_assets_are_served_without_any_outside_address(server: Server) -> None:
@@ -25,7 +24,16 @@ async def test_the_page_and_its_assets_are_served_without_any_outside_address(se
     for asset in assets:
         if asset.startswith("/"):
             assert (await server.client.get(asset)).status_code == 200
-    for name in ("index.html", "console.js", "console.css", "i18n.js"):
+    for name in (
+        "index.html",
+        "console.js",
+        "console.css",
+        "i18n.js",
+        "i18n-map.js",
+        "places.js",
+        "labels.js",
+        "map.css",
+    ):
         text = files("api.console").joinpath(f"static/{name}").read_text(encoding="utf-8")
         assert not re.search(r"https?://", text), name
 
@@ -72,36 +80,8 @@ async def test_one_address_guessing_many_usernames_is_locked(tmp_path: Path) -> 
         assert locked.status_code == 429 and int(locked.headers["Retry-After"]) == 60
 
 
-async def test_places_suggest_the_callers_own_addresses_first(server: Server) -> None:
-    """Suggestions match the typed text; the caller's own places come before everyone else's."""
-    mine = await server.post(
-        "/orders",
-        {
-            "pickup_lat": CENTRE[0],
-            "pickup_lon": CENTRE[1],
-            "pickup_address": "Długa 7",
-            "phone": "+79123456789",
-        },
-    )
-    await server.post(
-        "/orders",
-        {"pickup_lat": 50.01, "pickup_lon": 19.92, "pickup_address": "Długa 70", "phone": "+79120000000"},
-    )
-    customer_id = mine.json()["customer_id"]
-    headers = {"X-API-Key": server.operator_key}
-    found = await server.client.get(
-        "/console/places", params={"q": "dŁuga", "customer_id": customer_id}, headers=headers
-    )
-    assert [p["text"] for p in found.json()] == ["Długa 7", "Długa 70"]
-    assert found.json()[0]["lat"] == CENTRE[0]
-    nothing = await server.client.get("/console/places", params={"q": "Floriańska"}, headers=headers)
-    assert nothing.json() == []
-    refused = await server.client.get("/console/places", headers={"X-API-Key": server.phone_key})
-    assert refused.status_code == 403
-
-
 def test_every_console_route_declares_its_roles() -> None:
-    """The page and the login are public; suggestions are for dispatching roles only."""
+    """The page and the login are public (address suggestions moved to api.places)."""
     declared: dict[tuple[str, ...], object] = {}
     for route in router.routes:
         assert isinstance(route, APIRoute)
@@ -110,7 +90,6 @@ def test_every_console_route_declares_its_roles() -> None:
     assert declared == {
         ("GET", "/"): "public",
         ("POST", "/console/login"): "public",
-        ("GET", "/console/places"): frozenset({Role.OPERATOR, Role.ADMIN}),
     }
 
 
@@ -119,16 +98,23 @@ def _static(name: str) -> str:
 
 
 def _dictionary() -> dict[str, dict[str, str]]:
-    """The one dictionary, read from i18n.js (a JSON object literal after the assignment)."""
-    source = _static("i18n.js")
-    return dict(json.loads(source[source.index("{") : source.rindex("}") + 1]))
+    """The one dictionary: i18n.js and the map's words merged into it (i18n-map.js), each a JSON
+    object literal after its assignment."""
+    merged: dict[str, dict[str, str]] = {}
+    for name in ("i18n.js", "i18n-map.js"):
+        source = _static(name)
+        part = json.loads(source[source.index("{") : source.index("\n};") + 2])
+        for lang, words in part.items():
+            merged.setdefault(lang, {}).update(words)
+    return merged
 
 
 def test_every_word_on_the_page_is_in_both_languages() -> None:
     """English and Russian have the same keys, and every key the page uses exists."""
     words = _dictionary()
     assert set(words["en"]) == set(words["ru"])
-    page, script = _static("index.html"), _static("console.js")
+    page = _static("index.html")
+    script = "".join(_static(name) for name in ("console.js", "places.js", "map.js"))
     used = set(re.findall(r'data-i18n(?:-placeholder)?="([^"]+)"', page))
     used |= set(re.findall(r'\bt\("([a-z_.]+[a-z_])"', script))
     assert used and used <= set(words["en"])
