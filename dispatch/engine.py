@@ -250,9 +250,9 @@ class Dispatcher:
             live.head_start_s = min(max(wanted, 0.0), cap) if wanted == wanted else 0.0
         else:
             live.head_start_s = live.override_s
-        driver = self._match.car_for(live)
-        if driver is not None:
-            return self._assign(live, driver, now, manual=False)
+        found = self._match.car_for(live)
+        if found is not None:
+            return self._assign(live, found[0], now, manual=False, dist_m=found[1])
         if not self.policy.waits and self._batch is None:
             return [self._refuse(live, now)]
         return [self._enqueue(live, now)]
@@ -328,10 +328,14 @@ class Dispatcher:
             self._match.waiting.remove(command.order_id)
         return self._assign(live, driver, now, manual=True)
 
-    def _assign(self, live: LiveOrder, driver: LiveDriver, now: float, *, manual: bool) -> list[Decision]:
+    def _assign(
+        self, live: LiveOrder, driver: LiveDriver, now: float, *, manual: bool, dist_m: float = -1.0
+    ) -> list[Decision]:
+        """`dist_m` is the search's own haversine distance when it measured one."""
         if driver.driver_id in self._match.free:
             self._match.free.remove(driver.driver_id)
-        dist_m = haversine_m(driver.position, live.order.pickup)
+        if dist_m < 0.0:
+            dist_m = haversine_m(driver.position, live.order.pickup)
         eta = eta_s(dist_m, self.config.speed_mps, self.config.detour_factor)
         live.status = OrderStatus.ASSIGNED
         live.driver_id = driver.driver_id

@@ -1,14 +1,17 @@
 """The grid index of free cars: exact k-nearest lookups that never scan the fleet.
 
-Cars are bucketed by `Grid` cell. A lookup reads the search box of a small
-radius first (one cell, about), and widens it (to the k-th best distance found,
-or double) until the k best cars lie within it or the pickup radius is reached:
-every car within the
-current radius lies in a cell already read (`dispatch.geo` for why), so the
-answer is exactly what a brute-force haversine scan returns, and a car next
-door costs a handful of cells however dense the fleet. Each doubling reads
-only the columns the box gained. The cost is capped by the pickup radius's box
-and by the occupied cells, at any latitude.
+Cars are bucketed by `Grid` cell. A lookup reads rings of cells around the
+query's cell, nearest first: ring 0 is the search box of reach about one cell
+around the cell (`Grid.cell_box`: every point within the reach of any point of
+the cell), ring j what the box of reach j + 1 cells adds. It widens (to the
+ring that covers the k-th best distance found, or the next) until the k best
+cars lie within the rings read or the pickup radius is reached: every car
+within the current reach lies in a cell already read (`dispatch.geo` for why),
+so the answer is exactly what a brute-force haversine scan returns, and a car
+next door costs a handful of cells however dense the fleet. A ring depends only
+on the cell, its level and the radius, so it is computed once and kept: the
+lookup itself does no box geometry. The cost is capped by the pickup radius's
+box and by the occupied cells, at any latitude.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import math
 from bisect import insort
 from collections.abc import Iterable, Iterator
 
-from dispatch.geo import Cell, Grid, Span, chord2_bounds, haversine_m, unit_vector
+from dispatch.geo import Cell, Grid, chord2_bounds, haversine_m
 from dispatch.model import Position
 
 Car = tuple[Position, float, float, float]
@@ -26,24 +29,39 @@ computed once per upsert, so the inner loop of a lookup compares squared chords 
 trigonometry) and only a car that can enter the k best gets an exact `haversine_m`."""
 
 
+Ring = tuple[float, int, list[Cell] | None]
+"""(reach, cells in the whole box, the box's cells that the previous ring's box lacks:
+None while the box has more cells than the index has occupied ones)."""
+
+RING_SHORTFALL = 1e-4
+RING_CACHE_LIMIT = 1 << 16
+"""Rings kept before the cache starts over: a city's worth of query cells many times over."""
+
+
 class FreeDriverIndex:
     """Free cars bucketed by grid cell, answering exact k-nearest queries.
 
-    When a search box would have more cells than the index has occupied ones (few
-    cars far apart, or an infinite radius), the lookup reads the occupied cells
-    instead: fewer look-ups, same answer.
+    A lookup from a point reads rings of cells around the point's cell: ring j is
+    the part of the cell's search box for reach `cell_m * 2**j` (capped by the
+    radius, `Grid.cell_box`) that ring j - 1's box lacks. A ring depends only on the
+    cell, the level and the radius, so it is computed once and kept: a lookup does
+    no box geometry (no trigonometry), only dict look-ups of the cells it names.
+    When a box would have more cells than the index has occupied ones (few cars far
+    apart, or an infinite radius), the lookup reads the occupied cells instead:
+    fewer look-ups, same answer.
     """
 
-    __slots__ = ("_cells", "_where", "grid")
+    __slots__ = ("_cells", "_rings", "_where", "grid")
 
     def __init__(self, cell_m: float = 1000.0) -> None:
         self.grid = Grid(cell_m)
         self._cells: dict[Cell, dict[str, Car]] = {}
         self._where: dict[str, Cell] = {}
+        self._rings: dict[tuple[Cell, int, float], Ring] = {}
 
     def upsert(self, driver_id: str, position: Position) -> None:
         """Add a free car or move it."""
-        cell = self.grid.cell_of(position)
+        cell, x, y, z = self.grid.locate(position)
         old_cell = self._where.get(driver_id)
         if old_cell is not None and old_cell != cell:
             self._drop_from_cell(driver_id, old_cell)
@@ -51,7 +69,7 @@ class FreeDriverIndex:
         drivers = self._cells.get(cell)
         if drivers is None:
             drivers = self._cells[cell] = {}
-        drivers[driver_id] = (position, *unit_vector(position))
+        drivers[driver_id] = (position, x, y, z)
 
     def remove(self, driver_id: str) -> None:
         self._drop_from_cell(driver_id, self._where.pop(driver_id))
@@ -82,58 +100,73 @@ class FreeDriverIndex:
             raise ValueError(f"radius_m must be >= 0, got {radius_m!r}")
         best: list[tuple[float, str]] = []
         cells = self._cells
-        query = (p, *unit_vector(p))
+        home, x, y, z = self.grid.locate(p)
+        query = (p, x, y, z)
         if len(self._where) <= self._scan_up_to(radius_m):  # a small fleet: scan it
             _collect(query, cells.values(), k, radius_m, best)
             return best
-        read: dict[int, tuple[int, int]] = {}  # row -> the columns read so far, unwrapped
-        reach = min(radius_m, self.grid.cell_m)
-        while cells:
-            spans = self.grid.row_spans(p, reach, limit=len(cells))
-            if spans is None:  # the box outgrew the occupied cells: read those instead
-                best.clear()
-                _collect(query, cells.values(), k, radius_m, best)
-                break
-            _collect(query, self._new_cells(spans, read), k, radius_m, best)
+        get, rings, level, upto = cells.get, self._rings, 0, 0
+        while True:
+            found = []
+            reach = 0.0
+            for ring_level in range(level, upto + 1):  # rings are read whole and in order
+                ring = rings.get((home, ring_level, radius_m))
+                if ring is None or (ring[2] is None and ring[1] <= len(cells)):
+                    ring = self._ring(home, ring_level, radius_m)
+                reach, _, ring_cells = ring
+                if ring_cells is None:  # the box outgrew the occupied cells: read those instead
+                    best.clear()
+                    _collect(query, cells.values(), k, radius_m, best)
+                    return best
+                found += [drivers for cell in ring_cells if (drivers := get(cell)) is not None]
+            _collect(query, found, k, radius_m, best)
             if reach >= radius_m or (len(best) == k and best[-1][0] <= reach):
-                break  # every car nearer than `reach` has been read
+                return best  # every car nearer than `reach` has been read
             # With k cars in hand the answer lies within the k-th one's distance; else widen.
-            reach = min(radius_m, best[-1][0] if len(best) == k else 2.0 * reach)
-        return best
+            level = upto + 1
+            upto = max(level, self._level_of(best[-1][0])) if len(best) == k else level
+
+    def _ring(self, home: Cell, level: int, radius_m: float) -> Ring:
+        """Ring `level` around `home` (see the class docstring), kept for the next lookup.
+
+        A box with more cells than are occupied now is not listed (`None`): the lookup
+        reads the occupied cells instead, and lists the ring once the index fills up.
+        """
+        rings = self._rings
+        if len(rings) >= RING_CACHE_LIMIT:
+            rings.clear()
+        occupied = len(self._cells)
+        reach = self._reach(level, radius_m)
+        box = self._box(home, reach, occupied)
+        if box is None:
+            ring: Ring = (reach, occupied + 1, None)
+        else:
+            inner = set(self._box(home, self._reach(level - 1, radius_m)) or ()) if level else set()
+            ring = (reach, len(box), sorted(set(box) - inner))
+        rings[home, level, radius_m] = ring
+        return ring
+
+    def _reach(self, level: int, radius_m: float) -> float:
+        """Ring `level`'s reach: (level + 1) cells, 10 cm less per cell so that the box of a cell
+        `cell_m` tall does not take in a row that only the margins touch."""
+        return min(radius_m, self.grid.cell_m * (level + 1) * (1.0 - RING_SHORTFALL))
+
+    def _level_of(self, dist_m: float) -> int:
+        """A ring level whose reach is at least dist_m (the first such, or the next)."""
+        return int(dist_m / (self.grid.cell_m * (1.0 - RING_SHORTFALL)))
+
+    def _box(self, home: Cell, reach: float, limit: float = math.inf) -> list[Cell] | None:
+        spans = self.grid.cell_box(home, reach, limit)
+        if spans is None:
+            return None
+        stride = self.grid.stride
+        return [row * stride + x % n for row, first, last, n in spans for x in range(first, last + 1)]
 
     def _scan_up_to(self, radius_m: float) -> float:
         """Fleets this small are scanned whole: fewer cars than a search box has cells
         (with no radius, than the 8 x 8 cells around the caller)."""
         side = 2.0 * radius_m / self.grid.cell_m if radius_m < math.inf else 8.0
         return side * side
-
-    def _new_cells(self, spans: list[Span], read: dict[int, tuple[int, int]]) -> list[dict[str, Car]]:
-        """The occupied cells of the box not read at a smaller reach.
-
-        A box only grows with the reach, so in each row the new columns are at most
-        two runs either side of those read, or the rest of the row once it is whole.
-        """
-        get = self._cells.get
-        stride = self.grid.stride
-        found = []
-        for row, first, last, n in spans:
-            base = row * stride
-            seen = read.get(row)
-            runs: tuple[tuple[int, int], ...]
-            if seen is None:
-                runs = ((first, last),)
-            elif last - first + 1 >= n:
-                first, last = seen[0], seen[0] + n - 1
-                runs = ((seen[1] + 1, last),)
-            else:
-                runs = ((first, seen[0] - 1), (seen[1] + 1, last))
-            read[row] = (first, last)
-            for lo, hi in runs:
-                for x in range(lo, hi + 1):
-                    drivers = get(base + x % n)
-                    if drivers is not None:
-                        found.append(drivers)
-        return found
 
 
 def _collect(

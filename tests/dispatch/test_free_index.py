@@ -52,7 +52,11 @@ def test_all_drivers_at_one_point() -> None:
 
 
 def test_nearest_does_not_scan_the_whole_fleet() -> None:
-    """With cars spread over a city, two k=5 lookups read a few cells of ~4,000 occupied."""
+    """With cars spread over a city, two k=5 lookups read a few cells of ~4,000 occupied.
+
+    The rings are boxes around the query's cell, not its point (so that they can be
+    kept), which takes in about one more ring of cells than a point's box: a few
+    hundred cells here, a tenth of the occupied ones at most."""
     index = FreeDriverIndex(500.0)
     for number in range(4000):
         east_km, north_km = (number % 63) * 1.5 - 47.0, (number // 63) * 1.5 - 47.0
@@ -60,7 +64,7 @@ def test_nearest_does_not_scan_the_whole_fleet() -> None:
     index._cells = counting = CountingCells(index._cells)
     assert len(index.nearest(Position(55.75, 37.6), k=5)) == 5
     assert len(index.nearest(Position(55.9, 37.9), k=5, radius_m=2000.0)) >= 1
-    assert 0 < counting.reads < 200 < len(index._cells) // 10  # of ~4,000 occupied cells
+    assert 0 < counting.reads < 400 <= len(index._cells) // 10  # of ~4,000 occupied cells
 
 
 def test_a_small_fleet_is_scanned_without_reading_cells() -> None:
