@@ -15,6 +15,10 @@ just became admissible get the other free cars. The searches themselves live in
 every command, no free car can take any waiting order — the queue is exactly
 the set of orders for which no car is available.
 
+The records the handlers decide about (orders, drivers, timers, the matcher's
+indexes), their views and their rebuilding from views are the base class's,
+`dispatch.records.DispatcherRecords`: this module is the decisions only.
+
 Batch mode (`DispatchConfig.batch_window_s`) defers both sides to an assignment
 solved a few seconds later (`dispatch.batch`): the promise then holds at the end
 of every batch, and a batch is due at most one window after a match became
@@ -26,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from dispatch.batch import BatchMatcher
 from dispatch.commands import (
     AssignManually,
     CancelOrder,
@@ -50,7 +53,6 @@ from dispatch.decisions import (
     OrderCompleted,
     OrderExpired,
     OrderPickedUp,
-    OrderQueued,
     OrderRejected,
     OrderScheduled,
     PriorityOverridden,
@@ -60,46 +62,35 @@ from dispatch.errors import (
     DuplicateOrder,
     InvalidCommand,
     InvalidTransition,
-    UnknownDriver,
-    UnknownOrder,
 )
 from dispatch.geo import eta_s, haversine_m
-from dispatch.matcher import Matcher
 from dispatch.model import (
     DriverStatus,
     DriverView,
     FailureCause,
     OrderStatus,
     OrderView,
-    QueuedOrderView,
     Scorer,
     neutral_scorer,
 )
 from dispatch.policies import Policy
-from dispatch.state import EXPIRE, RELEASE, LiveDriver, LiveOrder, Timer, Timers
+from dispatch.records import DispatcherRecords
+from dispatch.state import RELEASE, LiveDriver, LiveOrder
 
 __all__ = ["DispatchConfig", "Dispatcher"]
 
 
-class Dispatcher:
+class Dispatcher(DispatcherRecords):
+    """The state machine: every command handler; its records and their views are the base's."""
+
     def __init__(
         self,
         policy: Policy,
         scorer: Scorer = neutral_scorer,
         config: DispatchConfig | None = None,
     ) -> None:
-        self.policy = policy
+        super().__init__(policy, config or DispatchConfig())
         self.scorer = scorer
-        self.config = config or DispatchConfig()
-        self._orders: dict[str, LiveOrder] = {}
-        self._drivers: dict[str, LiveDriver] = {}
-        self._timers = Timers(self._timer_is_live)
-        self._seq = 0
-        self._batch: BatchMatcher | None = None
-        if self.config.batch_window_s is None:
-            self._match = Matcher(policy, self.config, self._orders, self._drivers)
-        else:
-            self._match = self._batch = BatchMatcher(policy, self.config, self._orders, self._drivers)
         self._handlers: dict[type[Any], Callable[[Any, float], list[Decision]]] = {
             PlaceOrder: self._place,
             CancelOrder: self._cancel,
@@ -149,78 +140,6 @@ class Dispatcher:
                 decisions.extend(self._make_free(driver, now))
         return decisions
 
-    def _restore_driver(self, view: DriverView) -> None:
-        driver = self._drivers[view.driver_id] = LiveDriver(view.driver_id, view.position)
-        driver.status, driver.order_id, driver.leaving = view.status, view.order_id, view.leaving
-        if view.status is DriverStatus.FREE:
-            self._match.free.upsert(view.driver_id, view.position)
-
-    def _restore_order(self, view: OrderView) -> None:
-        order = view.order
-        if view.status.is_terminal:
-            raise InvalidCommand(f"order {order.order_id!r} is {view.status}: nothing to restore")
-        self._seq += 1
-        live = self._orders[order.order_id] = LiveOrder(order, self._seq)
-        live.score, live.head_start_s, live.status = view.score, view.head_start_s, view.status
-        if view.status is OrderStatus.SCHEDULED:
-            live.release_at = order.due_at - self.config.prebook_lead_s
-            self._timers.add(live.release_at, RELEASE, order.order_id)
-        elif view.status is OrderStatus.QUEUED:
-            self._enqueue(live, live.release_at)
-        else:
-            driver = self._drivers.get(view.driver_id or "")
-            if driver is None or driver.order_id != order.order_id:
-                raise InvalidCommand(
-                    f"order {order.order_id!r} is {view.status} but driver {view.driver_id!r} "
-                    "does not hold it"
-                )
-            live.driver_id = view.driver_id
-
-    # ---- read side -------------------------------------------------------------
-
-    @property
-    def queue_length(self) -> int:
-        return len(self._match.waiting)
-
-    @property
-    def free_driver_count(self) -> int:
-        return len(self._match.free)
-
-    def queue_view(self) -> list[QueuedOrderView]:
-        """Waiting orders in the order cars will be given out."""
-        views = []
-        for effective_at, _seq, order_id in self._match.waiting.in_service_order():
-            live = self._orders[order_id]
-            views.append(
-                QueuedOrderView(
-                    live.order, effective_at, live.head_start_s, live.score.tier, live.score.reason
-                )
-            )
-        return views
-
-    def order_view(self, order_id: str) -> OrderView:
-        return self._order(order_id).view()
-
-    def live_orders(self) -> list[OrderView]:
-        return [live.view() for live in self._orders.values()]
-
-    def driver_view(self, driver_id: str) -> DriverView:
-        return self._driver(driver_id).view()
-
-    def drivers(self) -> list[DriverView]:
-        return [driver.view() for driver in self._drivers.values()]
-
-    def next_timer_at(self) -> float | None:
-        """When the next Tick has work to do (an expiry, a pre-booking release or a batch)."""
-        at = self._timers.next_at()
-        due_at = self.batch_due_at
-        return due_at if at is None or (due_at is not None and due_at < at) else at
-
-    @property
-    def batch_due_at(self) -> float | None:
-        """When the pending batch is due (batch mode; None when none is pending)."""
-        return None if self._batch is None else self._batch.due_at
-
     # ---- orders ----------------------------------------------------------------
 
     def _place(self, command: PlaceOrder, now: float) -> list[Decision]:
@@ -230,8 +149,7 @@ class Dispatcher:
         self._seq += 1
         live = LiveOrder(order, self._seq)
         self._orders[order.order_id] = live
-        release_at = order.due_at - self.config.prebook_lead_s
-        if order.pickup_at is not None and release_at > now:
+        if order.pickup_at is not None and (release_at := order.due_at - self.config.prebook_lead_s) > now:
             live.status = OrderStatus.SCHEDULED
             live.release_at = release_at
             self._timers.add(release_at, RELEASE, order.order_id)
@@ -266,17 +184,6 @@ class Dispatcher:
         del self._orders[order_id]
         return OrderRejected(live.order, cause, live.score, now)
 
-    def _enqueue(self, live: LiveOrder, now: float) -> OrderQueued:
-        order = live.order
-        live.status = OrderStatus.QUEUED
-        effective_at = self._match.waiting.push(
-            order.order_id, order.pickup, order.due_at, live.head_start_s, live.seq
-        )
-        if self.config.max_wait_s is not None:
-            live.expire_at = order.due_at + self.config.max_wait_s
-            self._timers.add(live.expire_at, EXPIRE, order.order_id)
-        return OrderQueued(order, live.score, live.head_start_s, effective_at, now)
-
     def _cancel(self, command: CancelOrder, now: float) -> list[Decision]:
         live = self._order(command.order_id)
         if live.status is OrderStatus.PICKED_UP:
@@ -292,12 +199,6 @@ class Dispatcher:
             driver.order_id = None
             decisions.extend(self._make_free(driver, now))
         return decisions
-
-    def _forget(self, live: LiveOrder) -> None:
-        """Drop a finished order from every structure; its timers go stale."""
-        if live.status is OrderStatus.QUEUED:
-            self._match.waiting.remove(live.order.order_id)
-        del self._orders[live.order.order_id]
 
     def _override(self, command: OverridePriority, now: float) -> list[Decision]:
         live = self._order(command.order_id)
@@ -460,26 +361,3 @@ class Dispatcher:
             left = [order_id for _, _, order_id in self._match.waiting.in_service_order()]
             decisions.extend(self._refuse(self._orders[order_id], now) for order_id in left)
         return decisions
-
-    def _timer_is_live(self, timer: Timer) -> bool:
-        at, _, kind, order_id = timer
-        live = self._orders.get(order_id)
-        if live is None:
-            return False
-        if kind == RELEASE:
-            return live.status is OrderStatus.SCHEDULED and live.release_at == at
-        return live.status is OrderStatus.QUEUED and live.expire_at == at
-
-    # ---- plumbing ----------------------------------------------------------------
-
-    def _order(self, order_id: str) -> LiveOrder:
-        live = self._orders.get(order_id)
-        if live is None:
-            raise UnknownOrder(order_id)
-        return live
-
-    def _driver(self, driver_id: str) -> LiveDriver:
-        driver = self._drivers.get(driver_id)
-        if driver is None:
-            raise UnknownDriver(driver_id)
-        return driver
