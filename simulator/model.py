@@ -202,7 +202,9 @@ class Model:
         customer.orders += 1
         self.trips[order.order_id] = trip
         self._handle(PlaceOrder(order), now)
-        if self._expiries:
+        if self._expiries and self._tick is None:
+            # An order placed now expires no earlier than any order placed before it (the
+            # model never pre-books), so a pending Tick is already the earliest one needed.
             self._watch_timers()
 
     def _gives_up(self, trip: Trip) -> None:
