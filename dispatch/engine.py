@@ -77,6 +77,22 @@ from dispatch.policies import Policy
 from dispatch.records import DispatcherRecords
 from dispatch.state import RELEASE, LiveDriver, LiveOrder
 
+# Enum members bound once: looking one up on its class costs ~120 ns on Python 3.11 (the
+# enum metaclass), ten times a module global, and the handlers read several per order.
+EN_ROUTE, FREE, OFFLINE, ON_TRIP, ASSIGNED, CANCELLED, COMPLETED, PICKED_UP, QUEUED, REJECTED, SCHEDULED = (
+    DriverStatus.EN_ROUTE,
+    DriverStatus.FREE,
+    DriverStatus.OFFLINE,
+    DriverStatus.ON_TRIP,
+    OrderStatus.ASSIGNED,
+    OrderStatus.CANCELLED,
+    OrderStatus.COMPLETED,
+    OrderStatus.PICKED_UP,
+    OrderStatus.QUEUED,
+    OrderStatus.REJECTED,
+    OrderStatus.SCHEDULED,
+)
+
 __all__ = ["DispatchConfig", "Dispatcher"]
 
 
@@ -135,7 +151,7 @@ class Dispatcher(DispatcherRecords):
             self._batch.due_at = now  # nothing to wait for: the batch runs with the tick
         decisions = self._tick(Tick(), now)
         for driver in list(self._drivers.values()):
-            if driver.status is DriverStatus.FREE and self._match.order_for(driver) is not None:
+            if driver.status is FREE and self._match.order_for(driver) is not None:
                 self._match.free.remove(driver.driver_id)
                 decisions.extend(self._make_free(driver, now))
         return decisions
@@ -150,7 +166,7 @@ class Dispatcher(DispatcherRecords):
         live = LiveOrder(order, self._seq)
         self._orders[order.order_id] = live
         if order.pickup_at is not None and (release_at := order.due_at - self.config.prebook_lead_s) > now:
-            live.status = OrderStatus.SCHEDULED
+            live.status = SCHEDULED
             live.release_at = release_at
             self._timers.add(release_at, RELEASE, order.order_id)
             return [OrderScheduled(order, release_at, now)]
@@ -186,11 +202,11 @@ class Dispatcher(DispatcherRecords):
 
     def _cancel(self, command: CancelOrder, now: float) -> list[Decision]:
         live = self._order(command.order_id)
-        if live.status is OrderStatus.PICKED_UP:
+        if live.status is PICKED_UP:
             raise InvalidTransition(
                 f"order {command.order_id!r} is picked up: complete the trip instead of cancelling"
             )
-        status = OrderStatus.CANCELLED if command.cause is None else command.cause.terminal_status
+        status = CANCELLED if command.cause is None else command.cause.terminal_status
         decisions: list[Decision] = [OrderCancelled(command.order_id, command.cause, live.driver_id, now)]
         self._forget(live)
         live.status = status
@@ -207,12 +223,12 @@ class Dispatcher(DispatcherRecords):
             raise InvalidCommand(f"head_start_s must be within [0, {cap}], got {command.head_start_s}")
         if not command.reason.strip():
             raise InvalidCommand("reason is required for a priority override")
-        if live.status not in (OrderStatus.QUEUED, OrderStatus.SCHEDULED):
+        if live.status not in (QUEUED, SCHEDULED):
             raise InvalidTransition(f"order {command.order_id!r} is {live.status}, not waiting")
         old = live.head_start_s
         live.override_s = live.head_start_s = command.head_start_s
         effective_at = live.order.due_at - command.head_start_s
-        if live.status is OrderStatus.QUEUED:
+        if live.status is QUEUED:
             effective_at = self._match.waiting.reprioritise(command.order_id, command.head_start_s)
         return [
             PriorityOverridden(command.order_id, old, command.head_start_s, effective_at, command.reason, now)
@@ -221,11 +237,11 @@ class Dispatcher(DispatcherRecords):
     def _assign_manually(self, command: AssignManually, now: float) -> list[Decision]:
         live = self._order(command.order_id)
         driver = self._driver(command.driver_id)
-        if live.status not in (OrderStatus.QUEUED, OrderStatus.SCHEDULED):
+        if live.status not in (QUEUED, SCHEDULED):
             raise InvalidTransition(f"order {command.order_id!r} is {live.status}, not waiting")
-        if driver.status is not DriverStatus.FREE:
+        if driver.status is not FREE:
             raise DriverBusy(driver.driver_id, driver.status)
-        if live.status is OrderStatus.QUEUED:
+        if live.status is QUEUED:
             self._match.waiting.remove(command.order_id)
         return self._assign(live, driver, now, manual=True)
 
@@ -238,13 +254,13 @@ class Dispatcher(DispatcherRecords):
         if dist_m < 0.0:
             dist_m = haversine_m(driver.position, live.order.pickup)
         eta = eta_s(dist_m, self.config.speed_mps, self.config.detour_factor)
-        live.status = OrderStatus.ASSIGNED
+        live.status = ASSIGNED
         live.driver_id = driver.driver_id
-        driver.status = DriverStatus.EN_ROUTE
+        driver.status = EN_ROUTE
         driver.order_id = live.order.order_id
         return [
             OrderAssigned(live.order.order_id, driver.driver_id, eta, dist_m, now, manual),
-            DriverStatusChanged(driver.driver_id, DriverStatus.EN_ROUTE, driver.position, now),
+            DriverStatusChanged(driver.driver_id, EN_ROUTE, driver.position, now),
         ]
 
     # ---- drivers ---------------------------------------------------------------
@@ -254,7 +270,7 @@ class Dispatcher(DispatcherRecords):
         if driver is not None and driver.leaving:
             driver.leaving = False  # back on before the last job ended: stays on
             return [DriverLeaving(driver.driver_id, False, now)]
-        if driver is not None and driver.status is not DriverStatus.OFFLINE:
+        if driver is not None and driver.status is not OFFLINE:
             raise InvalidTransition(f"driver {command.driver_id!r} is already {driver.status}")
         if driver is None:
             driver = self._drivers[command.driver_id] = LiveDriver(command.driver_id, command.position)
@@ -263,24 +279,24 @@ class Dispatcher(DispatcherRecords):
 
     def _offline(self, command: DriverOffline, now: float) -> list[Decision]:
         driver = self._driver(command.driver_id)
-        busy = driver.status in (DriverStatus.EN_ROUTE, DriverStatus.ON_TRIP)
+        busy = driver.status in (EN_ROUTE, ON_TRIP)
         if busy and command.when_free:
             driver.leaving = True
             return [DriverLeaving(driver.driver_id, True, now)]
-        if driver.status is not DriverStatus.FREE:
+        if driver.status is not FREE:
             raise DriverBusy(driver.driver_id, driver.status)
         self._match.free.remove(driver.driver_id)
         return self._go_offline(driver, now)
 
     def _go_offline(self, driver: LiveDriver, now: float) -> list[Decision]:
-        driver.status = DriverStatus.OFFLINE
+        driver.status = OFFLINE
         driver.leaving = False
-        return [DriverStatusChanged(driver.driver_id, DriverStatus.OFFLINE, driver.position, now)]
+        return [DriverStatusChanged(driver.driver_id, OFFLINE, driver.position, now)]
 
     def _moved(self, command: DriverMoved, now: float) -> list[Decision]:
         driver = self._driver(command.driver_id)
         driver.position = command.position
-        if driver.status is not DriverStatus.FREE:
+        if driver.status is not FREE:
             return []
         self._match.free.upsert(driver.driver_id, command.position)
         order_id = self._match.order_for(driver)
@@ -291,22 +307,22 @@ class Dispatcher(DispatcherRecords):
 
     def _arrived(self, command: DriverArrived, now: float) -> list[Decision]:
         driver = self._driver(command.driver_id)
-        if driver.status is not DriverStatus.EN_ROUTE or driver.order_id is None:
+        if driver.status is not EN_ROUTE or driver.order_id is None:
             raise InvalidTransition(f"driver {driver.driver_id!r} is {driver.status}, not en route")
         live = self._orders[driver.order_id]
-        live.status = OrderStatus.PICKED_UP
-        driver.status = DriverStatus.ON_TRIP
+        live.status = PICKED_UP
+        driver.status = ON_TRIP
         return [
             OrderPickedUp(live.order.order_id, driver.driver_id, now),
-            DriverStatusChanged(driver.driver_id, DriverStatus.ON_TRIP, driver.position, now),
+            DriverStatusChanged(driver.driver_id, ON_TRIP, driver.position, now),
         ]
 
     def _completed(self, command: TripCompleted, now: float) -> list[Decision]:
         driver = self._driver(command.driver_id)
-        if driver.status is not DriverStatus.ON_TRIP or driver.order_id is None:
+        if driver.status is not ON_TRIP or driver.order_id is None:
             raise InvalidTransition(f"driver {driver.driver_id!r} is {driver.status}, not on a trip")
         live = self._orders.pop(driver.order_id)
-        live.status = OrderStatus.COMPLETED
+        live.status = COMPLETED
         driver.order_id = None
         driver.position = command.position
         decisions: list[Decision] = [OrderCompleted(live.order.order_id, driver.driver_id, command.fare, now)]
@@ -318,11 +334,11 @@ class Dispatcher(DispatcherRecords):
         a driver at the end of their shift goes offline instead."""
         if driver.leaving:
             return self._go_offline(driver, now)
-        driver.status = DriverStatus.FREE
+        driver.status = FREE
         order_id = self._match.order_for(driver)
         if order_id is None:
             self._match.free.upsert(driver.driver_id, driver.position)
-            became_free = DriverStatusChanged(driver.driver_id, DriverStatus.FREE, driver.position, now)
+            became_free = DriverStatusChanged(driver.driver_id, FREE, driver.position, now)
             pair = self._match.supply_now_admits(driver)
             if pair is None:
                 return [became_free]
@@ -343,7 +359,7 @@ class Dispatcher(DispatcherRecords):
                 continue
             self._match.waiting.remove(order_id)
             del self._orders[order_id]
-            live.status = OrderStatus.REJECTED
+            live.status = REJECTED
             waited_s = now - live.order.due_at
             decisions.append(OrderExpired(order_id, FailureCause.NO_CAR, waited_s, now))
         if self._batch is not None and self._batch.is_due(now):

@@ -28,6 +28,10 @@ from dispatch.model import (
 from dispatch.policies import Policy
 from dispatch.state import EXPIRE, RELEASE, LiveDriver, LiveOrder, Timer, Timers
 
+# Enum members bound once: looking one up on its class costs ~120 ns on Python 3.11 (the
+# enum metaclass), ten times a module global, and the handlers read several per order.
+FREE, QUEUED, SCHEDULED = (DriverStatus.FREE, OrderStatus.QUEUED, OrderStatus.SCHEDULED)
+
 
 class DispatcherRecords:
     """The records of one dispatcher, their views, and their filing (see the module doc)."""
@@ -50,7 +54,7 @@ class DispatcherRecords:
     def _restore_driver(self, view: DriverView) -> None:
         driver = self._drivers[view.driver_id] = LiveDriver(view.driver_id, view.position)
         driver.status, driver.order_id, driver.leaving = view.status, view.order_id, view.leaving
-        if view.status is DriverStatus.FREE:
+        if view.status is FREE:
             self._match.free.upsert(view.driver_id, view.position)
 
     def _restore_order(self, view: OrderView) -> None:
@@ -60,10 +64,10 @@ class DispatcherRecords:
         self._seq += 1
         live = self._orders[order.order_id] = LiveOrder(order, self._seq)
         live.score, live.head_start_s, live.status = view.score, view.head_start_s, view.status
-        if view.status is OrderStatus.SCHEDULED:
+        if view.status is SCHEDULED:
             live.release_at = order.due_at - self.config.prebook_lead_s
             self._timers.add(live.release_at, RELEASE, order.order_id)
-        elif view.status is OrderStatus.QUEUED:
+        elif view.status is QUEUED:
             self._enqueue(live, live.release_at)
         else:
             driver = self._drivers.get(view.driver_id or "")
@@ -123,7 +127,7 @@ class DispatcherRecords:
 
     def _enqueue(self, live: LiveOrder, now: float) -> OrderQueued:
         order = live.order
-        live.status = OrderStatus.QUEUED
+        live.status = QUEUED
         effective_at = self._match.waiting.push(
             order.order_id, order.pickup, order.due_at, live.head_start_s, live.seq
         )
@@ -134,7 +138,7 @@ class DispatcherRecords:
 
     def _forget(self, live: LiveOrder) -> None:
         """Drop a finished order from every structure; its timers go stale."""
-        if live.status is OrderStatus.QUEUED:
+        if live.status is QUEUED:
             self._match.waiting.remove(live.order.order_id)
         del self._orders[live.order.order_id]
 
@@ -144,8 +148,8 @@ class DispatcherRecords:
         if live is None:
             return False
         if kind == RELEASE:
-            return live.status is OrderStatus.SCHEDULED and live.release_at == at
-        return live.status is OrderStatus.QUEUED and live.expire_at == at
+            return live.status is SCHEDULED and live.release_at == at
+        return live.status is QUEUED and live.expire_at == at
 
     # ---- plumbing ----------------------------------------------------------------
 

@@ -51,6 +51,9 @@ from simulator.population import FAILURE, Customer
 from simulator.setup import Setup
 from simulator.trip import FAILURE_CAUSE, Request, Trip
 
+# An enum member bound once: looking it up on its class costs ~120 ns on Python 3.11.
+OFFLINE = DriverStatus.OFFLINE
+
 
 class Model:
     """One run of one policy; build with `simulator.setup.build`, then `run()`."""
@@ -109,7 +112,7 @@ class Model:
     def _handle(self, command: Command, now: float) -> None:
         on = self._on
         for decision in self.dispatcher.handle(command, now):
-            if type(decision) is DriverStatusChanged and decision.status is not DriverStatus.OFFLINE:
+            if type(decision) is DriverStatusChanged and decision.status is not OFFLINE:
                 continue  # three a trip; only a car going offline concerns the model
             on[type(decision)](decision, now)
         if self._batches:  # any command may open a batch: its Tick is the next timer

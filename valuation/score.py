@@ -36,6 +36,7 @@ from valuation.params import WEEK_S, ValuationParams, failure_hazard
 TIER_ORDER: tuple[Tier, ...] = (Tier.NEW, Tier.OCCASIONAL, Tier.REGULAR, Tier.AT_RISK, Tier.VIP)
 """Index = tier code in `ScoreArrays.tier_code`."""
 _CODE = {tier: code for code, tier in enumerate(TIER_ORDER)}
+_NEW, _OCCASIONAL, _REGULAR, _AT_RISK, _VIP = TIER_ORDER  # bound once: an enum lookup is slow
 WEEKS_PER_MONTH = 365.25 / 12 / 7
 LN2 = math.log(2.0)
 F = TypeVar("F", float, NDArray[np.float64])
@@ -135,12 +136,12 @@ def _head_start(at_risk: float, newcomer: bool, vip: bool, params: ValuationPara
 
 def _tier(vip: bool, phi: float, newcomer: bool, lam: float, params: ValuationParams) -> Tier:
     if vip:
-        return Tier.VIP
+        return _VIP
     if phi >= params.at_risk_phi:
-        return Tier.AT_RISK
+        return _AT_RISK
     if newcomer:
-        return Tier.NEW
-    return Tier.REGULAR if lam >= params.regular_orders_per_week else Tier.OCCASIONAL
+        return _NEW
+    return _REGULAR if lam >= params.regular_orders_per_week else _OCCASIONAL
 
 
 def score_many(
