@@ -30,14 +30,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import make_url, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -46,10 +44,10 @@ from api.auth import create_api_key  # noqa: E402
 from api.db import (  # noqa: E402
     make_engine,
     make_session_factory,
-    normalise_database_url,
     upgrade_database,
 )
 from api.models import Role  # noqa: E402
+from tests.pg_schema import scratch_schema  # noqa: E402
 
 RINGING_P99_TARGET_MS = 20.0
 
@@ -86,19 +84,8 @@ def scratch_database(database_url: str | None, scratch_dir: str) -> Iterator[str
     if database_url is None or database_url.startswith("sqlite"):
         yield database_url or f"sqlite:///{scratch_dir}/bench.db"
         return
-    schema = f"keepcab_bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(database_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(normalise_database_url(database_url)).update_query_dict(
-        {"options": f"-csearch_path={schema}"}
-    )
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(database_url, "keepcab_bench") as url:
+        yield url
 
 
 def start_server(database_url: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -180,15 +167,11 @@ async def measure(
     url: str, keys: dict[Role, str], orders: int, concurrency: int, rings: int, settle_s: float
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    limits = httpx.Limits(
-        max_connections=concurrency + 8, max_keepalive_connections=concurrency + 8
-    )
+    limits = httpx.Limits(max_connections=concurrency + 8, max_keepalive_connections=concurrency + 8)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
         warm: list[tuple[str, str, dict[str, Any]]] = [("GET", "/healthz", {}) for _ in range(200)]
         await timed_requests(client, warm, 8)
-        health: list[tuple[str, str, dict[str, Any]]] = [
-            ("GET", "/healthz", {}) for _ in range(2000)
-        ]
+        health: list[tuple[str, str, dict[str, Any]]] = [("GET", "/healthz", {}) for _ in range(2000)]
         lat, elapsed, _ = await timed_requests(client, health, 1)
         results["healthz_p50_ms"], results["healthz_p99_ms"] = (
             percentile_ms(lat, 0.5),
@@ -221,9 +204,7 @@ async def measure(
             intake_p99_ms=percentile_ms(lat, 0.99),
         )
         results.update(writer_figures((await client.get("/metrics")).text))
-        await asyncio.sleep(
-            settle_s
-        )  # let background work of the intake burst (console fan-out) drain
+        await asyncio.sleep(settle_s)  # let background work of the intake burst (console fan-out) drain
         phone_key = {"X-API-Key": keys[Role.PHONE]}
         for channels in (1, 8, 32):
             ringing = [
@@ -260,9 +241,7 @@ def main() -> None:
         default=None,
         help="default: a fresh SQLite file; a PostgreSQL URL gets a scratch schema, dropped after",
     )
-    parser.add_argument(
-        "--settle-s", type=float, default=10.0, help="pause between intake and ringing"
-    )
+    parser.add_argument("--settle-s", type=float, default=10.0, help="pause between intake and ringing")
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as scratch,
@@ -282,9 +261,7 @@ def main() -> None:
         "backend": backend,
         **{k: round(v, 3) if isinstance(v, float) else v for k, v in results.items()},
     }
-    results["intake_p99_over_healthz_p99"] = round(
-        results["intake_p99_ms"] / results["healthz_p99_ms"], 2
-    )
+    results["intake_p99_over_healthz_p99"] = round(results["intake_p99_ms"] / results["healthz_p99_ms"], 2)
     results["ringing_p99_over_healthz_p99"] = round(
         results["ringing_c1_p99_ms"] / results["healthz_p99_ms"], 2
     )
