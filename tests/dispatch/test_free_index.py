@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dispatch import free_index
 from dispatch.free_index import FreeDriverIndex
 from dispatch.model import Position
 from tests.dispatch.geo_cases import brute_force, cell_sizes, cities, offset, offsets_km
@@ -124,3 +125,29 @@ def test_nearest_equals_brute_force(
     for p_km, k, radius_m in asks:
         p = offset(city, *p_km)
         assert index.nearest(p, k, radius_m) == brute_force(drivers, p, k, radius_m)
+
+
+def test_kept_rings_stay_exact_as_the_fleet_grows_and_the_cache_starts_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A ring too big to list while few cells are occupied is listed once the fleet fills
+    in, and a cache that starts over (a limit of 3 rings here) changes no answer."""
+    monkeypatch.setattr(free_index, "RING_CACHE_LIMIT", 3)
+    index = FreeDriverIndex(1000.0)
+    cars: dict[str, Position] = {}
+    queries = [offset((55.75, 37.6), east, north) for east, north in ((0.5, 0.5), (30.0, -20.0))]
+
+    def add(driver_id: str, where: Position) -> None:
+        cars[driver_id] = where
+        index.upsert(driver_id, where)
+
+    for n in range(70):  # far apart: the boxes that reach a car outgrow the occupied cells
+        add(f"far{n}", offset((55.75, 37.6), (n % 10) * 40.0 - 200.0, (n // 10) * 40.0 - 140.0))
+    for p in queries:
+        assert index.nearest(p, 3) == brute_force(cars, p, 3, math.inf)
+    for n in range(2000):  # then a dense fleet around the first query
+        add(f"near{n}", offset((55.75, 37.6), (n % 45) * 0.45 - 10.0, (n // 45) * 0.45 - 10.0))
+    for p in queries:
+        for k, radius_m in ((1, 3000.0), (3, math.inf), (5, 20_000.0)):
+            assert index.nearest(p, k, radius_m) == brute_force(cars, p, k, radius_m)
+    assert len(index._rings) <= 3
