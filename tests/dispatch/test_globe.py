@@ -83,17 +83,26 @@ def test_point_and_cell_boxes_cover_the_radius_anywhere(
 
 
 @settings(max_examples=200, deadline=None)
-@given(positions, radii, st.integers(1, 4), st.lists(nearby, max_size=40), st.lists(positions, max_size=10))
+@given(
+    positions,
+    radii,
+    st.integers(1, 4),
+    st.lists(nearby, max_size=40),
+    st.lists(positions, max_size=10),
+    st.sampled_from([0, 2]),
+)
 def test_nearest_anywhere_equals_brute_force_within_bounded_cells(
     p: Position,
     radius_m: float,
     k: int,
     near: list[tuple[float, float]],
     anywhere: list[Position],
+    point_lookups: int,
 ) -> None:
     """k-nearest at any position (poles, antimeridian, far from every car) is a scan's answer,
-    read from at most two search boxes' worth of cells."""
-    index = FreeDriverIndex(1000.0)
+    read from at most two search boxes' worth of cells: the point's boxes, or with
+    `point_lookups` 0 the kept rings of its cell (a cell's box: one cell more of radius)."""
+    index = FreeDriverIndex(1000.0, point_lookups)
     cars = {f"n{i}": destination(p, b, d) for i, (b, d) in enumerate(near)}
     cars.update({f"a{i}": q for i, q in enumerate(anywhere)})
     for driver_id, q in cars.items():
@@ -101,7 +110,8 @@ def test_nearest_anywhere_equals_brute_force_within_bounded_cells(
     index._cells = counting = CountingCells(index._cells)
     assert index.nearest(p, k, radius_m) == brute_force(cars, p, k, radius_m)
     target(float(counting.reads), label="cells read by nearest")
-    assert counting.reads <= 2 * box_cell_bound(radius_m, 1000.0)
+    box_radius_m = radius_m if point_lookups else radius_m + 1000.0
+    assert counting.reads <= 2 * box_cell_bound(box_radius_m, 1000.0)
     assert index.nearest(p, k) == brute_force(cars, p, k, math.inf)
 
 
