@@ -45,3 +45,17 @@ def scratch_schema(
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def tables_locked(database_url: str, *tables: str) -> Iterator[None]:
+    """Another connection holds `tables` so that nobody can even read them (as a long migration
+    or a stuck transaction would); PostgreSQL only: SQLite's WAL lets readers through."""
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        connection.execute(text(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE"))
+        try:
+            yield
+        finally:
+            connection.rollback()
+    engine.dispose()
