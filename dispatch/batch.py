@@ -88,7 +88,7 @@ class BatchMatcher(Matcher):
         assert window_s is not None, "a BatchMatcher needs DispatchConfig.batch_window_s"
         return window_s
 
-    def car_for(self, live: LiveOrder) -> LiveDriver | None:
+    def car_for(self, live: LiveOrder) -> tuple[LiveDriver, float] | None:
         """A policy that never waits must hear "no" from a batch, so it wants one too."""
         if self.free or not self._policy.waits:
             self._wanted = True
@@ -208,7 +208,5 @@ def solve(
         weight = np.hstack([weight, np.repeat(absorber[:, None], spare, axis=1)])
     rows, cols = linear_sum_assignment(weight, maximize=True)
     return [
-        (int(row), int(col))
-        for row, col in zip(rows, cols, strict=True)
-        if col < cars and feasible[row, col]
+        (int(row), int(col)) for row, col in zip(rows, cols, strict=True) if col < cars and feasible[row, col]
     ]

@@ -21,7 +21,6 @@ latitude and longitude for points and for box edges, so every point within `R`
 yields: searches return exactly what a brute-force haversine scan returns.
 """
 
-
 from __future__ import annotations
 
 import math
@@ -70,7 +69,6 @@ def eta_s(dist_m: float, speed_mps: float, detour_factor: float = 1.3) -> float:
     return dist_m * detour_factor / speed_mps
 
 
-
 def angles(p: Position) -> tuple[float, float]:
     """(lat, lon) in radians, longitude wrapped into [-pi, pi)."""
     if not -90.0 <= p.lat <= 90.0:
@@ -92,12 +90,23 @@ def unit_vector(p: Position) -> tuple[float, float, float]:
 def chord2_bounds(dist_m: float) -> tuple[float, float]:
     """(below, above): a squared chord below `below` is surely within dist_m by haversine_m,
     one above `above` surely beyond it; in between, only haversine_m can tell. The band
-    is the grid's margins, far wider than the rounding of either computation."""
+    is the grid's margins, far wider than the rounding of either computation.
+
+    No trigonometry: the chord of an angle t is 2 sin(t / 2), which lies between
+    t - t^3 / 24 and t, so those two bound it from below and above (the band widens by
+    about t^3 / 12, a hair at city scale; a search asks this once per pass).
+    """
     angle = dist_m / EARTH_RADIUS_M
     inner = angle * (1.0 - BOX_MARGIN_REL) - BOX_MARGIN_RAD
     outer = angle * (1.0 + BOX_MARGIN_REL) + BOX_MARGIN_RAD
-    below = -1.0 if inner <= 0.0 else 4.0 * _sin(min(inner, math.pi) * 0.5) ** 2
-    above = math.inf if outer >= math.pi else 4.0 * _sin(outer * 0.5) ** 2
+    if inner <= 0.0:
+        below = -1.0
+    elif inner >= math.pi:
+        below = 4.0
+    else:
+        low = inner - inner * inner * inner / 24.0
+        below = low * low
+    above = math.inf if outer >= math.pi else outer * outer
     return below, above
 
 
@@ -144,6 +153,43 @@ class Grid:
         n, scale = self._row(row)
         return row * self.stride + min(n - 1, math.floor((lon + math.pi) * scale))
 
+    def locate(self, p: Position) -> tuple[Cell, float, float, float]:
+        """p's cell and unit vector (`cell_of`, `unit_vector`) from one conversion to radians."""
+        lat, lon = angles(p)
+        row = math.floor(lat / self._row_step)
+        n, scale = self._row(row)
+        cos_lat = _cos(lat)
+        return (
+            row * self.stride + min(n - 1, math.floor((lon + math.pi) * scale)),
+            cos_lat * _cos(lon),
+            cos_lat * _sin(lon),
+            _sin(lat),
+        )
+
+    def cell_box(self, cell: Cell, radius_m: float, limit: float = math.inf) -> list[Span] | None:
+        """The search box of every point within radius_m of any point of `cell`: what
+        `row_spans` gives for each point of the cell, united (the cell's own latitude and
+        longitude range, widened by the radius's and by one more margin for the edges).
+        Its size depends on the radius and the cell size only, as `row_spans`' does; None
+        if it has more than `limit` cells."""
+        if not 0.0 <= radius_m < math.inf:
+            raise ValueError(f"radius_m must be finite and >= 0, got {radius_m!r}")
+        row, column = divmod(cell, self.stride)
+        step = self._row_step
+        n, _ = self._row(row)
+        lat_lo, lat_hi = max(-_HALF_PI, row * step), min(_HALF_PI, (row + 1) * step)
+        rho = radius_m / EARTH_RADIUS_M * (1.0 + BOX_MARGIN_REL) + 2.0 * BOX_MARGIN_RAD
+        first_row = math.floor(max(-_HALF_PI, lat_lo - rho) / step)
+        last_row = math.floor(min(_HALF_PI, lat_hi + rho) / step)
+        if last_row - first_row + 1 > limit:
+            return None
+        poleward = lat_hi if abs(lat_hi) >= abs(lat_lo) else lat_lo
+        whole = lat_hi + rho >= _HALF_PI or lat_lo - rho <= -_HALF_PI
+        half_width = math.pi if whole else _lon_half_width(poleward, rho) + BOX_MARGIN_RAD
+        west = column * _TAU / n - half_width - BOX_MARGIN_RAD
+        east = (column + 1) * _TAU / n + half_width + BOX_MARGIN_RAD
+        return self._spans(first_row, last_row, west, east, half_width >= math.pi, limit)
+
     def row_spans(self, p: Position, radius_m: float, limit: float = math.inf) -> list[Span] | None:
         """The search box of every point within radius_m of p, row by row; None if it has
         more than `limit` cells (the caller then reads its occupied cells instead)."""
@@ -157,10 +203,16 @@ class Grid:
         if last_row - first_row + 1 > limit:
             return None
         half_width = _lon_half_width(lat, rho)
+        west, east = lon - half_width + math.pi, lon + half_width + math.pi
+        return self._spans(first_row, last_row, west, east, half_width >= math.pi, limit)
+
+    def _spans(
+        self, first_row: int, last_row: int, west: float, east: float, whole: bool, limit: float
+    ) -> list[Span] | None:
+        """Each row's columns between longitudes west and east (radians from -pi), or all of
+        them; None past `limit` cells."""
         spans: list[Span] = []
         cells = 0
-        west, east = lon - half_width + math.pi, lon + half_width + math.pi
-        whole = half_width >= math.pi
         rows, floor = self._rows, math.floor
         for row in range(first_row, last_row + 1):
             n, scale = rows.get(row) or self._row(row)

@@ -69,13 +69,18 @@ class Matcher:
         threshold = policy.supply_threshold
         self._widens_at = threshold + 1 if threshold is not None and config.spatial else None
 
-    def car_for(self, live: LiveOrder) -> LiveDriver | None:
-        """The free car a new (or released) order takes now, if any."""
+    def car_for(self, live: LiveOrder) -> tuple[LiveDriver, float] | None:
+        """The free car a new (or released) order takes now and its distance, if any (the
+        search measured it already: the assignment need not again)."""
         free = self.free
-        if not free or not self._policy.may_take_car(live.score, len(free)):
+        free_cars = len(free)
+        if not free_cars or not self._policy.may_take_car(live.score, free_cars):
             return None
         nearest = free.nearest(live.order.pickup, 1, self._config.pickup_radius_m)
-        return self._drivers[nearest[0][1]] if nearest else None
+        if not nearest:
+            return None
+        ((dist_m, driver_id),) = nearest
+        return self._drivers[driver_id], dist_m
 
     def order_for(self, driver: LiveDriver) -> str | None:
         """The waiting order a free (or freeing) car takes now, if any."""
@@ -99,7 +104,7 @@ class Matcher:
         admission narrows again. Everything the other free cars could take at the
         old count they already took, so nothing else can have become possible.
         """
-        if len(self.free) != self._widens_at:
+        if self._widens_at is None or len(self.free) != self._widens_at:
             return None
         order_id = self._first_order_supply_admits(joined.driver_id)
         if order_id is None:

@@ -21,6 +21,10 @@ from dispatch.model import (
     Position,
 )
 
+# Enum members bound once: looking one up on its class costs ~120 ns on Python 3.11 (the
+# enum metaclass), ten times a module global, and the handlers read several per order.
+OFFLINE, QUEUED = (DriverStatus.OFFLINE, OrderStatus.QUEUED)
+
 
 class LiveOrder:
     __slots__ = (
@@ -38,7 +42,7 @@ class LiveOrder:
     def __init__(self, order: Order, seq: int) -> None:
         self.order = order
         self.seq = seq
-        self.status = OrderStatus.QUEUED
+        self.status = QUEUED
         self.driver_id: str | None = None
         self.score = NEUTRAL_SCORE
         self.head_start_s = 0.0
@@ -56,7 +60,7 @@ class LiveDriver:
     def __init__(self, driver_id: str, position: Position) -> None:
         self.driver_id = driver_id
         self.position = position
-        self.status = DriverStatus.OFFLINE
+        self.status = OFFLINE
         self.order_id: str | None = None
         self.leaving = False
 

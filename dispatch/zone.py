@@ -14,7 +14,6 @@ so the engine does not care which mode it runs in.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
 from dispatch.geo import haversine_m
@@ -22,36 +21,24 @@ from dispatch.model import Position
 from dispatch.queue import OrderQueue
 
 
-class IdleCarQueue:
-    """Free cars in the order they became free; moving does not lose a car its place."""
+class IdleCarQueue(dict[str, Position]):
+    """Free cars in the order they became free; moving does not lose a car its place.
 
-    __slots__ = ("_cars",)
+    A dict is exactly that (a key keeps its place when its value changes), so the
+    queue is one: its length and membership, asked on every order, cost no Python
+    frame.
+    """
 
-    def __init__(self) -> None:
-        self._cars: OrderedDict[str, Position] = OrderedDict()
+    __slots__ = ()
 
-    def upsert(self, driver_id: str, position: Position) -> None:
-        self._cars[driver_id] = position
+    upsert = dict.__setitem__
+    remove = dict.__delitem__
 
-    def remove(self, driver_id: str) -> None:
-        del self._cars[driver_id]
-
-    def __contains__(self, driver_id: object) -> bool:
-        return driver_id in self._cars
-
-    def __len__(self) -> int:
-        return len(self._cars)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._cars)
-
-    def nearest(
-        self, p: Position, k: int = 1, radius_m: float = math.inf
-    ) -> list[tuple[float, str]]:
+    def nearest(self, p: Position, k: int = 1, radius_m: float = math.inf) -> list[tuple[float, str]]:
         """The k cars idle longest, with their distance. In a zone every car counts as
         near enough, so the radius is not applied and idle time decides."""
         chosen = []
-        for driver_id, position in self._cars.items():
+        for driver_id, position in self.items():
             chosen.append((haversine_m(p, position), driver_id))
             if len(chosen) == k:
                 break
@@ -59,12 +46,20 @@ class IdleCarQueue:
 
 
 class ZoneWaitingOrders:
-    """All waiting orders of a zone in one head-start heap."""
+    """All waiting orders of a zone in one head-start heap.
 
-    __slots__ = ("_queue",)
+    The heap's own methods are this object's (bound once), so a remove or a length
+    asked on every order goes straight to the heap, through no forwarding frame.
+    """
+
+    __slots__ = ("_queue", "in_service_order", "key_of", "remove", "reprioritise")
 
     def __init__(self, max_head_start_s: float) -> None:
-        self._queue = OrderQueue(max_head_start_s)
+        queue = self._queue = OrderQueue(max_head_start_s)
+        self.remove: Callable[[str], None] = queue.remove
+        self.reprioritise: Callable[[str, float], float] = queue.reprioritise
+        self.key_of: Callable[[str], tuple[float, int]] = queue.key_of
+        self.in_service_order: Callable[[], Iterator[tuple[float, int, str]]] = queue.in_service_order
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -72,26 +67,10 @@ class ZoneWaitingOrders:
     def __contains__(self, order_id: object) -> bool:
         return order_id in self._queue
 
-    def push(
-        self, order_id: str, pickup: Position, due_at: float, head_start_s: float, seq: int
-    ) -> float:
+    def push(self, order_id: str, pickup: Position, due_at: float, head_start_s: float, seq: int) -> float:
         return self._queue.push(order_id, due_at, head_start_s, seq)
 
-    def remove(self, order_id: str) -> None:
-        self._queue.remove(order_id)
-
-    def reprioritise(self, order_id: str, head_start_s: float) -> float:
-        return self._queue.reprioritise(order_id, head_start_s)
-
-    def key_of(self, order_id: str) -> tuple[float, int]:
-        return self._queue.key_of(order_id)
-
-    def in_service_order(self) -> Iterator[tuple[float, int, str]]:
-        return self._queue.in_service_order()
-
-    def best_for(
-        self, position: Position, radius_m: float, acceptable: Callable[[str], bool]
-    ) -> str | None:
+    def best_for(self, position: Position, radius_m: float, acceptable: Callable[[str], bool]) -> str | None:
         """The best waiting order the policy admits; usually just the head."""
         head = self._queue.peek()
         if head is None or acceptable(head):

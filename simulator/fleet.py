@@ -55,7 +55,6 @@ def shift_patterns(fleet: Fleet) -> list[ShiftPattern]:
     return patterns
 
 
-
 def cars_on_duty_by_hour(fleet: Fleet) -> list[float]:
     """Mean number of cars on shift in each hour of the day (what the fleet view plots)."""
     on_duty = [0.0] * 24
@@ -79,8 +78,16 @@ class Cars:
     (`DriverOffline(when_free=True)`): the core hands it no further order.
     """
 
-    __slots__ = ("_busy_s", "_online_s", "_online_since", "_period", "_periods", "_window",
-                 "leaving", "positions")
+    __slots__ = (
+        "_busy_s",
+        "_online_s",
+        "_online_since",
+        "_period",
+        "_periods",
+        "_window",
+        "leaving",
+        "positions",
+    )
 
     def __init__(self, window: tuple[float, float]) -> None:
         self._window = window
@@ -126,7 +133,8 @@ class Cars:
 
     def worked(self, assigned_at: float, until: float) -> None:
         """A car was busy with one order from its assignment until `until`."""
-        self._busy_s += self._overlap(assigned_at, until)
+        start, end = self._window  # `_overlap`, inline: once a trip
+        self._busy_s += max(0.0, min(until, end) - max(assigned_at, start))
 
     def _overlap(self, since: float, until: float) -> float:
         start, end = self._window

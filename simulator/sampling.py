@@ -23,6 +23,8 @@ HOUR_S = 3_600.0
 EARTH_RADIUS_M = 6_371_008.8
 
 Sampler = Callable[[], float]
+_TAU = 2.0 * math.pi
+_sqrt, _cos, _sin, _degrees = math.sqrt, math.cos, math.sin, math.degrees
 
 
 def _normals(rng: np.random.Generator, size: int) -> np.ndarray[Any, Any]:
@@ -97,15 +99,21 @@ class PlaceSampler:
     """Points of demand: a zone chosen by weight, then uniform inside its disc.
 
     A zone of radius 0 returns its centre itself, so the `erlang-a` reduction
-    has every pickup, drop-off and car at one identical position (ETA 0).
+    has every pickup, drop-off and car at one identical position (ETA 0). What a
+    draw needs of its zone (centre, radius, the metres per radian of longitude at
+    its latitude) is worked out once, with the very expressions a draw would use,
+    so the points are the same to the last bit.
     """
 
-    __slots__ = ("_centres", "_cumulative", "_uniform", "_zones")
+    __slots__ = ("_centres", "_cumulative", "_discs", "_uniform")
 
     def __init__(self, zones: list[Zone], rng: np.random.Generator) -> None:
         total = sum(zone.weight for zone in zones)
-        self._zones = zones
         self._centres = [Position(zone.lat, zone.lon) for zone in zones]
+        self._discs = [
+            (zone.lat, zone.lon, zone.radius_m, EARTH_RADIUS_M * math.cos(math.radians(zone.lat)))
+            for zone in zones
+        ]
         running = 0.0
         self._cumulative: list[float] = []
         for zone in zones:
@@ -115,14 +123,14 @@ class PlaceSampler:
 
     def sample(self) -> Position:
         index = 0
-        if len(self._zones) > 1:
-            index = min(bisect_right(self._cumulative, self._uniform()), len(self._zones) - 1)
-        zone = self._zones[index]
-        if zone.radius_m == 0.0:
+        discs = self._discs
+        if len(discs) > 1:
+            index = min(bisect_right(self._cumulative, self._uniform()), len(discs) - 1)
+        lat, lon, radius_m, lon_m_per_rad = discs[index]
+        if radius_m == 0.0:
             return self._centres[index]
-        radius_m = zone.radius_m * math.sqrt(self._uniform())
-        angle = 2.0 * math.pi * self._uniform()
-        dlat = math.degrees(radius_m * math.cos(angle) / EARTH_RADIUS_M)
-        dlon = math.degrees(radius_m * math.sin(angle) /
-                            (EARTH_RADIUS_M * math.cos(math.radians(zone.lat))))
-        return Position(zone.lat + dlat, zone.lon + dlon)
+        radius_m = radius_m * _sqrt(self._uniform())
+        angle = _TAU * self._uniform()
+        dlat = _degrees(radius_m * _cos(angle) / EARTH_RADIUS_M)
+        dlon = _degrees(radius_m * _sin(angle) / lon_m_per_rad)
+        return Position(lat + dlat, lon + dlon)

@@ -20,9 +20,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dispatch.model import FailureCause
+from dispatch.values import fast_init
 from valuation.params import DEFAULT_PARAMS, WEEK_S, ValuationParams
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CustomerHistory:
     """Aggregates of one customer's orders. Timestamps are meaningful only when their count > 0."""
@@ -95,14 +97,18 @@ def _shift(h: CustomerHistory, at_s: float, params: ValuationParams) -> tuple[fl
     # The earliest order is never a repeat: if the late one is earlier still, the former
     # first order becomes the repeat instead.
     repeat_at = max(at_s, h.first_seen_at)
-    repeat = h.repeat_orders + decay_factor(h.last_event_at - repeat_at,
-                                            params.value_half_life_weeks)
+    repeat = h.repeat_orders + decay_factor(h.last_event_at - repeat_at, params.value_half_life_weeks)
     return 1.0, 1.0, long_f, short_f, repeat, min(h.first_seen_at, at_s), h.last_event_at
 
 
 def _record(
-    h: CustomerHistory, at_s: float, params: ValuationParams,
-    completed: int = 0, failed: int = 0, fare: float = 0.0, severity: float = 0.0,
+    h: CustomerHistory,
+    at_s: float,
+    params: ValuationParams,
+    completed: int = 0,
+    failed: int = 0,
+    fare: float = 0.0,
+    severity: float = 0.0,
 ) -> CustomerHistory:
     """The single O(1) update behind every record_* function."""
     keep_long, keep_short, w_long, w_short, repeat, first_at, last_at = _shift(h, at_s, params)
@@ -113,7 +119,8 @@ def _record(
         cancelled=h.cancelled + (1 - completed - failed),
         first_seen_at=first_at,
         last_event_at=last_at,
-        last_failed_at=h.last_failed_at if not failed
+        last_failed_at=h.last_failed_at
+        if not failed
         else (at_s if h.failed == 0 else max(h.last_failed_at, at_s)),
         repeat_orders=repeat,
         fare_sum=h.fare_sum * keep_long + fare * w_long * completed,
@@ -188,8 +195,12 @@ class HistoryArrays:
         def floats(name: str) -> NDArray[np.float64]:
             return np.fromiter((getattr(h, name) for h in histories), np.float64, len(histories))
 
-        return cls(*(ints(name) if name in _INT_FIELDS else floats(name)  # type: ignore[arg-type]
-                     for name in _FIELD_NAMES))
+        return cls(
+            *(
+                ints(name) if name in _INT_FIELDS else floats(name)  # type: ignore[arg-type]
+                for name in _FIELD_NAMES
+            )
+        )
 
     @classmethod
     def zeros(cls, n: int) -> HistoryArrays:
@@ -197,4 +208,3 @@ class HistoryArrays:
         counts = [np.zeros(n, dtype=np.int64) for _ in range(4)]
         sums = [np.zeros(n, dtype=np.float64) for _ in range(len(_FIELD_NAMES) - 4)]
         return cls(*counts, *sums)  # type: ignore[arg-type]
-

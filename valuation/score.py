@@ -29,17 +29,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dispatch.model import Tier
+from dispatch.values import fast_init
 from valuation.history import CustomerHistory, HistoryArrays
 from valuation.params import WEEK_S, ValuationParams, failure_hazard
 
 TIER_ORDER: tuple[Tier, ...] = (Tier.NEW, Tier.OCCASIONAL, Tier.REGULAR, Tier.AT_RISK, Tier.VIP)
 """Index = tier code in `ScoreArrays.tier_code`."""
 _CODE = {tier: code for code, tier in enumerate(TIER_ORDER)}
+_NEW, _OCCASIONAL, _REGULAR, _AT_RISK, _VIP = TIER_ORDER  # bound once: an enum lookup is slow
 WEEKS_PER_MONTH = 365.25 / 12 / 7
 LN2 = math.log(2.0)
 F = TypeVar("F", float, NDArray[np.float64])
+NO_HISTORY = CustomerHistory()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CustomerScore:
     value: float
@@ -71,7 +75,28 @@ def score(
     history: CustomerHistory | None, now_s: float, params: ValuationParams, vip: bool = False
 ) -> CustomerScore:
     """Scores one caller; None (never seen, or a withheld number) gets the population prior."""
-    h = history if history is not None else CustomerHistory()
+    h = history if history is not None else NO_HISTORY
+    value, p_now, kappa, at_risk, head, tier, lam = assess(h, now_s, params, vip)
+    return CustomerScore(
+        value=value,
+        p_leave_if_served=p_now,
+        p_leave_if_failed=p_now + (1.0 - p_now) * kappa,
+        value_at_risk=at_risk,
+        head_start_s=head,
+        tier=tier,
+        reason=render_reason(tier, h, lam, head, now_s),
+        orders_per_week=lam,
+        first_order=h.completed == 0,
+    )
+
+
+Assessment = tuple[float, float, float, float, float, Tier, float]
+"""(value, p_now, kappa, value at risk, head start, tier, orders per week) of one caller."""
+
+
+def assess(h: CustomerHistory, now_s: float, params: ValuationParams, vip: bool) -> Assessment:
+    """The numbers behind `score`, as a tuple: the dispatcher's scorer builds its own value
+    from them (`valuation.scorer`), so scoring a call builds one object, not two."""
     since_event_w = max(now_s - h.last_event_at, 0.0) / WEEK_S
     long_decay = 2.0 ** (-since_event_w / params.value_half_life_weeks)
     short_decay = 2.0 ** (-since_event_w / params.failure_half_life_weeks)
@@ -89,29 +114,16 @@ def score(
     value = fare * trips * survival
     phi = h.phi * short_decay
     newcomer = h.completed == 0
-    hazard = failure_hazard(phi, h.completed, *params.hazard_ks)
+    hazard = failure_hazard(phi, h.completed, params.k0, params.k1, params.k_new, params.k_prior_trips)
     kappa = -math.expm1(-hazard)
     at_risk = value * (1.0 - p_now) * kappa
     head = _head_start(at_risk, newcomer, vip, params)
-    tier = _tier(vip, phi, newcomer, lam, params)
-    return CustomerScore(
-        value=value,
-        p_leave_if_served=p_now,
-        p_leave_if_failed=p_now + (1.0 - p_now) * kappa,
-        value_at_risk=at_risk,
-        head_start_s=head,
-        tier=tier,
-        reason=render_reason(tier, h, lam, head, now_s),
-        orders_per_week=lam,
-        first_order=newcomer,
-    )
+    return value, p_now, kappa, at_risk, head, _tier(vip, phi, newcomer, lam, params), lam
 
 
 def _expected_fare(fare_sum: F, fare_count: F, params: ValuationParams) -> F:
     """Gamma-Gamma posterior mean: the customer's own mean fare shrunk toward the population's."""
-    return params.gg_p * (params.gg_gamma + fare_sum) / (
-        params.gg_p * fare_count + params.gg_q - 1.0
-    )
+    return params.gg_p * (params.gg_gamma + fare_sum) / (params.gg_p * fare_count + params.gg_q - 1.0)
 
 
 def _head_start(at_risk: float, newcomer: bool, vip: bool, params: ValuationParams) -> float:
@@ -124,12 +136,12 @@ def _head_start(at_risk: float, newcomer: bool, vip: bool, params: ValuationPara
 
 def _tier(vip: bool, phi: float, newcomer: bool, lam: float, params: ValuationParams) -> Tier:
     if vip:
-        return Tier.VIP
+        return _VIP
     if phi >= params.at_risk_phi:
-        return Tier.AT_RISK
+        return _AT_RISK
     if newcomer:
-        return Tier.NEW
-    return Tier.REGULAR if lam >= params.regular_orders_per_week else Tier.OCCASIONAL
+        return _NEW
+    return _REGULAR if lam >= params.regular_orders_per_week else _OCCASIONAL
 
 
 def score_many(
@@ -147,15 +159,13 @@ def score_many(
     seen = histories.orders > 0
     tenure_w = np.where(seen, np.maximum(now_s - histories.first_seen_at, 0.0) / WEEK_S, 0.0)
     age = -np.expm1(-rate * tenure_w) / rate
-    fare = _expected_fare(histories.fare_sum * long_decay, histories.fare_count * long_decay,
-                          params)
+    fare = _expected_fare(histories.fare_sum * long_decay, histories.fare_count * long_decay, params)
     lam = (params.r + x) / (params.alpha + age)
     p = params.a / (params.a + params.b + x)
     p_now = np.where(seen, p, 0.0)
     trips = lam * params.horizon_weeks
     exposure = trips * p
-    survival = np.divide(-np.expm1(-exposure), exposure, out=np.ones_like(exposure),
-                         where=exposure > 0)
+    survival = np.divide(-np.expm1(-exposure), exposure, out=np.ones_like(exposure), where=exposure > 0)
     value = fare * trips * survival
     phi = histories.phi * short_decay
     newcomer = histories.completed == 0
@@ -176,7 +186,9 @@ def score_many(
 
 
 def _head_starts(
-    at_risk: NDArray[np.float64], newcomer: NDArray[np.bool_], vip: NDArray[np.bool_],
+    at_risk: NDArray[np.float64],
+    newcomer: NDArray[np.bool_],
+    vip: NDArray[np.bool_],
     params: ValuationParams,
 ) -> NDArray[np.float64]:
     """`_head_start` over arrays."""

@@ -9,12 +9,11 @@ is never blocked by valuation.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from dispatch.model import PriorityScore, Scorer
 from valuation.history import CustomerHistory
 from valuation.params import ValuationParams
-from valuation.score import CustomerScore, score
+from valuation.score import NO_HISTORY, CustomerScore, assess, render_reason
 
 HistoryLookup = Callable[[str], CustomerHistory | None]
 
@@ -46,11 +45,14 @@ def make_scorer(
                 history = lookup(customer_id)
             except Exception:  # the dispatcher must still get an answer; see module doc
                 unavailable = True
-        result = to_priority_score(
-            score(history, now, params, vip=customer_id is not None and customer_id in vip_ids)
-        )
+        h = NO_HISTORY if history is None else history
+        vip = customer_id is not None and customer_id in vip_ids
+        value, p_now, kappa, at_risk, head, tier, lam = assess(h, now, params, vip)
+        reason = render_reason(tier, h, lam, head, now)
         if unavailable:
-            return replace(result, reason=f"history unavailable; {result.reason}")
-        return result
+            reason = f"history unavailable; {reason}"
+        # leave_rise as `to_priority_score` computes it from a CustomerScore, bit for bit
+        leave_rise = (p_now + (1.0 - p_now) * kappa) - p_now
+        return PriorityScore(head, tier, reason, value, at_risk, leave_rise, h.completed == 0)
 
     return scorer

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dispatch import free_index
 from dispatch.free_index import FreeDriverIndex
 from dispatch.model import Position
 from tests.dispatch.geo_cases import brute_force, cell_sizes, cities, offset, offsets_km
@@ -51,16 +52,21 @@ def test_all_drivers_at_one_point() -> None:
     assert [d for _, d in index.nearest(spot, k=2, radius_m=0.0)] == ["d00", "d01"]
 
 
-def test_nearest_does_not_scan_the_whole_fleet() -> None:
-    """With cars spread over a city, two k=5 lookups read a few cells of ~4,000 occupied."""
-    index = FreeDriverIndex(500.0)
+@pytest.mark.parametrize(("point_lookups", "most_reads"), [(2, 200), (0, 400)])
+def test_nearest_does_not_scan_the_whole_fleet(point_lookups: int, most_reads: int) -> None:
+    """With cars spread over a city, two k=5 lookups read a few cells of ~4,000 occupied.
+
+    Kept rings (`point_lookups` 0: from the first lookup on) are boxes around the
+    query's cell, not its point, which take in about one more ring of cells: a few
+    hundred cells here, still a tenth of the occupied ones at most."""
+    index = FreeDriverIndex(500.0, point_lookups)
     for number in range(4000):
         east_km, north_km = (number % 63) * 1.5 - 47.0, (number // 63) * 1.5 - 47.0
         index.upsert(f"d{number}", offset((55.75, 37.6), east_km, north_km))
     index._cells = counting = CountingCells(index._cells)
     assert len(index.nearest(Position(55.75, 37.6), k=5)) == 5
     assert len(index.nearest(Position(55.9, 37.9), k=5, radius_m=2000.0)) >= 1
-    assert 0 < counting.reads < 200 < len(index._cells) // 10  # of ~4,000 occupied cells
+    assert 0 < counting.reads < most_reads <= len(index._cells) // 10  # of ~4,000 occupied cells
 
 
 def test_a_small_fleet_is_scanned_without_reading_cells() -> None:
@@ -92,20 +98,22 @@ queries = st.lists(
 
 
 @settings(max_examples=250, deadline=None)
-@given(cities, cell_sizes, st.sampled_from([1.0, 0.05]), fleet_ops, queries)
+@given(cities, cell_sizes, st.sampled_from([1.0, 0.05]), st.sampled_from([0, 1, 2]), fleet_ops, queries)
 def test_nearest_equals_brute_force(
     city: tuple[float, float],
     cell_m: float,
     spread: float,
+    point_lookups: int,
     ops: list[tuple[int, tuple[float, float] | None]],
     asks: list[tuple[tuple[float, float], int, float]],
 ) -> None:
     """After random adds, moves and removes, nearest returns exactly the brute-force answer.
 
     `spread` 1.0 scatters cars over ~100 km (mostly the occupied-cell scan), 0.05 packs
-    them into ~5 km so that the box search does the work.
+    them into ~5 km so that the box search does the work; `point_lookups` 0 reads a
+    cell's kept rings from its first lookup on, 2 the point's own boxes first.
     """
-    index = FreeDriverIndex(cell_m)
+    index = FreeDriverIndex(cell_m, point_lookups)
     drivers: dict[str, Position] = {}
     for number, where in ops:
         driver_id = f"d{number}"
@@ -120,3 +128,29 @@ def test_nearest_equals_brute_force(
     for p_km, k, radius_m in asks:
         p = offset(city, *p_km)
         assert index.nearest(p, k, radius_m) == brute_force(drivers, p, k, radius_m)
+
+
+def test_kept_rings_stay_exact_as_the_fleet_grows_and_the_cache_starts_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A ring too big to list while few cells are occupied is listed once the fleet fills
+    in, and a cache that starts over (a limit of 3 rings here) changes no answer."""
+    monkeypatch.setattr(free_index, "RING_CACHE_LIMIT", 3)
+    index = FreeDriverIndex(1000.0, point_lookups=0)
+    cars: dict[str, Position] = {}
+    queries = [offset((55.75, 37.6), east, north) for east, north in ((0.5, 0.5), (30.0, -20.0))]
+
+    def add(driver_id: str, where: Position) -> None:
+        cars[driver_id] = where
+        index.upsert(driver_id, where)
+
+    for n in range(70):  # far apart: the boxes that reach a car outgrow the occupied cells
+        add(f"far{n}", offset((55.75, 37.6), (n % 10) * 40.0 - 200.0, (n // 10) * 40.0 - 140.0))
+    for p in queries:
+        assert index.nearest(p, 3) == brute_force(cars, p, 3, math.inf)
+    for n in range(2000):  # then a dense fleet around the first query
+        add(f"near{n}", offset((55.75, 37.6), (n % 45) * 0.45 - 10.0, (n // 45) * 0.45 - 10.0))
+    for p in queries:
+        for k, radius_m in ((1, 3000.0), (3, math.inf), (5, 20_000.0)):
+            assert index.nearest(p, k, radius_m) == brute_force(cars, p, k, radius_m)
+    assert len(index._rings) <= 3

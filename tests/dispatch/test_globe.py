@@ -35,12 +35,16 @@ def destination(p: Position, bearing_deg: float, dist_m: float) -> Position:
     """The point dist_m from p along an initial bearing (great circle), valid at the poles."""
     lat, lon, bearing = math.radians(p.lat), math.radians(p.lon), math.radians(bearing_deg)
     angle = dist_m / EARTH_RADIUS_M
-    lat2 = math.asin(max(-1.0, min(1.0, math.sin(lat) * math.cos(angle)
-                                   + math.cos(lat) * math.sin(angle) * math.cos(bearing))))
-    lon2 = lon + math.atan2(math.sin(bearing) * math.sin(angle) * math.cos(lat),
-                            math.cos(angle) - math.sin(lat) * math.sin(lat2))
-    return Position(max(-90.0, min(90.0, math.degrees(lat2))),
-                    (math.degrees(lon2) + 180.0) % 360.0 - 180.0)
+    lat2 = math.asin(
+        max(
+            -1.0,
+            min(1.0, math.sin(lat) * math.cos(angle) + math.cos(lat) * math.sin(angle) * math.cos(bearing)),
+        )
+    )
+    lon2 = lon + math.atan2(
+        math.sin(bearing) * math.sin(angle) * math.cos(lat), math.cos(angle) - math.sin(lat) * math.sin(lat2)
+    )
+    return Position(max(-90.0, min(90.0, math.degrees(lat2))), (math.degrees(lon2) + 180.0) % 360.0 - 180.0)
 
 
 extremes = st.sampled_from([90.0, -90.0, 89.999, -89.999, 89.5, 0.0])
@@ -53,13 +57,17 @@ cell_sizes = st.sampled_from([250.0, 1000.0])
 
 
 @settings(max_examples=300, deadline=None)
-@given(positions, radii, cell_sizes, st.lists(nearby, max_size=25),
-       st.lists(positions, max_size=8))
-def test_cells_within_covers_the_radius_anywhere(
-    p: Position, radius_m: float, cell_m: float, near: list[tuple[float, float]],
+@given(positions, radii, cell_sizes, st.lists(nearby, max_size=25), st.lists(positions, max_size=8))
+def test_point_and_cell_boxes_cover_the_radius_anywhere(
+    p: Position,
+    radius_m: float,
+    cell_m: float,
+    near: list[tuple[float, float]],
     anywhere: list[Position],
 ) -> None:
-    """Every point within the radius lies in a cell of the box, and the box is bounded."""
+    """Every point within the radius lies in a cell of the box, and the box is bounded; so
+    for the box of p's cell (what the free-car index keeps per cell), which holds p's box
+    and is bounded as a point's box is with one cell more."""
     grid = Grid(cell_m)
     cells = grid.cells_within(p, radius_m)
     covered = set(cells)
@@ -68,17 +76,33 @@ def test_cells_within_covers_the_radius_anywhere(
     for q in [destination(p, bearing, dist) for bearing, dist in near] + anywhere:
         if haversine_m(p, q) <= radius_m:
             assert grid.cell_of(q) in covered
+    spans = grid.cell_box(grid.cell_of(p), radius_m)
+    assert spans is not None
+    cell_box = {row * grid.stride + x % n for row, first, last, n in spans for x in range(first, last + 1)}
+    assert covered <= cell_box and len(cell_box) <= box_cell_bound(radius_m + cell_m, cell_m)
 
 
 @settings(max_examples=200, deadline=None)
-@given(positions, radii, st.integers(1, 4), st.lists(nearby, max_size=40),
-       st.lists(positions, max_size=10))
+@given(
+    positions,
+    radii,
+    st.integers(1, 4),
+    st.lists(nearby, max_size=40),
+    st.lists(positions, max_size=10),
+    st.sampled_from([0, 2]),
+)
 def test_nearest_anywhere_equals_brute_force_within_bounded_cells(
-    p: Position, radius_m: float, k: int, near: list[tuple[float, float]], anywhere: list[Position],
+    p: Position,
+    radius_m: float,
+    k: int,
+    near: list[tuple[float, float]],
+    anywhere: list[Position],
+    point_lookups: int,
 ) -> None:
     """k-nearest at any position (poles, antimeridian, far from every car) is a scan's answer,
-    read from at most two search boxes' worth of cells."""
-    index = FreeDriverIndex(1000.0)
+    read from at most two search boxes' worth of cells: the point's boxes, or with
+    `point_lookups` 0 the kept rings of its cell (a cell's box: one cell more of radius)."""
+    index = FreeDriverIndex(1000.0, point_lookups)
     cars = {f"n{i}": destination(p, b, d) for i, (b, d) in enumerate(near)}
     cars.update({f"a{i}": q for i, q in enumerate(anywhere)})
     for driver_id, q in cars.items():
@@ -86,15 +110,22 @@ def test_nearest_anywhere_equals_brute_force_within_bounded_cells(
     index._cells = counting = CountingCells(index._cells)
     assert index.nearest(p, k, radius_m) == brute_force(cars, p, k, radius_m)
     target(float(counting.reads), label="cells read by nearest")
-    assert counting.reads <= 2 * box_cell_bound(radius_m, 1000.0)
+    box_radius_m = radius_m if point_lookups else radius_m + 1000.0
+    assert counting.reads <= 2 * box_cell_bound(box_radius_m, 1000.0)
     assert index.nearest(p, k) == brute_force(cars, p, k, math.inf)
 
 
 @settings(max_examples=200, deadline=None)
-@given(positions, radii, st.lists(st.tuples(nearby, st.booleans()), max_size=40),
-       st.lists(positions, max_size=10))
+@given(
+    positions,
+    radii,
+    st.lists(st.tuples(nearby, st.booleans()), max_size=40),
+    st.lists(positions, max_size=10),
+)
 def test_best_for_anywhere_equals_brute_force_within_bounded_cells(
-    p: Position, radius_m: float, near: list[tuple[tuple[float, float], bool]],
+    p: Position,
+    radius_m: float,
+    near: list[tuple[tuple[float, float], bool]],
     anywhere: list[Position],
 ) -> None:
     """The best admitted order in reach at any position is a scan's answer, from one box of cells."""
@@ -105,8 +136,14 @@ def test_best_for_anywhere_equals_brute_force_within_bounded_cells(
         waiting.push(f"o{seq}", where, float(seq % 7), 0.0, seq)
         admitted[f"o{seq}"] = ok
     waiting._cells = counting = CountingCells(waiting._cells)
-    expected = min(((seq % 7, seq, f"o{seq}") for seq, (where, ok) in enumerate(rows)
-                    if ok and haversine_m(p, where) <= radius_m), default=(0, 0, None))[2]
+    expected = min(
+        (
+            (seq % 7, seq, f"o{seq}")
+            for seq, (where, ok) in enumerate(rows)
+            if ok and haversine_m(p, where) <= radius_m
+        ),
+        default=(0, 0, None),
+    )[2]
     assert waiting.best_for(p, radius_m, admitted.__getitem__) == expected
     target(float(counting.reads), label="cells read by best_for")
     assert counting.reads <= box_cell_bound(radius_m, 1000.0)
@@ -117,9 +154,7 @@ POLAR = [(89.5, 37.6), (90.0, 0.0), (-89.9, 179.99), (89.99, -180.0)]
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("lat, lon", POLAR)
-def test_a_driver_online_at_the_pole_beside_130_queued_orders_is_answered(
-    lat: float, lon: float
-) -> None:
+def test_a_driver_online_at_the_pole_beside_130_queued_orders_is_answered(lat: float, lon: float) -> None:
     """Issue 10's freeze: 130 orders queued in distinct cells, then a driver online near a pole.
     The old ring search walked every longitude column of the globe (minutes, past the timeout)."""
     dispatcher = queued_in_moscow(130)
