@@ -178,6 +178,26 @@ def _with_retries(log: LogArrays) -> LogArrays:
     return _replace(log, retry=retry)
 
 
+def leading(log: LogArrays, seconds: float) -> LogArrays:
+    """The first `seconds` of the window (all of it when shorter): every per-order array cut
+    alike, the span shortened."""
+    if log.span_s <= seconds:
+        return log
+    keep = log.t < seconds
+    cut = {
+        name: value[keep]
+        for name, value in vars_of(log).items()
+        if isinstance(value, np.ndarray) and value.shape == (log.n,)
+    }
+    return _replace(log, span_s=float(seconds), **cut)
+
+
+def vars_of(log: LogArrays) -> dict[str, Any]:
+    from dataclasses import fields
+
+    return {f.name: getattr(log, f.name) for f in fields(log)}
+
+
 def _replace(log: LogArrays, **changes: Any) -> LogArrays:
     from dataclasses import replace
 

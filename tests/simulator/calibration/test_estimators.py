@@ -211,3 +211,30 @@ def test_gamma_gamma_on_cdnow_reproduces_the_published_estimates() -> None:
     mean = np.array([float(r["zbar"]) for r in rows])
     fit: GammaGamma = fit_gamma_gamma(Rfm(n, n, n, n, mean))
     assert (fit.p, fit.q, fit.gamma) == pytest.approx((6.25, 3.74, 15.44), abs=0.02)
+
+
+def test_the_retry_share_counts_failures_of_customers_who_completed_before() -> None:
+    """Newcomers whose first order fails may leave on the spot and then cannot retry: their
+    failures say nothing about the retry share of customers who stay (they read it half here)."""
+    from simulator.calibration.demand import fit_retries
+
+    orders = []
+    for i in range(100):  # returning customers: a trip, then a failure; 30 of them retry
+        orders.append(_order(f"r{i}", i * 3_600.0))
+        orders.append(_order(f"r{i}", i * 3_600.0 + DAY, "no_car"))
+        if i < 30:
+            orders.append(_order(f"r{i}", i * 3_600.0 + DAY + 120.0))
+    orders += [_order(f"n{i}", i * 3_600.0 + 2 * DAY, "no_car") for i in range(100)]  # gone
+    retries = fit_retries(log_arrays(OrderLogSource(orders)))
+    assert retries.probability.value == pytest.approx(0.3)
+    assert retries.probability.low < 0.3 < retries.probability.high
+
+
+def test_the_leading_weeks_of_a_log_cut_every_order_column_alike() -> None:
+    from simulator.calibration.evidence import leading
+
+    log = log_arrays(OrderLogSource([_order(f"c{i % 7}", i * DAY / 2) for i in range(120)]))
+    head = leading(log, 28 * DAY)
+    assert head.span_s == 28 * DAY and head.n == 56
+    assert all(len(getattr(head, name)) == 56 for name in ("t", "customer", "outcome", "retry", "weekend"))
+    assert leading(head, 60 * DAY) is head  # a window shorter than asked is kept whole
