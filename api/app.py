@@ -30,7 +30,7 @@ from api.live.service import DispatcherService
 from api.live.writer import WriterSetup
 from api.metrics import LiveMetrics
 from api.openapi import declare_error_responses
-from api.routers import customers, drivers, health, orders, phone, queue
+from api.routers import customer_care, customers, drivers, health, orders, phone, queue
 from api.settings import Settings
 
 ROUTERS = (
@@ -38,6 +38,7 @@ ROUTERS = (
     queue.router,
     drivers.router,
     customers.router,
+    customer_care.router,
     phone.router,
     health.router,
 )

@@ -130,6 +130,7 @@ def caller_card(session: Session, customer: Customer, now_s: float, setup: Write
     return {
         "customer_id": customer.id,
         "display_name": customer.display_name,
+        "notes": customer.notes,
         "tier": score.tier.value,
         "reason": score.reason,
         "places": [

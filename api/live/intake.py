@@ -34,6 +34,7 @@ from dispatch.geo import haversine_m
 from dispatch.model import TERMINAL_ORDER_STATUSES, Position
 
 from .commands import Conflict, NotFound, OrderIntake, RequestProblem, SubmitOrder
+from .customer_care import erase_care
 
 PICKUP_AT_PAST_S = 600.0  # "pick me up at 10:00" typed at 10:05 is still meant now
 PICKUP_AT_AHEAD_S = 90 * 86400.0
@@ -286,6 +287,7 @@ def forget_customer(session: Session, customer_id: str, now: float) -> dict[str,
             row.dropoff_lat, row.dropoff_lon = round(row.dropoff_lat, 2), round(row.dropoff_lon, 2)
         session.add(row)
     customer.display_name = None
+    erase_care(customer)
     customer.forgotten_at = from_epoch_s(now)
     session.add(customer)
     return {"phones": _rowcount(phones), "addresses": _rowcount(places), "calls": _rowcount(calls)}

@@ -35,7 +35,7 @@ from valuation.history import CustomerHistory
 from valuation.params import DEFAULT_PARAMS, ValuationParams
 from valuation.scorer import make_scorer
 
-from . import erasure, intake
+from . import customer_care, erasure, intake
 from .commands import (
     Apply,
     Conflict,
@@ -142,6 +142,7 @@ class Writer:
             ForgetCustomer: self._forget,
             TickIfDue: self._tick,
             PurgeCalls: self._purge,
+            **customer_care.HANDLERS,
         }
 
     def add_handler(

@@ -2,6 +2,10 @@
 "use strict";
 (() => {
   const DICT = window.KEEPCAB_I18N;
+  // Parts of the console in modules of their own (care.js, orders_extra.js, ...) register hooks here;
+  // each hook returns HTML (joined) or acts. A hook missing changes nothing on the page.
+  const HOOKS = (window.KEEPCAB_HOOKS = window.KEEPCAB_HOOKS || {});
+  const hook = (name, ...args) => (HOOKS[name] || []).map((f) => f(...args) || "").join("");
   const $ = (sel) => document.querySelector(sel);
   const S = {
     lang: localStorage.getItem("keepcab.lang") || "en",
@@ -145,6 +149,7 @@
     if (typeof st.ringing_idle_s === "number") S.ringingIdleS = st.ringing_idle_s;
     S.recent = st.recent.slice(-40);
     S.figures = st.figures;
+    hook("snapshot", st);
     renderAll();
     loadRoster();
   }
@@ -187,6 +192,7 @@
       }
       case "call.ended": case "call.abandoned": endCall(d.call_id); break;
     }
+    hook("event", m);
     if (m.kind !== "driver.moved" && m.kind !== "driver.status") {
       S.recent.push(m);
       if (S.recent.length > 40) S.recent.shift();
@@ -237,7 +243,7 @@
     pending = true;
     requestAnimationFrame(() => { pending = false; renderAll(); });
   }
-  function renderAll() { renderFigures(); renderCalls(); renderQueue(); renderMap(); renderRecent(); renderRoster(); }
+  function renderAll() { renderFigures(); renderCalls(); renderQueue(); renderMap(); renderRecent(); renderRoster(); hook("render"); }
 
   function sortedQueue() {
     return [...S.queue.values()].sort((a, b) =>
@@ -272,7 +278,7 @@
         ${c.display_name && c.caller ? `<div class="hint">${esc(c.caller)}</div>` : ""}
         ${c.answered ? `<div class="hint">${esc(t("calls.answered"))}</div>` : ""}
         ${c.reason ? `<div class="reason">${esc(reasonText(c.reason))}</div>` : ""}
-        <ol>${places}</ol>${active}
+        ${hook("card", c)}<ol>${places}</ol>${active}
         ${c.customer_id ? `<button type="button" class="link" data-history="${esc(c.customer_id)}">${esc(t("history.show"))}</button>` : ""}
         <button type="button" class="link" data-call="${esc(c.call_id)}" data-place="-1">${i === 0 ? "<kbd>Enter</kbd>" : ""}${esc(t("form.address"))}…</button>
       </div>`;
@@ -295,7 +301,7 @@
       const wait = waitOf(o);
       html.push(`<tr data-order="${esc(o.order_id)}">
         <td>${i + 1}</td><td class="wait${wait > 600 ? " long" : ""}">${mmss(wait)}</td>
-        <td>${esc(o.pickup_address || `${Number(o.pickup_lat).toFixed(4)}, ${Number(o.pickup_lon).toFixed(4)}`)}</td>
+        <td>${esc(o.pickup_address || `${Number(o.pickup_lat).toFixed(4)}, ${Number(o.pickup_lon).toFixed(4)}`)}${hook("queueRow", o)}</td>
         <td>${esc(o.display_name || o.caller || "—")}${tier(o.tier)}</td>
         <td>+${mmss(o.head_start_s || 0)}</td>
         <td class="reason">${esc(o.overridden ? o.overridden : reasonText(o.reason))}</td>
@@ -480,6 +486,7 @@
     $("#f-customer").value = c.known ? `${c.display_name || short(c.customer_id)} · ${t("tier." + c.tier)}` : t("calls.unknown");
     S.places = c.places || [];
     fillPlaces(S.places);
+    hook("formCustomer", c.customer_id ? c : null);
     const place = S.places[placeIndex];
     if (place) { $("#f-address").value = place.text; $("#f-coords").value = `${place.lat}, ${place.lon}`; }
     renderCalls();
@@ -497,6 +504,7 @@
     $("#f-status").textContent = "";
     S.taken = null; S.places = [];
     fillPlaces([]);
+    hook("formCustomer", null);
     renderCalls();
     renderMap();
   }
@@ -536,6 +544,7 @@
       $("#f-customer").value = typed ? t("calls.unknown") : "";
       if (S.taken && !S.taken.call_id) S.taken = null;
       S.places = []; fillPlaces([]);
+      hook("formCustomer", null);
       return;
     }
     const c = card.customer;
@@ -545,6 +554,7 @@
     S.places = card.addresses.map((a) => ({ text: a.text, lat: a.lat, lon: a.lon }));
     S.taken.places = S.places;
     fillPlaces(S.places);
+    hook("formCustomer", { customer_id: c.id, ...c });
   }
   $("#f-clear").addEventListener("click", clearForm);
   $("#order-form").addEventListener("submit", async (e) => {
@@ -557,6 +567,7 @@
     if (address) body.pickup_address = address;
     if (phone) body.phone = phone;
     if (call) body.call_id = call;
+    hook("formBody", body);
     try {
       const { data, response } = await api("POST", "/orders", body);
       const existing = response.headers.get("Keepcab-Existing-Order");
@@ -651,6 +662,7 @@
         return `<li><time>${esc(new Date(at * 1000).toLocaleString(S.lang === "ru" ? "ru-RU" : "en-GB"))}</time><span class="outcome">${esc(outcome)}</span>${esc(o.pickup_address || "")}</li>`;
       }).join("") || `<li>${esc(t("history.none"))}</li>`;
       $("#history").classList.remove("hidden");
+      hook("history", data);
     } catch (error) {
       $("#history-list").innerHTML = `<li class="error">${esc(t("error.generic", { detail: error.message }))}</li>`;
       $("#history").classList.remove("hidden");
@@ -658,7 +670,9 @@
   }
   $("#history-close").addEventListener("click", () => $("#history").classList.add("hidden"));
 
-  setInterval(() => { renderQueue(); renderFigures(); sweepCalls(); renderRoster(); }, 1000);
+  // What the modules may use (they load after this file).
+  window.KEEPCAB = { S, api, t, esc, short, mmss, now, hhmmss, renderAll, renderQueue, showHistory, parseCoords, causeText };
+  setInterval(() => { renderQueue(); renderFigures(); sweepCalls(); renderRoster(); hook("tick"); }, 1000);
   translatePage();
   if (S.key) { $("#login").classList.add("hidden"); connect(); } else showLogin();
 })();

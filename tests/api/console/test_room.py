@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.api.console.server import CENTRE, OPERATOR, PASSWORD, Server, serve
+from tests.api.console.pages import console_page
+from tests.api.console.server import CENTRE, Server, serve
 
 pytestmark = pytest.mark.browser
 WORDS = {
@@ -32,14 +33,7 @@ async def quick_cards(tmp_path: Path) -> AsyncIterator[Server]:
 
 
 async def _page(browser: Browser, server: Server, lang: str, width: int = 1440) -> Page:
-    page = await browser.new_page(viewport={"width": width, "height": 900})
-    await page.add_init_script(f"localStorage.setItem('keepcab.lang', '{lang}')")
-    await page.goto(server.base_url + "/")
-    await page.fill("#login-user", OPERATOR)
-    await page.fill("#login-pass", PASSWORD)
-    await page.press("#login-pass", "Enter")
-    await expect(page.locator("#conn")).to_have_class("conn online")
-    return page
+    return await console_page(browser, server, lang, width)
 
 
 async def _known_caller(server: Server) -> None:

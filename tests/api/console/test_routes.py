@@ -25,7 +25,7 @@ async def test_the_page_and_its_assets_are_served_without_any_outside_address(se
     for asset in assets:
         if asset.startswith("/"):
             assert (await server.client.get(asset)).status_code == 200
-    for name in ("index.html", "console.js", "console.css", "i18n.js"):
+    for name in ("index.html", "console.css", "care.css", *(p.name for p in _scripts())):
         text = files("api.console").joinpath(f"static/{name}").read_text(encoding="utf-8")
         assert not re.search(r"https?://", text), name
 
@@ -118,6 +118,11 @@ def _static(name: str) -> str:
     return files("api.console").joinpath(f"static/{name}").read_text(encoding="utf-8")
 
 
+def _scripts() -> list[Path]:
+    """Every script of the page: console.js and the modules that hook into it."""
+    return sorted(Path(str(files("api.console").joinpath("static"))).glob("*.js"))
+
+
 def _dictionary() -> dict[str, dict[str, str]]:
     """The one dictionary, read from i18n.js (a JSON object literal after the assignment)."""
     source = _static("i18n.js")
@@ -128,9 +133,10 @@ def test_every_word_on_the_page_is_in_both_languages() -> None:
     """English and Russian have the same keys, and every key the page uses exists."""
     words = _dictionary()
     assert set(words["en"]) == set(words["ru"])
-    page, script = _static("index.html"), _static("console.js")
+    page = _static("index.html")
+    script = "".join(p.read_text(encoding="utf-8") for p in _scripts())
     used = set(re.findall(r'data-i18n(?:-placeholder)?="([^"]+)"', page))
-    used |= set(re.findall(r'\bt\("([a-z_.]+[a-z_])"', script))
+    used |= set(re.findall(r'\bt\("([a-z_.]+[a-z_])"', script))  # console.js: t("..."), modules: K.t("...")
     assert used and used <= set(words["en"])
     for prefix in ("tier.", "cause.", "drivers.", "ev."):  # keys built at run time
         assert any(key.startswith(prefix) for key in words["en"])
