@@ -131,6 +131,8 @@ def caller_card(session: Session, customer: Customer, now_s: float, setup: Write
         "customer_id": customer.id,
         "display_name": customer.display_name,
         "notes": customer.notes,
+        "confirm_required": customer.confirm_required,
+        "confirm_reason": customer.confirm_reason,
         "tier": score.tier.value,
         "reason": score.reason,
         "places": [

@@ -43,6 +43,7 @@ class OrderIntake:
     customer_name: str | None = None
     call_id: str | None = None
     allow_duplicate: bool = False
+    confirmed: bool = False  # the operator confirmed a flagged caller (api.live.customer_care)
 
 
 @dataclass(frozen=True, slots=True)

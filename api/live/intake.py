@@ -287,7 +287,7 @@ def forget_customer(session: Session, customer_id: str, now: float) -> dict[str,
             row.dropoff_lat, row.dropoff_lon = round(row.dropoff_lat, 2), round(row.dropoff_lon, 2)
         session.add(row)
     customer.display_name = None
-    erase_care(customer)
+    erase_care(session, customer)
     customer.forgotten_at = from_epoch_s(now)
     session.add(customer)
     return {"phones": _rowcount(phones), "addresses": _rowcount(places), "calls": _rowcount(calls)}

@@ -247,10 +247,12 @@ class Writer:
         )
         if found is not None:
             return found, []
+        customer_care.check_confirmed(session, caller.customer_id, request.intake.confirmed)
         if request.intake.call_id is not None:
             intake.require_call(session, request.intake.call_id)
         try:
             row = intake.store_new_order(session, request, caller, now)
+            customer_care.note_confirmed(session, row, request, now)
             decisions = self.dispatcher.handle(c.PlaceOrder(to_core_order(row)), now)
             events = self.store.persist(session, decisions, self.dispatcher, request.actor, now)
         except Exception as error:

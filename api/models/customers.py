@@ -50,6 +50,10 @@ class Customer(CustomerBase, table=True):
     notes: str | None = Field(default=None, max_length=MAX_NOTES_CHARS)
     notes_updated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     notes_updated_by: str | None = Field(default=None, max_length=100)
+    # "Confirm before serving" (Autocab and TaxiCaller call it a blacklist): an order for this
+    # customer needs the operator's explicit confirmation; audited in customer_flag_events.
+    confirm_required: bool = False
+    confirm_reason: str | None = Field(default=None, max_length=300)
 
 
 class CustomerPublic(CustomerBase):
@@ -63,6 +67,8 @@ class CustomerPublic(CustomerBase):
     notes: str | None = None
     notes_updated_at: datetime | None = None
     notes_updated_by: str | None = None
+    confirm_required: bool = False
+    confirm_reason: str | None = None
 
 
 class PhoneBase(SQLModel):

@@ -85,6 +85,9 @@ class OrderRequest(BaseModel):
         description="the call-log id this order came from",
     )
     allow_duplicate: StrictBool = Field(default=False, description="skip the redial guard")
+    confirmed: StrictBool = Field(
+        default=False, description="the operator confirmed a caller flagged confirm before serving"
+    )
 
     @model_validator(mode="after")
     def _whole_dropoff(self) -> OrderRequest:
@@ -108,6 +111,7 @@ class OrderRequest(BaseModel):
             customer_name=self.customer_name,
             call_id=self.call_id,
             allow_duplicate=self.allow_duplicate,
+            confirmed=self.confirmed,
         )
 
 

@@ -41,6 +41,8 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/customers/{customer_id}"): frozenset({OP, AN, AD}),
     ("DELETE", "/customers/{customer_id}/personal-data"): frozenset({AD}),
     ("PUT", "/customers/{customer_id}/notes"): frozenset({OP, AD}),
+    ("PUT", "/customers/{customer_id}/flag"): frozenset({OP, AD}),
+    ("GET", "/customers/{customer_id}/flag-events"): frozenset({OP, AN, AD}),
     ("POST", "/phone/events"): frozenset({PH, AD}),
     ("POST", "/phone/twilio"): frozenset({PH, AD}),
     ("GET", "/phone/zadarma"): frozenset({PH, AD}),
