@@ -46,6 +46,7 @@ async def build_snapshot(
             "trips": trips_json(view, details),
             "calls": calls,
             "ringing_idle_s": idle_s,
+            "currency": service.setup.currency,
             "recent": recent,
             "figures": figures,
         },

@@ -37,6 +37,7 @@ class OrderIntake:
     pickup: Position
     pickup_address: str | None = None
     dropoff: Position | None = None
+    dropoff_address: str | None = None
     pickup_at: float | None = None
     phone: str | None = None
     customer_id: str | None = None

@@ -171,6 +171,7 @@ def store_new_order(session: Session, request: SubmitOrder, caller: Caller, now:
         pickup_address=intake.pickup_address,
         dropoff_lat=None if intake.dropoff is None else intake.dropoff.lat,
         dropoff_lon=None if intake.dropoff is None else intake.dropoff.lon,
+        dropoff_address=intake.dropoff_address,
         pickup_at=None if intake.pickup_at is None else from_epoch_s(intake.pickup_at),
         requested_at=at,
         status="queued",
@@ -271,7 +272,7 @@ def forget_customer(session: Session, customer_id: str, now: float) -> dict[str,
     session.execute(
         update(Order)
         .where(col(Order.customer_id) == customer_id)
-        .values(pickup_address=None, caller_e164=None)
+        .values(pickup_address=None, dropoff_address=None, caller_e164=None)
     )
     session.execute(  # keys of earlier imports hashed number, time and place: unsalted
         update(Order)

@@ -34,6 +34,7 @@ class OrderBase(SQLModel):
     pickup_address: str | None = Field(default=None, max_length=MAX_ADDRESS_CHARS)
     dropoff_lat: float | None = Field(default=None, ge=-90, le=90)
     dropoff_lon: float | None = Field(default=None, ge=-180, le=180)
+    dropoff_address: str | None = Field(default=None, max_length=MAX_ADDRESS_CHARS)
     pickup_at: datetime | None = Field(
         default=None, sa_type=UtcDateTime, description="set only for a pre-booked order"
     )
@@ -63,6 +64,7 @@ class Order(OrderBase, table=True):
     value: float = 0.0
     value_at_risk: float = 0.0
     fare: float | None = Field(default=None, ge=0)
+    fare_estimate: float | None = Field(default=None, ge=0, description="the tariff's quote (KEEPCAB_FARE_*)")
     eta_s: float | None = None
     dist_m: float | None = None
     source: str = Field(default="api", max_length=16)
@@ -85,6 +87,7 @@ class OrderPublic(OrderBase):
     tier: core.Tier | None
     reason: str | None
     fare: float | None
+    fare_estimate: float | None = None
     eta_s: float | None
     source: str
     created_at: datetime

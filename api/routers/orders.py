@@ -69,6 +69,9 @@ class OrderRequest(BaseModel):
     pickup_address: CleanStr | None = Field(default=None, min_length=1, max_length=300)
     dropoff_lat: OmittableLatitude = Field(default=None, description="with `dropoff_lon`, or neither")
     dropoff_lon: OmittableLongitude = Field(default=None, description="with `dropoff_lat`, or neither")
+    dropoff_address: CleanStr | None = Field(
+        default=None, min_length=1, max_length=300, description="the destination as said"
+    )
     pickup_at: Moment | None = Field(default=None, description="only for a pre-booking")
     phone: CleanStr | None = Field(default=None, max_length=64, description="any common format")
     customer_id: CleanStr | None = Field(default=None, min_length=1, max_length=32)
@@ -105,6 +108,7 @@ class OrderRequest(BaseModel):
             pickup=Position(self.pickup_lat, self.pickup_lon),
             pickup_address=self.pickup_address,
             dropoff=dropoff,
+            dropoff_address=self.dropoff_address,
             pickup_at=None if self.pickup_at is None else self.pickup_at.timestamp(),
             phone=self.phone,
             customer_id=self.customer_id,

@@ -25,7 +25,7 @@ async def test_the_page_and_its_assets_are_served_without_any_outside_address(se
     for asset in assets:
         if asset.startswith("/"):
             assert (await server.client.get(asset)).status_code == 200
-    for name in ("index.html", "console.css", "care.css", *(p.name for p in _scripts())):
+    for name in ("index.html", "console.css", "care.css", "booking.css", *(p.name for p in _scripts())):
         text = files("api.console").joinpath(f"static/{name}").read_text(encoding="utf-8")
         assert not re.search(r"https?://", text), name
 
