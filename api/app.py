@@ -30,12 +30,13 @@ from api.live.service import DispatcherService
 from api.live.writer import WriterSetup
 from api.metrics import LiveMetrics
 from api.openapi import declare_error_responses
-from api.routers import customer_care, customers, drivers, fares, health, orders, phone, queue
+from api.routers import customer_care, customers, drivers, fares, health, orders, phone, prebookings, queue
 from api.settings import Settings
 
 ROUTERS = (
     orders.router,
     fares.router,
+    prebookings.router,
     queue.router,
     drivers.router,
     customers.router,

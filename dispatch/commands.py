@@ -93,6 +93,16 @@ class OverridePriority:
 
 @fast_init
 @dataclass(frozen=True, slots=True)
+class RescheduleOrder:
+    """An operator moves a pre-booked order (its pickup time, its pickup point) before it is released."""
+
+    order_id: str
+    pickup_at: float
+    pickup: Position
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
 class Tick:
     """Time passed: expire orders past their max wait, release due pre-bookings."""
 
@@ -107,5 +117,6 @@ Command = (
     | TripCompleted
     | AssignManually
     | OverridePriority
+    | RescheduleOrder
     | Tick
 )

@@ -25,6 +25,16 @@ class OrderScheduled:
 
 @fast_init
 @dataclass(frozen=True, slots=True)
+class OrderRescheduled:
+    """A pre-booked order moved: `order` as it is now, released at `release_at` (at once if past)."""
+
+    order: Order
+    release_at: float
+    at: float
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
 class OrderQueued:
     order: Order
     score: PriorityScore
@@ -124,6 +134,7 @@ class DriverLeaving:
 
 Decision = (
     OrderScheduled
+    | OrderRescheduled
     | OrderQueued
     | OrderAssigned
     | OrderRejected

@@ -23,7 +23,9 @@ possible.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from dispatch.batch import BatchMatcher
@@ -37,6 +39,7 @@ from dispatch.commands import (
     DriverOnline,
     OverridePriority,
     PlaceOrder,
+    RescheduleOrder,
     Tick,
     TripCompleted,
 )
@@ -52,6 +55,7 @@ from dispatch.decisions import (
     OrderPickedUp,
     OrderQueued,
     OrderRejected,
+    OrderRescheduled,
     OrderScheduled,
     PriorityOverridden,
 )
@@ -110,6 +114,7 @@ class Dispatcher:
             TripCompleted: self._completed,
             AssignManually: self._assign_manually,
             OverridePriority: self._override,
+            RescheduleOrder: self._reschedule,
             Tick: self._tick,
         }
         if self._batch is not None:
@@ -316,6 +321,26 @@ class Dispatcher:
         return [
             PriorityOverridden(command.order_id, old, command.head_start_s, effective_at, command.reason, now)
         ]
+
+    def _reschedule(self, command: RescheduleOrder, now: float) -> list[Decision]:
+        """Move a pre-booking before its release; a release time already past releases it now.
+
+        The old release timer goes stale (`_timer_is_live` compares `release_at`); a timer
+        that happens to fall at the new time too is harmless, since a released order is
+        no longer SCHEDULED when the second one surfaces.
+        """
+        live = self._order(command.order_id)
+        if live.status is not OrderStatus.SCHEDULED:
+            raise InvalidTransition(f"order {command.order_id!r} is {live.status}, not a waiting pre-booking")
+        if not math.isfinite(command.pickup_at):
+            raise InvalidCommand(f"pickup_at must be finite, got {command.pickup_at!r}")
+        live.order = replace(live.order, pickup_at=command.pickup_at, pickup=command.pickup)
+        live.release_at = command.pickup_at - self.config.prebook_lead_s
+        moved = OrderRescheduled(live.order, live.release_at, now)
+        if live.release_at <= now:
+            return [moved, *self._admit(live, now)]
+        self._timers.add(live.release_at, RELEASE, command.order_id)
+        return [moved]
 
     def _assign_manually(self, command: AssignManually, now: float) -> list[Decision]:
         live = self._order(command.order_id)

@@ -50,6 +50,7 @@ _PREFIXES = ("order.", "driver.", "call.")
 _ORDER_KINDS = {
     "order_created": "order.created",
     "scheduled": "order.scheduled",
+    "rescheduled": "order.rescheduled",
     "queued": "order.queued",
     "assigned": "order.assigned",
     "rejected": "order.rejected",

@@ -9,7 +9,7 @@ trips come from the dispatcher itself, read between two writes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import sessionmaker
@@ -22,7 +22,7 @@ from api.routers.customers import active_order, current_score, recent_addresses
 from dispatch.engine import Dispatcher
 from dispatch.model import DriverView, OrderStatus, OrderView, QueuedOrderView
 
-_DETAILED = {"order.queued", "order.scheduled", "order.created", "order.assigned"}
+_DETAILED = {"order.queued", "order.scheduled", "order.rescheduled", "order.created", "order.assigned"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,16 +30,15 @@ class EngineView:
     queue: list[QueuedOrderView]
     drivers: list[DriverView]
     trips: list[OrderView]
+    scheduled: list[OrderView] = field(default_factory=list)  # pre-bookings not yet released
 
 
 def read_engine(dispatcher: Dispatcher) -> EngineView:
     """Run on the writer between two commands: one consistent view of queue, cars and trips."""
-    trips = [
-        view
-        for view in dispatcher.live_orders()
-        if view.status in (OrderStatus.ASSIGNED, OrderStatus.PICKED_UP)
-    ]
-    return EngineView(dispatcher.queue_view(), dispatcher.drivers(), trips)
+    live = dispatcher.live_orders()
+    trips = [view for view in live if view.status in (OrderStatus.ASSIGNED, OrderStatus.PICKED_UP)]
+    scheduled = [view for view in live if view.status is OrderStatus.SCHEDULED]
+    return EngineView(dispatcher.queue_view(), dispatcher.drivers(), trips, scheduled)
 
 
 def driver_json(view: DriverView) -> dict[str, Any]:

@@ -35,6 +35,7 @@ class DecisionStore:
         self.params = params
         self._appliers: dict[type[Any], Callable[[Session, Any, str], dict[str, Any]]] = {
             d.OrderScheduled: self._scheduled,
+            d.OrderRescheduled: self._rescheduled,
             d.OrderQueued: self._queued,
             d.OrderAssigned: self._assigned,
             d.OrderRejected: self._rejected,
@@ -151,6 +152,16 @@ class DecisionStore:
         self._touch(session, row, OrderStatus.SCHEDULED, x.at)
         return {"order_id": row.id, "status": row.status, "release_at": x.release_at}
 
+    def _rescheduled(self, session: Session, x: d.OrderRescheduled, actor: str) -> dict[str, Any]:
+        """The new time and point go to the row; the log keeps the times (no address text)."""
+        row = self._order(session, x.order.order_id)
+        row.pickup_at = None if x.order.pickup_at is None else from_epoch_s(x.order.pickup_at)
+        row.pickup_lat, row.pickup_lon = x.order.pickup.lat, x.order.pickup.lon
+        row.updated_at = from_epoch_s(x.at)
+        session.add(row)
+        pickup_at = x.order.pickup_at
+        return {"order_id": row.id, "status": row.status, "release_at": x.release_at, "pickup_at": pickup_at}
+
     def _queued(self, session: Session, x: d.OrderQueued, actor: str) -> dict[str, Any]:
         row = self._order(session, x.order.order_id)
         self._score(row, x.score, x.head_start_s)
@@ -248,6 +259,7 @@ def _due_at(row: Order) -> float:
 
 _KIND: dict[type[Any], str] = {
     d.OrderScheduled: "scheduled",
+    d.OrderRescheduled: "rescheduled",
     d.OrderQueued: "queued",
     d.OrderAssigned: "assigned",
     d.OrderRejected: "rejected",

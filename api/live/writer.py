@@ -36,7 +36,7 @@ from valuation.history import CustomerHistory
 from valuation.params import DEFAULT_PARAMS, ValuationParams
 from valuation.scorer import make_scorer
 
-from . import customer_care, erasure, intake
+from . import customer_care, erasure, intake, prebooking
 from .commands import (
     Apply,
     Conflict,
@@ -149,6 +149,7 @@ class Writer:
             TickIfDue: self._tick,
             PurgeCalls: self._purge,
             **customer_care.HANDLERS,
+            **prebooking.handlers(self),
         }
 
     def add_handler(

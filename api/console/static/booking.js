@@ -1,5 +1,6 @@
-// keepcab console: the order beyond its pickup — destination and fare quote on the form and in the queue.
-// Loads after console.js and works through its hooks (window.KEEPCAB_HOOKS).
+// keepcab console: the order beyond its pickup — destination and fare quote on the form and in the queue,
+// and pre-booked orders (a pickup time on the form; their own list with the release time, edited and
+// cancelled there). Loads after console.js and works through its hooks (window.KEEPCAB_HOOKS).
 "use strict";
 (() => {
   const K = window.KEEPCAB, HOOKS = window.KEEPCAB_HOOKS;
@@ -14,7 +15,8 @@
   part.innerHTML = `<label><span>${K.esc(K.t("dest.address"))}</span><input id="f-dest" name="dest" list="f-dest-places"></label>
     <datalist id="f-dest-places"></datalist>
     <label><span>${K.esc(K.t("dest.coords"))}</span><input id="f-dest-coords" name="dest_coords" placeholder="${K.esc(K.t("dest.coords_hint"))}"></label>
-    <p id="f-fare" class="fare" role="status"></p>`;
+    <p id="f-fare" class="fare" role="status"></p>
+    <label><span>${K.esc(K.t("pre.when"))}</span><input id="f-when" name="when" type="datetime-local"></label>`;
   anchor.after(...part.children);
   let places = [], quoteTimer = null, asked = 0, quoted = "";
 
@@ -57,6 +59,7 @@
     const text = $("#f-dest").value.trim(), point = K.parseCoords($("#f-dest-coords").value);
     if (text) body.dropoff_address = text;
     if (point) { body.dropoff_lat = point[0]; body.dropoff_lon = point[1]; }
+    if ($("#f-when").value) body.pickup_at = new Date($("#f-when").value).toISOString();
   });
 
   // ---- the queue: where to and for how much, under the pickup -----------------------------
@@ -66,6 +69,93 @@
     const where = o.dropoff_address || `${Number(o.dropoff_lat).toFixed(4)}, ${Number(o.dropoff_lon).toFixed(4)}`;
     const fare = o.fare_estimate != null ? ` · <span class="fare" data-fare>${K.esc(money(o.fare_estimate))}</span>` : "";
     return `<div class="dest" data-dest>→ ${K.esc(where)}${fare}</div>`;
+  });
+
+  // ---- pre-booked orders: their own list, soonest release first -----------------------------
+  const BOOKED = new Map();
+  let panel = null, drawn = "";
+  const pad = (n) => String(n).padStart(2, "0");
+  function localInput(at) {
+    const d = new Date(at * 1000);
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  }
+  const when = (at) => new Date(at * 1000).toLocaleString(K.S.lang === "ru" ? "ru-RU" : "en-GB",
+    { day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" });
+  const box = document.createElement("div");
+  box.id = "prebooked-box";
+  box.innerHTML = `<h2>${K.esc(K.t("pre.title"))} <span id="prebooked-count" class="counts"></span></h2>
+    <table id="prebooked"><thead></thead><tbody></tbody></table><p id="prebooked-empty" class="hint"></p>`;
+  $("#middle").appendChild(box);
+
+  on("snapshot", (state) => {
+    BOOKED.clear();
+    for (const o of state.scheduled || []) BOOKED.set(o.order_id, o);
+    drawn = "";
+  });
+  on("event", (m) => {
+    const d = m.data, id = d.order_id;
+    if (m.kind === "order.scheduled" || m.kind === "order.rescheduled") BOOKED.set(id, { ...(BOOKED.get(id) || {}), ...d });
+    else if (id && BOOKED.has(id) && m.kind.startsWith("order.") && m.kind !== "order.created") BOOKED.delete(id);
+    else return;
+    drawn = "";
+  });
+  on("render", () => {
+    const key = K.S.lang + "|" + JSON.stringify(panel);
+    if (drawn === key) return; // redrawn only when it changed, so an edit being typed survives
+    drawn = key;
+    const rows = [...BOOKED.values()].sort((a, b) => a.release_at - b.release_at);
+    $("#prebooked-box h2").firstChild.textContent = K.t("pre.title") + " ";
+    $("#prebooked-count").textContent = rows.length ? String(rows.length) : "";
+    $("#prebooked-empty").textContent = rows.length ? "" : K.t("pre.none");
+    $("#prebooked thead").innerHTML = rows.length ? `<tr><th>${K.esc(K.t("pre.pickup_at"))}</th><th>${K.esc(K.t("pre.release_at"))}</th>
+      <th>${K.esc(K.t("queue.address"))}</th><th>${K.esc(K.t("queue.customer"))}</th><th>${K.esc(K.t("queue.actions"))}</th></tr>` : "";
+    $("#prebooked tbody").innerHTML = rows.map((o) => {
+      const row = `<tr data-booking="${K.esc(o.order_id)}"><td class="when">${K.esc(when(o.pickup_at))}</td>
+        <td class="release">${K.esc(when(o.release_at))}</td>
+        <td>${K.esc(o.pickup_address || `${Number(o.pickup_lat).toFixed(4)}, ${Number(o.pickup_lon).toFixed(4)}`)}</td>
+        <td>${K.esc(o.display_name || o.caller || "—")}</td>
+        <td class="actions"><button type="button" class="link" data-pre="edit">${K.esc(K.t("pre.edit"))}</button>
+        <button type="button" class="link" data-pre="cancel">${K.esc(K.t("act.cancel"))}</button></td></tr>`;
+      return panel && panel.order_id === o.order_id ? row + panelRow(o) : row;
+    }).join("");
+  });
+  function panelRow(o) {
+    const fields = panel.kind === "edit"
+      ? `<label>${K.esc(K.t("pre.pickup_at"))}<input name="when" type="datetime-local" value="${localInput(o.pickup_at)}"></label>
+         <label>${K.esc(K.t("queue.address"))}<input name="address" value="${K.esc(o.pickup_address || "")}"></label>
+         <label>${K.esc(K.t("form.coords"))}<input name="coords" value="${o.pickup_lat}, ${o.pickup_lon}"></label>`
+      : `<label>${K.esc(K.t("act.cause"))}<select name="cause">${["customer", "dispatcher_cancelled"].map((c) =>
+          `<option value="${c}">${K.esc(K.t("cause." + c))}</option>`).join("")}</select></label>
+         <label>${K.esc(K.t("act.reason"))}<input name="reason"></label>`;
+    return `<tr class="panel"><td colspan="5"><form class="row" data-pre-panel="${K.esc(o.order_id)}">${fields}
+      <button type="submit">${K.esc(K.t("act.ok"))}</button><button type="button" class="secondary" data-pre="close">${K.esc(K.t("act.close"))}</button>
+      <span class="status${panel.error ? " error" : ""}" role="alert">${K.esc(panel.error || "")}</span></form></td></tr>`;
+  }
+  box.addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-pre]");
+    if (!button) return;
+    const row = button.closest("tr[data-booking]");
+    panel = button.dataset.pre === "close" || !row ? null : { order_id: row.dataset.booking, kind: button.dataset.pre };
+    K.renderAll();
+  });
+  box.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const form = e.target, id = form.dataset.prePanel, value = (n) => (form.elements[n] ? form.elements[n].value.trim() : "");
+    try {
+      if (panel.kind === "edit") {
+        const o = BOOKED.get(id) || {}, body = {}, point = K.parseCoords(value("coords"));
+        if (value("when")) body.pickup_at = new Date(value("when")).toISOString();
+        if (value("address") && value("address") !== (o.pickup_address || "")) body.pickup_address = value("address");
+        if (point && (point[0] !== o.pickup_lat || point[1] !== o.pickup_lon)) { body.pickup_lat = point[0]; body.pickup_lon = point[1]; }
+        await K.api("PATCH", `/orders/${encodeURIComponent(id)}`, body);
+      } else {
+        await K.api("POST", `/orders/${encodeURIComponent(id)}/cancel`, { cause: value("cause"), reason: value("reason") || null });
+      }
+      panel = null;
+    } catch (error) {
+      panel = { ...panel, error: K.t("error.generic", { detail: error.message }) };
+    }
+    K.renderAll();
   });
 
   K.renderAll();

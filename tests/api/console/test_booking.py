@@ -1,18 +1,19 @@
-"""The order beyond its pickup in headless chromium, EN and RU: destination and fare quote."""
+"""The order beyond its pickup in headless chromium, EN and RU: destination, fare quote, pre-bookings."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, expect
 
 from tests.api.console.pages import console_page
-from tests.api.console.server import CENTRE, Server, serve
+from tests.api.console.server import CENTRE, Server, next_message, serve
 
-pytestmark = pytest.mark.browser
 AIRPORT = (CENTRE[0] + 0.05, CENTRE[1] - 0.04)
 QUOTE = {"en": "Fare ≈ ", "ru": "Стоимость ≈ "}
 
@@ -33,6 +34,7 @@ async def _known_places(server: Server) -> None:
     await server.post(f"/orders/{other}/cancel", {"cause": "customer"})
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("lang", ["en", "ru"])
 async def test_the_form_quotes_the_fare_to_the_destination_and_the_queue_shows_both(
     priced: Server, browser: Browser, tmp_path: Path, lang: str
@@ -69,3 +71,87 @@ async def test_the_form_quotes_the_fare_to_the_destination_and_the_queue_shows_b
     ).json()
     assert f"{stored['fare_estimate']:.2f}" == quoted and stored["dropoff_address"] == "Airport Balice"
     await page.screenshot(path=tmp_path / f"fare-queue-{lang}.png")
+
+
+LOCAL_INPUT = """(aheadMin) => {
+  const d = new Date(Date.now() + aheadMin * 60000), p = (n) => String(n).padStart(2, "0");
+  const day = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+  return `${day}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}"""
+PRE = {"en": "Pre-booked", "ru": "Предварительные заказы"}
+
+
+async def _stored(server: Server, order_id: str) -> dict[str, Any]:
+    response = await server.client.get(f"/orders/{order_id}", headers={"X-API-Key": server.operator_key})
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_prebooked_orders_have_their_own_list_and_are_edited_and_cancelled_there(
+    server: Server, browser: Browser, tmp_path: Path, lang: str
+) -> None:
+    """A pickup time on the form makes a pre-booking: it shows in its own list (not the queue) with
+    its release time; Edit moves its time and address (PATCH /orders/{id}); a time within the lead
+    sends it to the queue; Cancel ends another one."""
+    page = await console_page(browser, server, lang)
+    await expect(page.locator("#prebooked-box h2")).to_contain_text(PRE[lang])
+    for address, ahead_min in (("Długa 7", 120), ("Karmelicka 3", 180)):
+        await page.fill("#f-address", address)
+        await page.fill("#f-coords", f"{CENTRE[0]}, {CENTRE[1]}")
+        await page.fill("#f-when", await page.evaluate(LOCAL_INPUT, ahead_min))
+        await page.locator("#order-form button[type=submit]").click()
+        await expect(page.locator("#prebooked tbody tr[data-booking]", has_text=address)).to_have_count(1)
+    rows = page.locator("#prebooked tbody tr[data-booking]")
+    await expect(rows).to_have_count(2)
+    await page.reload()  # the list comes back from the snapshot
+    await expect(page.locator("#conn")).to_have_class("conn online")
+    await expect(rows).to_have_count(2)
+    await expect(page.locator("#queue tbody tr[data-order]")).to_have_count(0)
+    first = rows.filter(has_text="Długa 7")
+    booking = str(await first.get_attribute("data-booking"))
+    stored = await _stored(server, booking)
+    assert stored["status"] == "scheduled"
+    await page.screenshot(path=tmp_path / f"prebooked-{lang}.png")
+    await first.locator('button[data-pre="edit"]').click()
+    await page.fill('#prebooked tr.panel input[name="when"]', await page.evaluate(LOCAL_INPUT, 240))
+    await page.fill('#prebooked tr.panel input[name="address"]', "Długa 9")
+    await page.locator("#prebooked tr.panel button[type=submit]").click()
+    await expect(page.locator(f'tr[data-booking="{booking}"]')).to_contain_text("Długa 9")
+    moved = await _stored(server, booking)
+    assert moved["pickup_address"] == "Długa 9" and moved["pickup_at"] > stored["pickup_at"]
+    assert (await rows.first.get_attribute("data-booking")) != booking  # Karmelicka is released sooner now
+    await page.locator(f'tr[data-booking="{booking}"] button[data-pre="edit"]').click()
+    await page.fill('#prebooked tr.panel input[name="when"]', await page.evaluate(LOCAL_INPUT, 5))
+    await page.locator("#prebooked tr.panel button[type=submit]").click()
+    await expect(page.locator(f'tr[data-order="{booking}"]')).to_have_count(1)  # within the lead: queued
+    await expect(rows).to_have_count(1)
+    await expect(page.locator("#recent")).not_to_contain_text("ev.")  # the change reads as words
+    other = str(await rows.first.get_attribute("data-booking"))
+    await rows.first.locator('button[data-pre="cancel"]').click()
+    await page.locator("#prebooked tr.panel button[type=submit]").click()
+    await expect(rows).to_have_count(0)
+    assert (await _stored(server, other))["status"] == "cancelled"
+    await page.screenshot(path=tmp_path / f"prebooked-done-{lang}.png")
+
+
+async def test_a_snapshot_lists_the_prebookings_with_their_release_time(stored_server: Server) -> None:
+    """On SQLite and PostgreSQL: state.scheduled holds each pre-booking not yet released, with its
+    address, pickup time and release time (pickup - KEEPCAB_PREBOOK_LEAD_S), soonest first."""
+    server = stored_server
+    now_s = server.app.state.console_clock()
+    ids = []
+    for address, ahead_s in (("Długa 7", 7200.0), ("Lubicz 1", 3600.0)):
+        when = datetime.fromtimestamp(now_s + ahead_s, UTC).isoformat()
+        ids.append(await server.order(pickup_address=address, pickup_at=when))
+    console = await server.console()
+    await next_message(console)
+    snapshot = await next_message(console)
+    scheduled = snapshot["state"]["scheduled"]
+    lead_s = server.app.state.settings.prebook_lead_s
+    assert [entry["order_id"] for entry in scheduled] == ids[::-1]
+    assert [entry["pickup_address"] for entry in scheduled] == ["Lubicz 1", "Długa 7"]
+    for entry in scheduled:
+        assert entry["release_at"] == pytest.approx(entry["pickup_at"] - lead_s)
+    assert snapshot["state"]["queue"] == []
