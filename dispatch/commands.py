@@ -83,6 +83,23 @@ class AssignManually:
 
 @fast_init
 @dataclass(frozen=True, slots=True)
+class AssignNext:
+    """An operator promises a waiting order to a busy car: it is handed over when the car's job ends."""
+
+    order_id: str
+    driver_id: str
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class CancelHold:
+    """An operator takes a promised order back: it returns to its place in the queue."""
+
+    order_id: str
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
 class OverridePriority:
     """An operator sets a waiting order's head start; the reason is mandatory and audited."""
 
@@ -116,6 +133,8 @@ Command = (
     | DriverArrived
     | TripCompleted
     | AssignManually
+    | AssignNext
+    | CancelHold
     | OverridePriority
     | RescheduleOrder
     | Tick

@@ -104,6 +104,27 @@ class OrderCompleted:
 
 @fast_init
 @dataclass(frozen=True, slots=True)
+class OrderHeld:
+    """A waiting order is promised to a busy driver (out of the queue, still QUEUED)."""
+
+    order_id: str
+    driver_id: str
+    at: float
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class OrderHoldReleased:
+    """A promise undone: the order is back in the queue at `effective_at` (or taken by the next decision)."""
+
+    order_id: str
+    driver_id: str
+    effective_at: float
+    at: float
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
 class PriorityOverridden:
     order_id: str
     old_head_start_s: float
@@ -143,6 +164,8 @@ Decision = (
     | OrderPickedUp
     | OrderCompleted
     | PriorityOverridden
+    | OrderHeld
+    | OrderHoldReleased
     | DriverStatusChanged
     | DriverLeaving
 )

@@ -31,6 +31,8 @@ from typing import Any
 from dispatch.batch import BatchMatcher
 from dispatch.commands import (
     AssignManually,
+    AssignNext,
+    CancelHold,
     CancelOrder,
     Command,
     DriverArrived,
@@ -68,6 +70,7 @@ from dispatch.errors import (
     UnknownOrder,
 )
 from dispatch.geo import eta_s, haversine_m
+from dispatch.holds import Holds
 from dispatch.matcher import Matcher
 from dispatch.model import (
     DriverStatus,
@@ -85,7 +88,7 @@ from dispatch.state import EXPIRE, RELEASE, LiveDriver, LiveOrder, Timer, Timers
 __all__ = ["DispatchConfig", "Dispatcher"]
 
 
-class Dispatcher:
+class Dispatcher(Holds):
     def __init__(
         self,
         policy: Policy,
@@ -113,6 +116,8 @@ class Dispatcher:
             DriverArrived: self._arrived,
             TripCompleted: self._completed,
             AssignManually: self._assign_manually,
+            AssignNext: self._hold,
+            CancelHold: self._cancel_hold,
             OverridePriority: self._override,
             RescheduleOrder: self._reschedule,
             Tick: self._tick,
@@ -172,6 +177,7 @@ class Dispatcher:
             self._timers.add(live.release_at, RELEASE, order.order_id)
         elif view.status is OrderStatus.QUEUED:
             self._enqueue(live, live.release_at)
+            self._restore_hold(live, view.held_for)
         else:
             driver = self._drivers.get(view.driver_id or "")
             if driver is None or driver.order_id != order.order_id:
@@ -180,6 +186,16 @@ class Dispatcher:
                     "does not hold it"
                 )
             live.driver_id = view.driver_id
+
+    def _restore_hold(self, live: LiveOrder, driver_id: str | None) -> None:
+        """A promise survives a restart while its driver is still busy and has no other."""
+        driver = self._drivers.get(driver_id or "")
+        if driver is None or driver.status not in (DriverStatus.EN_ROUTE, DriverStatus.ON_TRIP):
+            return
+        if driver.leaving or driver.next_order_id is not None:
+            return
+        self._match.waiting.remove(live.order.order_id)
+        live.held_for, driver.next_order_id = driver.driver_id, live.order.order_id
 
     # ---- read side -------------------------------------------------------------
 
@@ -300,7 +316,9 @@ class Dispatcher:
 
     def _forget(self, live: LiveOrder) -> None:
         """Drop a finished order from every structure; its timers go stale."""
-        if live.status is OrderStatus.QUEUED:
+        if live.held_for is not None:
+            self._drop_hold(live)
+        elif live.status is OrderStatus.QUEUED:
             self._match.waiting.remove(live.order.order_id)
         del self._orders[live.order.order_id]
 
@@ -316,7 +334,7 @@ class Dispatcher:
         old = live.head_start_s
         live.override_s = live.head_start_s = command.head_start_s
         effective_at = live.order.due_at - command.head_start_s
-        if live.status is OrderStatus.QUEUED:
+        if live.status is OrderStatus.QUEUED and live.held_for is None:
             effective_at = self._match.waiting.reprioritise(command.order_id, command.head_start_s)
         return [
             PriorityOverridden(command.order_id, old, command.head_start_s, effective_at, command.reason, now)
@@ -349,7 +367,9 @@ class Dispatcher:
             raise InvalidTransition(f"order {command.order_id!r} is {live.status}, not waiting")
         if driver.status is not DriverStatus.FREE:
             raise DriverBusy(driver.driver_id, driver.status)
-        if live.status is OrderStatus.QUEUED:
+        if live.held_for is not None:
+            self._drop_hold(live)
+        elif live.status is OrderStatus.QUEUED:
             self._match.waiting.remove(command.order_id)
         return self._assign(live, driver, now, manual=True)
 
@@ -386,7 +406,7 @@ class Dispatcher:
         busy = driver.status in (DriverStatus.EN_ROUTE, DriverStatus.ON_TRIP)
         if busy and command.when_free:
             driver.leaving = True
-            return [DriverLeaving(driver.driver_id, True, now)]
+            return [DriverLeaving(driver.driver_id, True, now), *self._release_next(driver, now)]
         if driver.status is not DriverStatus.FREE:
             raise DriverBusy(driver.driver_id, driver.status)
         self._match.free.remove(driver.driver_id)
@@ -438,6 +458,9 @@ class Dispatcher:
         a driver at the end of their shift goes offline instead."""
         if driver.leaving:
             return self._go_offline(driver, now)
+        promised = self.take_next(driver, now)
+        if promised is not None:
+            return promised
         driver.status = DriverStatus.FREE
         order_id = self._match.order_for(driver)
         if order_id is None:
@@ -461,8 +484,7 @@ class Dispatcher:
             if kind == RELEASE:
                 decisions.extend(self._admit(live, now))
                 continue
-            self._match.waiting.remove(order_id)
-            del self._orders[order_id]
+            self._forget(live)
             live.status = OrderStatus.REJECTED
             waited_s = now - live.order.due_at
             decisions.append(OrderExpired(order_id, FailureCause.NO_CAR, waited_s, now))

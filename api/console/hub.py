@@ -59,6 +59,8 @@ _ORDER_KINDS = {
     "picked_up": "order.picked_up",
     "completed": "order.completed",
     "priority_overridden": "order.priority_overridden",
+    "held": "order.held",
+    "hold_released": "order.unheld",
     "driver_status": "driver.status",
     "driver_leaving": "driver.leaving",
 }

@@ -22,7 +22,10 @@ from api.routers.customers import active_order, current_score, recent_addresses
 from dispatch.engine import Dispatcher
 from dispatch.model import DriverView, OrderStatus, OrderView, QueuedOrderView
 
-_DETAILED = {"order.queued", "order.scheduled", "order.rescheduled", "order.created", "order.assigned"}
+_DETAILED = {
+    "order.queued", "order.scheduled", "order.rescheduled", "order.created", "order.assigned", "order.held",
+    "order.unheld",
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,7 @@ class EngineView:
     drivers: list[DriverView]
     trips: list[OrderView]
     scheduled: list[OrderView] = field(default_factory=list)  # pre-bookings not yet released
+    held: list[OrderView] = field(default_factory=list)  # waiting orders promised to a busy car
 
 
 def read_engine(dispatcher: Dispatcher) -> EngineView:
@@ -38,7 +42,8 @@ def read_engine(dispatcher: Dispatcher) -> EngineView:
     live = dispatcher.live_orders()
     trips = [view for view in live if view.status in (OrderStatus.ASSIGNED, OrderStatus.PICKED_UP)]
     scheduled = [view for view in live if view.status is OrderStatus.SCHEDULED]
-    return EngineView(dispatcher.queue_view(), dispatcher.drivers(), trips, scheduled)
+    held = [view for view in live if view.held_for is not None]
+    return EngineView(dispatcher.queue_view(), dispatcher.drivers(), trips, scheduled, held)
 
 
 def driver_json(view: DriverView) -> dict[str, Any]:
@@ -49,6 +54,7 @@ def driver_json(view: DriverView) -> dict[str, Any]:
         "lon": view.position.lon,
         "order_id": view.order_id,
         "leaving": view.leaving,
+        "next_order_id": view.next_order_id,
     }
 
 

@@ -44,6 +44,8 @@ class DecisionStore:
             d.OrderPickedUp: self._picked_up,
             d.OrderCompleted: self._completed,
             d.PriorityOverridden: self._overridden,
+            d.OrderHeld: self._held,
+            d.OrderHoldReleased: self._hold_released,
             d.DriverStatusChanged: self._driver_changed,
             d.DriverLeaving: self._driver_leaving,
         }
@@ -140,6 +142,7 @@ class DecisionStore:
         """A terminal status, stored together with the customer's updated aggregates."""
         row.failure_cause = cause
         row.ended_at = from_epoch_s(at)
+        row.next_driver_id = None
         self._touch(session, row, status, at)
         if row.customer_id is not None:
             customer = session.get(Customer, row.customer_id)
@@ -177,6 +180,7 @@ class DecisionStore:
     def _assigned(self, session: Session, x: d.OrderAssigned, actor: str) -> dict[str, Any]:
         row = self._order(session, x.order_id)
         row.driver_id, row.eta_s, row.dist_m = x.driver_id, x.eta_s, x.dist_m
+        row.next_driver_id = None  # a promise kept, or given up for a free car
         row.assigned_at = from_epoch_s(x.at)
         self._touch(session, row, OrderStatus.ASSIGNED, x.at)
         return {
@@ -238,6 +242,26 @@ class DecisionStore:
             "effective_at": x.effective_at,
         }
 
+    def _held(self, session: Session, x: d.OrderHeld, actor: str) -> dict[str, Any]:
+        row = self._order(session, x.order_id)
+        row.next_driver_id = x.driver_id
+        row.updated_at = from_epoch_s(x.at)
+        session.add(row)
+        return {"order_id": row.id, "driver_id": x.driver_id, "status": row.status}
+
+    def _hold_released(self, session: Session, x: d.OrderHoldReleased, actor: str) -> dict[str, Any]:
+        row = self._order(session, x.order_id)
+        row.next_driver_id = None
+        row.updated_at = from_epoch_s(x.at)
+        session.add(row)
+        return {
+            "order_id": row.id,
+            "driver_id": x.driver_id,
+            "status": row.status,
+            "effective_at": x.effective_at,
+            "head_start_s": row.head_start_s,
+        }
+
     def _driver_changed(
         self, session: Session, x: d.DriverStatusChanged, actor: str
     ) -> dict[str, Any]:
@@ -268,6 +292,8 @@ _KIND: dict[type[Any], str] = {
     d.OrderPickedUp: "picked_up",
     d.OrderCompleted: "completed",
     d.PriorityOverridden: "priority_overridden",
+    d.OrderHeld: "held",
+    d.OrderHoldReleased: "hold_released",
     d.DriverStatusChanged: "driver_status",
     d.DriverLeaving: "driver_leaving",
 }

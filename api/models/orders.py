@@ -56,6 +56,8 @@ class Order(OrderBase, table=True):
     requested_at: datetime = Field(sa_type=UtcDateTime, index=True)
     status: str = Field(max_length=16, index=True)
     driver_id: str | None = Field(default=None, foreign_key="drivers.id", index=True, max_length=64)
+    # A waiting order promised to this busy car, handed over when its job ends (dispatch.holds).
+    next_driver_id: str | None = Field(default=None, foreign_key="drivers.id", index=True, max_length=64)
     failure_cause: str | None = Field(default=None, max_length=32)
     head_start_s: float = 0.0
     score_head_start_s: float = 0.0
@@ -82,6 +84,7 @@ class OrderPublic(OrderBase):
     requested_at: datetime
     status: core.OrderStatus
     driver_id: str | None
+    next_driver_id: str | None = None
     failure_cause: core.FailureCause | None
     head_start_s: float
     tier: core.Tier | None
@@ -127,6 +130,7 @@ def order_view(row: Order) -> core.OrderView:
         failure_cause=core.FailureCause(row.failure_cause) if row.failure_cause else None,
         score=score,
         head_start_s=row.head_start_s,
+        held_for=row.next_driver_id,
     )
 
 

@@ -132,6 +132,9 @@ class AssignRequest(BaseModel):
     model_config = {"extra": "forbid"}
 
     driver_id: CleanStr = Field(min_length=1, max_length=64)
+    when_free: StrictBool = Field(
+        default=False, description="a car on a job: the order waits for it, handed over when the job ends"
+    )
 
 
 class PriorityRequest(BaseModel):
@@ -240,9 +243,19 @@ async def cancel_order(
 async def assign_order(
     order_id: str, body: AssignRequest, principal: Dispatching, service: ServiceDep
 ) -> Order:
-    """Give a waiting order to a chosen free driver, bypassing the queue (audited)."""
+    """Give a waiting order to a chosen free driver, bypassing the queue (audited); with `when_free`,
+    promise it to a car on a job instead: it leaves the queue and goes to that car when the job ends."""
+    if body.when_free:
+        held = c.AssignNext(order_id, body.driver_id)
+        return await _apply(service, Apply(held, principal.actor, "assigned when free"))
     command = c.AssignManually(order_id, body.driver_id)
     return await _apply(service, Apply(command, principal.actor, "manual assignment"))
+
+
+@router.post("/{order_id}/requeue", response_model=OrderPublic)
+async def requeue_order(order_id: str, principal: Dispatching, service: ServiceDep) -> Order:
+    """Take back an order promised to a busy car: it returns to its place in the queue (audited)."""
+    return await _apply(service, Apply(c.CancelHold(order_id), principal.actor, "back to the queue"))
 
 
 @router.post("/{order_id}/priority", response_model=OrderPublic)

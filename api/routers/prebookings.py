@@ -6,8 +6,11 @@ the snapshot and the `order.scheduled` / `order.rescheduled` events.
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from api.deps import Dispatching, ServiceDep, SettingsDep
 from api.live.commands import RequestProblem
@@ -20,15 +23,32 @@ from dispatch.model import Position
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 
+def _given(value: Any) -> Any:
+    """A field of an edit is sent to change it; `null` would be a change to nothing."""
+    if value is None:
+        raise ValueError("leave the field out instead of sending null")
+    return value
+
+
+OmittableMoment = Annotated[Moment | SkipJsonSchema[None], BeforeValidator(_given)]
+OmittableText = Annotated[CleanStr | SkipJsonSchema[None], BeforeValidator(_given)]
+
+
 class PrebookingEdit(BaseModel):
     """Only what changes; at least one field."""
 
-    model_config = {"extra": "forbid", "json_schema_extra": {"minProperties": 1}}
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {
+            "minProperties": 1,
+            "dependentRequired": {"pickup_lat": ["pickup_lon"], "pickup_lon": ["pickup_lat"]},
+        },
+    }
 
-    pickup_at: Moment | None = Field(default=None, description="the new pickup time")
+    pickup_at: OmittableMoment = Field(default=None, description="the new pickup time")
     pickup_lat: OmittableLatitude = Field(default=None, description="with `pickup_lon`")
     pickup_lon: OmittableLongitude = Field(default=None, description="with `pickup_lat`")
-    pickup_address: CleanStr | None = Field(default=None, min_length=1, max_length=300)
+    pickup_address: OmittableText = Field(default=None, min_length=1, max_length=300)
 
     @model_validator(mode="after")
     def _something_whole(self) -> PrebookingEdit:

@@ -40,6 +40,7 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/customers/lookup"): frozenset({OP, PH, AD}),
     ("GET", "/customers/{customer_id}"): frozenset({OP, AN, AD}),
     ("DELETE", "/customers/{customer_id}/personal-data"): frozenset({AD}),
+    ("POST", "/orders/{order_id}/requeue"): frozenset({OP, AD}),
     ("PATCH", "/orders/{order_id}"): frozenset({OP, AD}),
     ("GET", "/fares/estimate"): frozenset({OP, PH, AD}),
     ("PUT", "/customers/{customer_id}/notes"): frozenset({OP, AD}),

@@ -1,6 +1,7 @@
 // keepcab console: the order beyond its pickup — destination and fare quote on the form and in the queue,
-// and pre-booked orders (a pickup time on the form; their own list with the release time, edited and
-// cancelled there). Loads after console.js and works through its hooks (window.KEEPCAB_HOOKS).
+// pre-booked orders (a pickup time on the form; their own list with the release time, edited and
+// cancelled there), and orders promised to a car about to become free (chosen in the queue's Assign,
+// marked in the queue and the drivers panel). Loads after console.js and works through its hooks.
 "use strict";
 (() => {
   const K = window.KEEPCAB, HOOKS = window.KEEPCAB_HOOKS;
@@ -156,6 +157,41 @@
       panel = { ...panel, error: K.t("error.generic", { detail: error.message }) };
     }
     K.renderAll();
+  });
+
+  // ---- promised to a car on a job (POST /orders/{id}/assign with when_free) -----------------
+  // A promised order stays in S.queue (it still waits), marked with the car it waits for.
+  on("snapshot", (state) => {
+    for (const o of state.held || []) K.S.queue.set(o.order_id, o);
+  });
+  on("event", (m) => {
+    const d = m.data, o = K.S.queue.get(d.order_id);
+    if (m.kind === "order.held") K.S.queue.set(d.order_id, { ...(o || d), held_for: d.driver_id });
+    else if (m.kind === "order.unheld" && o) {
+      K.S.queue.set(d.order_id, { ...o, held_for: null, effective_at: d.effective_at ?? o.effective_at });
+    }
+  });
+  const km = (car, o) => {
+    const dy = (car.lat - o.pickup_lat) * 111320, dx = (car.lon - o.pickup_lon) * 111320 * Math.cos((o.pickup_lat * Math.PI) / 180);
+    return (Math.hypot(dx, dy) / 1000).toFixed(1);
+  };
+  on("assignOptions", (o) => [...K.S.drivers.values()]
+    .filter((car) => (car.status === "en_route" || car.status === "on_trip") && !car.leaving && car.driver_id !== o.held_for)
+    .map((car) => `<option value="next:${K.esc(car.driver_id)}">${K.esc(car.driver_id)} · ${km(car, o)} km · ${K.esc(K.t("next.when_free", { status: K.t("drivers." + car.status) }))}</option>`)
+    .join(""));
+  on("queueRow", (o) => (o.held_for ? `<div class="held" data-held="${K.esc(o.held_for)}">${K.esc(K.t("next.waits_for", { driver: o.held_for }))}</div>` : ""));
+  on("queueActions", (o) => (o.held_for
+    ? `<button type="button" class="link" data-requeue="${K.esc(o.order_id)}">${K.esc(K.t("next.requeue"))}</button>` : ""));
+  on("rosterJob", (driverId) => {
+    const promised = [...K.S.queue.values()].find((o) => o.held_for === driverId);
+    return promised ? `<div class="held" data-next="${K.esc(promised.order_id)}">${K.esc(K.t("next.then", {
+      where: promised.pickup_address || K.short(promised.order_id) }))}</div>` : "";
+  });
+  $("#queue").addEventListener("click", async (e) => {
+    const button = e.target.closest("button[data-requeue]");
+    if (!button) return;
+    try { await K.api("POST", `/orders/${encodeURIComponent(button.dataset.requeue)}/requeue`); }
+    catch (error) { button.textContent = K.t("error.generic", { detail: error.message }); }
   });
 
   K.renderAll();

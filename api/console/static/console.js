@@ -310,7 +310,7 @@
           <button type="button" class="link" data-act="cancel">${esc(t("act.cancel"))}</button>
           <button type="button" class="link" data-act="priority">${esc(t("act.priority"))}</button>
           ${o.customer_id ? `<button type="button" class="link" data-history="${esc(o.customer_id)}">${esc(t("history.show"))}</button>` : ""}
-        </td></tr>`);
+          ${hook("queueActions", o)}</td></tr>`);
       if (S.panel && S.panel.order_id === o.order_id) html.push(panelRow(o));
     });
     const focused = S.panel ? saveFocus() : null;
@@ -333,8 +333,9 @@
     if (kind === "assign") {
       const free = [...S.drivers.values()].filter((d) => d.status === "free")
         .sort((a, b) => dist(a, o) - dist(b, o));
-      fields = `<label>${esc(t("act.driver"))}<select name="driver">${free.map((d) =>
-        `<option value="${esc(d.driver_id)}">${esc(d.driver_id)} · ${(dist(d, o) / 1000).toFixed(1)} km</option>`).join("") || `<option value="">${esc(t("act.no_free"))}</option>`}</select></label>`;
+      fields = `<label>${esc(t("act.driver"))}<select name="driver">${(free.map((d) =>
+        `<option value="${esc(d.driver_id)}">${esc(d.driver_id)} · ${(dist(d, o) / 1000).toFixed(1)} km</option>`).join("") +
+        hook("assignOptions", o)) || `<option value="">${esc(t("act.no_free"))}</option>`}</select></label>`;
     } else if (kind === "cancel") {
       const causes = ["customer", "abandoned", "dispatcher_cancelled", "no_car", "driver_no_show"];
       fields = `<label>${esc(t("act.cause"))}<select name="cause">${causes.map((c) => `<option value="${c}">${esc(t("cause." + c))}</option>`).join("")}</select></label>
@@ -367,7 +368,10 @@
     const form = e.target, id = form.dataset.panel, status = form.querySelector(".status");
     const value = (name) => (form.elements[name] ? form.elements[name].value.trim() : "");
     try {
-      if (S.panel.kind === "assign") await api("POST", `/orders/${id}/assign`, { driver_id: value("driver") });
+      if (S.panel.kind === "assign") { // "next:<id>": a car on a job, handed the order when it ends (booking.js)
+        const driver = value("driver"), next = driver.startsWith("next:");
+        await api("POST", `/orders/${id}/assign`, next ? { driver_id: driver.slice(5), when_free: true } : { driver_id: driver });
+      }
       else if (S.panel.kind === "cancel") await api("POST", `/orders/${id}/cancel`, { cause: value("cause"), reason: value("reason") || null });
       else {
         if (!value("reason")) { showPanelStatus(status, t("act.reason_required")); return; }
@@ -623,7 +627,7 @@
         : `<button type="button" class="link" data-driver-act="offline" data-driver="${esc(id)}">${esc(t("roster.offline"))}</button>`;
       return `<tr data-driver-row="${esc(id)}"><td>${esc(id)}${known.name ? ` <small>${esc(known.name)}</small>` : ""}</td>
         <td class="st ${esc(status)}">${esc(word)}</td><td>${since ? mmss(now() - since) : "–"}</td>
-        <td>${job ? esc(job.pickup_address || short(job.order_id)) : ""}</td><td>${act}</td></tr>`;
+        <td>${job ? esc(job.pickup_address || short(job.order_id)) : ""}${hook("rosterJob", id)}</td><td>${act}</td></tr>`;
     }).join("");
   }
   $("#roster").addEventListener("click", async (e) => {

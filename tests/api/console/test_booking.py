@@ -102,7 +102,10 @@ async def test_prebooked_orders_have_their_own_list_and_are_edited_and_cancelled
         await page.fill("#f-coords", f"{CENTRE[0]}, {CENTRE[1]}")
         await page.fill("#f-when", await page.evaluate(LOCAL_INPUT, ahead_min))
         await page.locator("#order-form button[type=submit]").click()
-        await expect(page.locator("#prebooked tbody tr[data-booking]", has_text=address)).to_have_count(1)
+        made = page.locator("#prebooked tbody tr[data-booking]", has_text=address)
+        await expect(made).to_have_count(1)
+        made_id = str(await made.get_attribute("data-booking"))
+        await expect(page.locator("#f-status")).to_have_attribute("data-order-id", made_id)  # form cleared
     rows = page.locator("#prebooked tbody tr[data-booking]")
     await expect(rows).to_have_count(2)
     await page.reload()  # the list comes back from the snapshot
@@ -155,3 +158,68 @@ async def test_a_snapshot_lists_the_prebookings_with_their_release_time(stored_s
     for entry in scheduled:
         assert entry["release_at"] == pytest.approx(entry["pickup_at"] - lead_s)
     assert snapshot["state"]["queue"] == []
+
+
+NEXT = {
+    "en": {"waits": "waits for car d1", "next": "next: Długa 7", "en_route": "en route"},
+    "ru": {"waits": "ждёт машину d1", "next": "следующий: Długa 7", "en_route": "едут к клиенту"},
+}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_an_order_assigned_to_a_car_about_to_be_free_waits_for_it_and_goes_to_it(
+    server: Server, browser: Browser, tmp_path: Path, lang: str
+) -> None:
+    """Assign offers the cars on a job too; chosen, the order is marked in the queue ("waits for car
+    d1") and in the drivers panel ("next: ..."); Back to queue undoes it; promised again, it goes to
+    d1 when d1's trip ends."""
+    await server.driver_online("d1")
+    trip = await server.order(pickup_address="Floriańska 3")
+    waiting = await server.order(CENTRE[0] + 0.004, CENTRE[1], pickup_address="Długa 7")
+    page = await console_page(browser, server, lang)
+    row = page.locator(f'tr[data-order="{waiting}"]')
+    words = NEXT[lang]
+
+    async def promise() -> None:
+        await row.locator('button[data-act="assign"]').click()
+        await page.select_option('tr.panel select[name="driver"]', "next:d1")
+        await page.locator("tr.panel button[type=submit]").click()
+        await expect(row.locator("[data-held]")).to_contain_text(words["waits"])
+
+    await promise()
+    await expect(page.locator('tr[data-driver-row="d1"] [data-next]')).to_have_text(words["next"])
+    await page.screenshot(path=tmp_path / f"next-{lang}.png")
+    await row.locator("button[data-requeue]").click()
+    await expect(row.locator("[data-held]")).to_have_count(0)
+    await expect(page.locator('tr[data-driver-row="d1"] [data-next]')).to_have_count(0)
+    await promise()
+    assert (await server.post("/drivers/d1/arrived")).status_code == 200
+    ended = await server.post("/drivers/d1/trip-completed", {"lat": CENTRE[0], "lon": CENTRE[1]})
+    assert ended.status_code == 200, ended.text
+    await expect(row).to_have_count(0)
+    d1 = page.locator('tr[data-driver-row="d1"]')
+    await expect(d1.locator(".st")).to_have_text(words["en_route"])
+    await expect(d1).to_contain_text("Długa 7")
+    stored = await _stored(server, waiting)
+    assert (stored["status"], stored["driver_id"]) == ("assigned", "d1") and trip != waiting
+    await page.screenshot(path=tmp_path / f"next-handed-over-{lang}.png")
+
+
+async def test_a_snapshot_carries_the_promised_orders_and_the_cars_next(stored_server: Server) -> None:
+    """On SQLite and PostgreSQL: state.held lists the promised order with its car, the car's entry
+    names its next order, and the queue leaves it out."""
+    server = stored_server
+    await server.driver_online("d1")
+    await server.order(pickup_address="Floriańska 3")
+    waiting = await server.order(CENTRE[0] + 0.004, CENTRE[1], pickup_address="Długa 7")
+    held = await server.post(f"/orders/{waiting}/assign", {"driver_id": "d1", "when_free": True})
+    assert held.status_code == 200, held.text
+    console = await server.console()
+    await next_message(console)
+    state = (await next_message(console))["state"]
+    assert [(o["order_id"], o["held_for"], o["pickup_address"]) for o in state["held"]] == [
+        (waiting, "d1", "Długa 7")
+    ]
+    assert [d["next_order_id"] for d in state["drivers"]] == [waiting]
+    assert state["queue"] == []

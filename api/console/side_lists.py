@@ -1,4 +1,4 @@
-"""The console's list of pre-booked orders not yet released, soonest release first."""
+"""The console's lists beside the queue: pre-bookings not yet released, and orders promised to a busy car."""
 
 from __future__ import annotations
 
@@ -32,3 +32,25 @@ def scheduled_json(
             }
         )
     return sorted(entries, key=lambda entry: (entry["release_at"], entry["order_id"]))
+
+
+def held_json(view: EngineView, details: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Waiting orders promised to a busy car (`dispatch.holds`): still waiting, no longer in the
+    queue's service order, each with the car it waits for and the key it returns to the queue with."""
+    return [
+        {
+            **details.get(held.order.order_id, {}),
+            "order_id": held.order.order_id,
+            "customer_id": held.order.customer_id,
+            "pickup_lat": held.order.pickup.lat,
+            "pickup_lon": held.order.pickup.lon,
+            "requested_at": held.order.requested_at,
+            "effective_at": held.order.due_at - held.head_start_s,
+            "head_start_s": held.head_start_s,
+            "tier": held.score.tier.value,
+            "reason": held.score.reason,
+            "held_for": held.held_for,
+            "status": "queued",
+        }
+        for held in view.held
+    ]
