@@ -24,30 +24,21 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
+from api.import_cells import parse_number, parse_outcome, parse_text, parse_time
 from api.import_encoding import decode_export
 from api.models.customers import MAX_ADDRESS_CHARS
-from api.phones import CallerNumber, NumberKind, normalise_phone
+from api.phones import NumberKind, normalise_phone
 from api.routers.fields import forbidden_character
 from dispatch.model import FailureCause, OrderStatus
 
 REQUIRED_COLUMNS = ("phone", "requested_at", "outcome", "pickup_lat", "pickup_lon")
 OPTIONAL_COLUMNS = ("fare", "pickup_address", "name", "external_id")
-OUTCOMES: dict[str, tuple[OrderStatus, FailureCause | None]] = {
-    "completed": (OrderStatus.COMPLETED, None),
-    "cancelled": (OrderStatus.CANCELLED, None),
-    "canceled": (OrderStatus.CANCELLED, None),
-    **{cause.value: (cause.terminal_status, cause) for cause in FailureCause},
-}
-DAY_FIRST_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y")
-EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 MAX_EXTERNAL_ID_CHARS = 150
 T = TypeVar("T")
 
@@ -103,69 +94,6 @@ class ParsedExport:
     first_line_by_key: dict[str, int] = field(default_factory=dict)
 
 
-@lru_cache(maxsize=1 << 16)
-def _normalise_cached(raw: str, region: str) -> CallerNumber:
-    """Regulars repeat their number on every row; libphonenumber is most of the validation time."""
-    return normalise_phone(raw, region)
-
-
-def _read_moment(text: str) -> datetime | None:
-    if text.replace(".", "", 1).isdigit():
-        return datetime.fromtimestamp(float(text), UTC)
-    try:
-        return datetime.fromisoformat(text)  # fast, so tried before the day-first patterns
-    except ValueError:
-        pass
-    for pattern in DAY_FIRST_FORMATS:
-        try:
-            return datetime.strptime(text, pattern)
-        except ValueError:
-            continue
-    return None
-
-
-def parse_time(text: str, zone: tzinfo, latest: datetime | None = None) -> datetime:
-    """A time in UTC; refused before EARLIEST and after `latest` (the import's start)."""
-    if not text:
-        raise ValueError("missing")
-    moment = _read_moment(text)
-    if moment is None:
-        raise ValueError(f"{text!r} is not a time (ISO 8601, DD.MM.YYYY HH:MM or unix seconds)")
-    moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
-    if moment < EARLIEST:
-        raise ValueError(f"{text!r} is before {EARLIEST.year}")
-    if latest is not None and moment > latest:
-        raise ValueError(f"{text!r} is after the import started ({latest:%Y-%m-%d %H:%M} UTC)")
-    return moment.astimezone(UTC)
-
-
-def parse_number(text: str, low: float, high: float) -> float:
-    """A decimal number in [low, high]; a decimal comma (`350,50`) is accepted."""
-    if not text:
-        raise ValueError("missing")
-    try:
-        value = float(text.replace(",", ".") if text.count(",") == 1 and "." not in text else text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or not low <= value <= high:
-        raise ValueError(f"{text!r} is outside [{low:g}, {high:g}]")
-    return value
-
-
-def parse_outcome(text: str) -> tuple[OrderStatus, FailureCause | None]:
-    outcome = OUTCOMES.get(text.casefold())
-    if outcome is None:
-        choices = ", ".join(sorted(key for key in OUTCOMES if key != "canceled"))
-        raise ValueError(f"{text!r} is not an outcome ({choices})")
-    return outcome
-
-
-def parse_text(text: str, max_chars: int) -> str | None:
-    if len(text) > max_chars:
-        raise ValueError(f"longer than {max_chars} characters")
-    return text or None
-
-
 def order_key(external_id: str | None, e164: str | None, at: datetime, lat: float, lon: float) -> str:
     """The row's identity within one import (duplicates in a file); never written to the store."""
     if external_id:
@@ -198,7 +126,7 @@ def parse_row(
             problems.append(RowProblem(line, column, str(error)))
             return None
 
-    number = _normalise_cached(cells.get("phone", ""), region)
+    number = normalise_phone(cells.get("phone", ""), region)
     if number.kind is NumberKind.INVALID:
         problems.append(RowProblem(line, "phone", f"{number.raw!r} is not a phone number ({number.problem})"))
     requested_at = take("requested_at", lambda text: parse_time(text, zone, latest))

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from api import importer
-from api.importer import ImportRow, RowProblem, parse_number, parse_time, read_export
+from api.import_cells import parse_number, parse_time
+from api.importer import ImportRow, RowProblem, read_export
 from dispatch.model import TERMINAL_ORDER_STATUSES
 from valuation.logrows import DriverSession, LoggedOrder, OrderLogSource
 

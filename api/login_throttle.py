@@ -18,8 +18,8 @@ legitimate access that OWASP's testing guide names (WSTG-ATHN-03, weak
 lock-out mechanism). A lockout that ends by itself, short at first, keeps
 both costs small; an admin can still issue the operator a key with
 `keepcab keys create`. The records live in the process (the embedded set-up
-has one); a scale-out set-up would keep them in Redis so that every replica
-counts the same failures.
+has one); a scale-out set-up keeps them in Redis (`api.cluster.login_throttle`)
+so that every replica counts the same failures.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class LoginThrottle:
 
     @staticmethod
     def _keys(username: str, address: str) -> tuple[str, str]:
-        return f"user:{username.casefold()}", f"addr:{address}"
+        return throttle_keys(username, address)
 
     def _threshold(self, key: str) -> int:
         rules = self.rules
@@ -132,6 +132,11 @@ class LoginThrottle:
         unlocked.sort(key=lambda k: self._records[k].last_at)
         for key in unlocked[: max(0, len(self._records) - self._max_records // 2)]:
             del self._records[key]
+
+
+def throttle_keys(username: str, address: str) -> tuple[str, str]:
+    """The two records an attempt counts against: the username (case-insensitive) and the address."""
+    return f"user:{username.casefold()}", f"addr:{address}"
 
 
 def retry_after_header(wait_s: float) -> str:

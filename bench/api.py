@@ -9,8 +9,13 @@ made), then measures:
   caller, writes customer, phone, address, order and two events, and commits
   (the writer batches concurrent requests into one transaction);
 * phone ringing lookup: `call.ringing` for known callers (customer, last
-  three addresses, active order, score, call-log row committed), one at a
-  time and from 8 and 32 concurrent PBX channels;
+  three addresses, active order, score; the call-log row is written behind
+  the reply), as 1, 8 and 32 calls ringing at once: each round fires one ring
+  per channel at the same instant and waits for all, then the room is quiet
+  for `--ring-gap-s` (a busy evening is a few rings a second, not a stream);
+  the p99 is over every ring of every round. Beside it, the saturated rate:
+  the same channels ringing back to back with no pause (a throughput, whose
+  latency is mostly the queue in this one-process client);
 * baseline in the same run: GET /healthz through the same server and client,
   the floor any request pays (HTTP parsing, routing, event loop).
 
@@ -30,14 +35,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import make_url, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -46,10 +49,10 @@ from api.auth import create_api_key  # noqa: E402
 from api.db import (  # noqa: E402
     make_engine,
     make_session_factory,
-    normalise_database_url,
     upgrade_database,
 )
 from api.models import Role  # noqa: E402
+from tests.pg_schema import scratch_schema  # noqa: E402
 
 RINGING_P99_TARGET_MS = 20.0
 
@@ -86,19 +89,8 @@ def scratch_database(database_url: str | None, scratch_dir: str) -> Iterator[str
     if database_url is None or database_url.startswith("sqlite"):
         yield database_url or f"sqlite:///{scratch_dir}/bench.db"
         return
-    schema = f"keepcab_bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(database_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(normalise_database_url(database_url)).update_query_dict(
-        {"options": f"-csearch_path={schema}"}
-    )
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(database_url, "keepcab_bench") as url:
+        yield url
 
 
 def start_server(database_url: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -156,6 +148,25 @@ async def timed_requests(
     return latencies, time.perf_counter() - started, statuses
 
 
+async def ringing_bursts(
+    client: httpx.AsyncClient, requests: list[tuple[str, str, dict[str, Any]]], channels: int, gap_s: float
+) -> tuple[list[float], list[int]]:
+    """`channels` requests at once, all awaited, then `gap_s` of quiet; latencies of every one."""
+    latencies: list[float] = []
+    statuses: list[int] = []
+
+    async def one(method: str, path: str, kwargs: dict[str, Any]) -> None:
+        started = time.perf_counter()
+        response = await client.request(method, path, **kwargs)
+        latencies.append(time.perf_counter() - started)
+        statuses.append(response.status_code)
+
+    for start in range(0, len(requests) - channels + 1, channels):
+        await asyncio.gather(*(one(*request) for request in requests[start : start + channels]))
+        await asyncio.sleep(gap_s)
+    return latencies, statuses
+
+
 def writer_figures(metrics_text: str) -> dict[str, float]:
     """Writer batches during intake, from the server's own Prometheus histogram."""
     values = {}
@@ -177,18 +188,15 @@ def phone(i: int) -> str:
 
 
 async def measure(
-    url: str, keys: dict[Role, str], orders: int, concurrency: int, rings: int, settle_s: float
+    url: str, keys: dict[Role, str], orders: int, concurrency: int, rings: int, settle_s: float,
+    ring_gap_s: float = 0.1,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    limits = httpx.Limits(
-        max_connections=concurrency + 8, max_keepalive_connections=concurrency + 8
-    )
+    limits = httpx.Limits(max_connections=concurrency + 8, max_keepalive_connections=concurrency + 8)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
         warm: list[tuple[str, str, dict[str, Any]]] = [("GET", "/healthz", {}) for _ in range(200)]
         await timed_requests(client, warm, 8)
-        health: list[tuple[str, str, dict[str, Any]]] = [
-            ("GET", "/healthz", {}) for _ in range(2000)
-        ]
+        health: list[tuple[str, str, dict[str, Any]]] = [("GET", "/healthz", {}) for _ in range(2000)]
         lat, elapsed, _ = await timed_requests(client, health, 1)
         results["healthz_p50_ms"], results["healthz_p99_ms"] = (
             percentile_ms(lat, 0.5),
@@ -221,9 +229,7 @@ async def measure(
             intake_p99_ms=percentile_ms(lat, 0.99),
         )
         results.update(writer_figures((await client.get("/metrics")).text))
-        await asyncio.sleep(
-            settle_s
-        )  # let background work of the intake burst (console fan-out) drain
+        await asyncio.sleep(settle_s)  # let background work of the intake burst (console fan-out) drain
         phone_key = {"X-API-Key": keys[Role.PHONE]}
         for channels in (1, 8, 32):
             ringing = [
@@ -241,11 +247,16 @@ async def measure(
                 )
                 for i in range(rings)
             ]
-            lat, elapsed, statuses = await timed_requests(client, ringing, channels)
+            lat, statuses = await ringing_bursts(client, ringing, channels, ring_gap_s)
             assert all(s == 200 for s in statuses), sorted(set(statuses))
             results[f"ringing_c{channels}_p50_ms"] = percentile_ms(lat, 0.5)
             results[f"ringing_c{channels}_p99_ms"] = percentile_ms(lat, 0.99)
-            results[f"ringing_c{channels}_per_s"] = rings / elapsed
+            saturated = [(m, p, {**k, "json": {**k["json"], "call_id": "s" + k["json"]["call_id"]}})
+                         for m, p, k in ringing[: rings // 2]]  # fmt: skip
+            lat, elapsed, statuses = await timed_requests(client, saturated, channels)
+            assert all(s == 200 for s in statuses), sorted(set(statuses))
+            results[f"ringing_c{channels}_per_s"] = len(saturated) / elapsed
+            results[f"ringing_saturated_c{channels}_p99_ms"] = percentile_ms(lat, 0.99)
         results["ringing_mean_ms"] = statistics.fmean(lat) * 1000
     return results
 
@@ -260,9 +271,8 @@ def main() -> None:
         default=None,
         help="default: a fresh SQLite file; a PostgreSQL URL gets a scratch schema, dropped after",
     )
-    parser.add_argument(
-        "--settle-s", type=float, default=10.0, help="pause between intake and ringing"
-    )
+    parser.add_argument("--settle-s", type=float, default=10.0, help="pause between intake and ringing")
+    parser.add_argument("--ring-gap-s", type=float, default=0.1, help="quiet between two ringing rounds")
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as scratch,
@@ -272,7 +282,7 @@ def main() -> None:
         process, url = start_server(database_url)
         try:
             results = asyncio.run(
-                measure(url, keys, args.orders, args.concurrency, args.rings, args.settle_s)
+                measure(url, keys, args.orders, args.concurrency, args.rings, args.settle_s, args.ring_gap_s)
             )
         finally:
             process.send_signal(signal.SIGTERM)
@@ -282,13 +292,14 @@ def main() -> None:
         "backend": backend,
         **{k: round(v, 3) if isinstance(v, float) else v for k, v in results.items()},
     }
-    results["intake_p99_over_healthz_p99"] = round(
-        results["intake_p99_ms"] / results["healthz_p99_ms"], 2
-    )
+    results["intake_p99_over_healthz_p99"] = round(results["intake_p99_ms"] / results["healthz_p99_ms"], 2)
     results["ringing_p99_over_healthz_p99"] = round(
         results["ringing_c1_p99_ms"] / results["healthz_p99_ms"], 2
     )
-    verdict = "ok" if results["ringing_c1_p99_ms"] < RINGING_P99_TARGET_MS else "ABOVE TARGET"
+    verdicts = {
+        channels: "ok" if results[f"ringing_c{channels}_p99_ms"] < RINGING_P99_TARGET_MS else "ABOVE TARGET"
+        for channels in (1, 8, 32)
+    }
     print(
         f"[{backend}] healthz p50 {results['healthz_p50_ms']:.2f} ms, p99 {results['healthz_p99_ms']:.2f} ms"
     )
@@ -298,11 +309,11 @@ def main() -> None:
     )
     for channels in (1, 8, 32):
         print(
-            f"[{backend}] ringing lookup x{channels}: p50 {results[f'ringing_c{channels}_p50_ms']:.2f} ms, "
-            f"p99 {results[f'ringing_c{channels}_p99_ms']:.2f} ms, "
-            f"{results[f'ringing_c{channels}_per_s']:.0f}/s"
+            f"[{backend}] {channels} ringing at once: p50 {results[f'ringing_c{channels}_p50_ms']:.2f} ms, "
+            f"p99 {results[f'ringing_c{channels}_p99_ms']:.2f} ms; saturated: "
+            f"{results[f'ringing_c{channels}_per_s']:.0f}/s, p99 {results[f'ringing_saturated_c{channels}_p99_ms']:.0f} ms"
         )
-    print(f"ringing p99 target < {RINGING_P99_TARGET_MS} ms (one channel): {verdict}")
+    print(f"ringing p99 target < {RINGING_P99_TARGET_MS} ms: " + ", ".join(f"x{c} {v}" for c, v in verdicts.items()))
     print(json.dumps(results, sort_keys=True))
 
 

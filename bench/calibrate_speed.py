@@ -11,12 +11,11 @@ a figure, not a threshold).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,16 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api.log_source import read_csv_log
 from simulator.calibration.build import calibrate
+from simulator.export_log import ORDER_COLUMNS, wall_clock, write_log_files
 
-EPOCH = datetime(2026, 1, 5)
-
-
-def iso(seconds: float) -> str:
-    return (EPOCH + timedelta(seconds=float(seconds))).isoformat(timespec="seconds")
+WEEKS = 8
 
 
-def write_log(directory: Path, orders: int, rng: np.random.Generator) -> None:
-    weeks, customers = 8, int(orders / 8 / 0.6)
+def order_rows(orders: int, rng: np.random.Generator) -> Iterator[tuple[str, ...]]:
+    weeks, customers = WEEKS, int(orders / WEEKS / 0.6)
     rates = rng.gamma(0.6, 1.0, customers)  # mean 0.6 per week
     counts = rng.poisson(rates * weeks)
     owner = np.repeat(np.arange(customers), counts)[:orders]
@@ -46,50 +42,34 @@ def write_log(directory: Path, orders: int, rng: np.random.Generator) -> None:
     lon = centres[area, 1] + rng.normal(0, 0.012, len(owner))
     roll = rng.uniform(size=len(owner))
     pickup_s, trip_s = rng.exponential(300, len(owner)), rng.lognormal(6.6, 0.5, len(owner))
-    with (directory / "orders.csv").open("w", newline="", encoding="utf-8") as stream:
-        out = csv.writer(stream)
-        out.writerow(
-            [
-                "phone",
-                "customer_id",
-                "requested_at",
-                "outcome",
-                "fare",
-                "pickup_lat",
-                "pickup_lon",
-                "assigned_at",
-                "picked_up_at",
-                "ended_at",
-                "driver_id",
-            ]
-        )
-        for i in range(len(owner)):
-            at = t[i]
-            driver = f"d{rng.integers(200)}"
-            if roll[i] < 0.85:
-                end = at + pickup_s[i] + trip_s[i]
-                row = [
-                    "completed",
-                    f"{3 + 0.8 * trip_s[i] / 60:.2f}",
-                    iso(at),
-                    iso(at + pickup_s[i]),
-                    iso(end),
-                    driver,
-                ]
-            elif roll[i] < 0.95:
-                row = ["abandoned", "", iso(at), "", iso(at + pickup_s[i] * 2), driver]
-            else:
-                row = ["no_car", "", "", "", iso(at), ""]
-            out.writerow(
-                ["", f"u{owner[i]}", iso(at), row[0], row[1], f"{lat[i]:.6f}", f"{lon[i]:.6f}", *row[2:]]
-            )
-    with (directory / "drivers.csv").open("w", newline="", encoding="utf-8") as stream:
-        out = csv.writer(stream)
-        out.writerow(["driver_id", "online_at", "offline_at"])
+    for i in range(len(owner)):
+        at = float(t[i])
+        cells = dict.fromkeys(ORDER_COLUMNS, "")
+        cells.update(customer_id=f"u{owner[i]}", requested_at=wall_clock(at))
+        cells.update(pickup_lat=f"{lat[i]:.6f}", pickup_lon=f"{lon[i]:.6f}")
+        driver = f"d{rng.integers(200)}"
+        if roll[i] < 0.85:
+            cells.update(outcome="completed", fare=f"{3 + 0.8 * trip_s[i] / 60:.2f}", driver_id=driver)
+            cells.update(assigned_at=wall_clock(at), picked_up_at=wall_clock(at + pickup_s[i]))
+            cells.update(ended_at=wall_clock(at + pickup_s[i] + trip_s[i]))
+        elif roll[i] < 0.95:
+            cells.update(outcome="abandoned", assigned_at=wall_clock(at), driver_id=driver)
+            cells.update(ended_at=wall_clock(at + pickup_s[i] * 2))
+        else:
+            cells.update(outcome="no_car", ended_at=wall_clock(at))
+        yield tuple(cells[name] for name in ORDER_COLUMNS)
+
+
+def shifts() -> Iterator[tuple[str, float, float]]:
+    """200 drivers: 120 on from 06:00, 80 from 16:00, ten hours a day."""
+    for day in range(WEEKS * 7):
         for d in range(200):
-            start = 6 * 3600 if d < 120 else 16 * 3600
-            for day in range(weeks * 7):
-                out.writerow([f"d{d}", iso(day * 86_400 + start), iso(day * 86_400 + start + 10 * 3600)])
+            start = day * 86_400 + (6 * 3600 if d < 120 else 16 * 3600)
+            yield f"d{d}", float(start), float(start + 10 * 3600)
+
+
+def write_log(directory: Path, orders: int, rng: np.random.Generator) -> None:
+    write_log_files(directory, order_rows(orders, rng), shifts())
 
 
 def main() -> None:

@@ -20,18 +20,17 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import make_url, text
 
 from api.db import make_engine, make_session_factory, upgrade_database
 from api.import_store import store_export
 from api.importer import ImportRow, read_export
+from tests.pg_schema import scratch_schema
 
 OUTCOMES = ["completed"] * 18 + ["no_car", "cancelled"]
 SPELLINGS = ["8 ({a}) {b}-{c}-{d}", "+7 {a} {b} {c} {d}", "7{a}{b}{c}{d}"]
@@ -78,17 +77,8 @@ def store_rate(url: str, rows: list[ImportRow]) -> float:
 
 
 def postgres_rate(base: str, rows: list[ImportRow]) -> float:
-    schema = f"keepcab_bench_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        return store_rate(url.render_as_string(hide_password=False), rows)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(base, "keepcab_bench") as url:
+        return store_rate(url, rows)
 
 
 def main() -> None:

@@ -14,7 +14,6 @@ microseconds per DriverOnline decision (median of 7 batches of 200).
 from __future__ import annotations
 
 import json
-import math
 import statistics
 import sys
 import time
@@ -23,35 +22,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dispatch.commands import DriverOffline, DriverOnline, PlaceOrder
-from dispatch.engine import DispatchConfig, Dispatcher
-from dispatch.model import Order, Position
-from dispatch.policies import make_policy
-from dispatch.waiting import WaitingOrders
-
-
-class CountingCells(dict[Any, Any]):
-    reads = 0
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        self.reads += 1
-        return super().get(key, default)
-
-    def values(self) -> Any:
-        self.reads += len(self)
-        return super().values()
-
-
-def queued_in_moscow(count: int = 130) -> tuple[Dispatcher, CountingCells]:
-    dispatcher = Dispatcher(make_policy("fifo"), config=DispatchConfig(pickup_radius_m=5000.0))
-    side = math.ceil(math.sqrt(count))
-    for i in range(count):
-        where = Position(55.70 + 0.011 * (i // side), 37.50 + 0.02 * (i % side))
-        dispatcher.handle(PlaceOrder(Order(f"o{i}", None, where, 0.0)), 0.0)
-    waiting = dispatcher._match.waiting
-    assert isinstance(waiting, WaitingOrders) and len(waiting._cells) == count
-    waiting._cells = counting = CountingCells(waiting._cells)
-    return dispatcher, counting
+from dispatch.commands import DriverOffline, DriverOnline
+from dispatch.engine import Dispatcher
+from dispatch.model import Position
+from tests.dispatch.polar_case import CountingCells, count_waiting_reads, queued_in_moscow
 
 
 def cells_read(dispatcher: Dispatcher, counting: CountingCells, p: Position) -> int:
@@ -73,7 +47,8 @@ def decision_us(dispatcher: Dispatcher, p: Position, batches: int = 7, per_batch
 
 
 def main() -> None:
-    dispatcher, counting = queued_in_moscow()
+    dispatcher = queued_in_moscow()
+    counting = count_waiting_reads(dispatcher)
     sweep = [Position(sign * (80.0 + i / 100.0), lon)
              for sign in (1, -1) for i in range(1001) for lon in (37.6, 180.0)]
     worst = max(sweep, key=lambda p: cells_read(dispatcher, counting, p))

@@ -37,32 +37,16 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text  # noqa: E402
 
-from api.db import make_engine, upgrade_database  # noqa: E402
+from api.db import upgrade_database  # noqa: E402
 from tests.api.cluster.conftest import redis_url  # noqa: E402
 from tests.api.cluster.load import Load, p99  # noqa: E402
 from tests.api.cluster.replicas import Cluster, Console  # noqa: E402
 from tests.api.cluster.test_failover import integrity  # noqa: E402
-from tests.api.conftest import postgres_base_url, with_search_path  # noqa: E402
+from tests.api.conftest import postgres_base_url  # noqa: E402
+from tests.pg_schema import scratch_schema  # noqa: E402
 
 DECISIONS = {"queued", "assigned", "rejected", "scheduled", "cancelled", "order_created"}
-
-
-def scratch_schema() -> tuple[str, Any]:
-    base, schema = postgres_base_url(), f"keepcab_bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = with_search_path(base, schema)
-    upgrade_database(url)
-
-    def drop() -> None:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    return url, drop
 
 
 async def intake(load: Load, orders: int, concurrency: int) -> dict[str, float]:
@@ -100,7 +84,12 @@ async def embedded(directory: Path, orders: int, concurrency: int) -> dict[str, 
 
 
 async def replicas(directory: Path, count: int, args: argparse.Namespace) -> dict[str, Any]:
-    url, drop = scratch_schema()
+    with scratch_schema(postgres_base_url(), "keepcab_bench") as url:
+        upgrade_database(url)
+        return await _replicas(directory, count, args, url)
+
+
+async def _replicas(directory: Path, count: int, args: argparse.Namespace, url: str) -> dict[str, Any]:
     cluster = Cluster(directory / f"r{count}", url, redis_url(), f"keepcab-bench-{uuid.uuid4().hex[:8]}")
     names = [f"r{i}" for i in range(count)]
     try:
@@ -118,7 +107,6 @@ async def replicas(directory: Path, count: int, args: argparse.Namespace) -> dic
     finally:
         await cluster.close()
         await forget(cluster)
-        drop()
 
 
 async def forget(cluster: Cluster) -> None:

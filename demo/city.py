@@ -53,6 +53,7 @@ class Town:
         # order beyond the dispatcher's pickup radius from it waits until an operator sends a car.
         zone = next((z for z in city.zones if z.name == "station"), city.zones[0])
         self.rank = self.locate(Position(zone.lat, zone.lon))
+        self.airport = Place(country.airport, country.airport_at)
 
     def locate(self, position: Position) -> Position:
         """A point of the scenario's town, laid on the country's city."""

@@ -32,6 +32,8 @@ class Country:
     line: str  # the firm's own number, the `to` of every call
     streets: tuple[str, ...]
     first_names: tuple[str, ...]
+    airport: str  # the name of a real pickup well outside the town
+    airport_at: Position
 
 
 def _load() -> dict[str, Country]:
@@ -41,6 +43,7 @@ def _load() -> dict[str, Country]:
         region: Country(
             region, pack["city"], Position(*pack["centre"]), pack["line"],
             tuple(pack["streets"]), tuple(pack["first_names"]),
+            pack["airport"]["name"], Position(*pack["airport"]["at"]),
         )
         for region, pack in packs.items()
     }

@@ -33,6 +33,7 @@ RUSH_GAP_S = 20.0  # simulated seconds between the opening calls
 RUSH_SHARE = 0.6  # the opening rush takes this share of the cars: the room is busy, some cars free
 OPERATOR_LOOKS_EVERY_S = 20.0  # simulated seconds between the operator's looks at the queue
 OPERATOR_SENDS_AFTER_S = 60.0  # a caller waiting this long gets a free car from further away
+AIRPORT_PATIENCE_S = 3600.0  # a traveller at the airport waits for the car they ordered
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,9 @@ class DemoDriver:
         for _ in range(max(1, round(RUSH_SHARE * self.plan.cars))):
             self._spawn(self._one_call())
             await self.sleep(float(self.rng.exponential(RUSH_GAP_S)))
+        # Then one call from the airport, beyond every car's pickup radius: it waits in the queue
+        # until the operator sends a car, so every demo shows that within its first minutes.
+        self._spawn(self._one_call((self.town.phone(), (self.town.airport,)), AIRPORT_PATIENCE_S))
         peak = self.plan.calls_per_hour * (1.0 + self.plan.wave)
         while True:
             await self.sleep(float(self.rng.exponential(3600.0 / peak)))
@@ -191,14 +195,18 @@ class DemoDriver:
         person = self.people[int(self.rng.integers(len(self.people)))]
         return person.phone, person.places
 
-    async def _one_call(self) -> None:
+    async def _one_call(
+        self, caller: tuple[str | None, tuple[Place, ...]] | None = None, patience_s: float | None = None
+    ) -> None:
+        """One call from ringing to an order; a given `patience_s` is a caller who never hangs up
+        before answer and waits that long for the car."""
         self._calls += 1
         self.counts["calls"] += 1
         call_id = f"demo-{int(self.plan.epoch_s)}-{self._calls}"
-        phone, places = self._caller()
+        phone, places = caller or self._caller()
         ringing = await self._call_event("call.ringing", call_id, phone)
         logged_id = str(ringing.json().get("call_id", call_id)) if ringing.status_code == 200 else None
-        if float(self.rng.random()) < self.plan.abandon_before_answer:
+        if patience_s is None and float(self.rng.random()) < self.plan.abandon_before_answer:
             await self.sleep(float(self.rng.uniform(20.0, 60.0)))
             await self._call_event("call.abandoned", call_id, phone)
             return
@@ -219,7 +227,7 @@ class DemoDriver:
         await self._call_event("call.ended", call_id, phone)
         if response.status_code == 201:
             self.counts["orders"] += 1
-            self._spawn(self._patience(str(response.json()["id"])))
+            self._spawn(self._patience(str(response.json()["id"]), patience_s))
 
     async def _call_event(self, kind: str, call_id: str, phone: str | None) -> httpx.Response:
         at = datetime.fromtimestamp(self.now(), UTC).isoformat()  # the webhook takes no numbers as times
@@ -230,9 +238,9 @@ class DemoDriver:
             body["operator_extension"] = "101"
         return await self._post("/phone/events", self.keys.phone, body)
 
-    async def _patience(self, order_id: str) -> None:
+    async def _patience(self, order_id: str, patience_s: float | None = None) -> None:
         """A caller still waiting when their patience runs out gives up."""
-        await self.sleep(self._patience_s())
+        await self.sleep(self._patience_s() if patience_s is None else patience_s)
         response = await self.http.get(f"/orders/{order_id}", headers={"X-API-Key": self.keys.operator})
         if response.status_code == 200 and response.json()["status"] == "queued":
             body = {"cause": "abandoned", "reason": "the caller gave up waiting"}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -158,25 +159,32 @@ def simulate_log(scenario: Scenario, policy: str, seed: int) -> LoggingModel:
     return model
 
 
-def _requested_at(row: tuple[str, ...]) -> str:
+def _requested_at(row: Sequence[str]) -> str:
     return row[3]
 
 
 def write_log(model: LoggingModel, directory: Path) -> list[Path]:
+    sessions = sorted(model.sessions, key=lambda s: (s[1], s[0]))
+    return write_log_files(directory, sorted(model.log_rows, key=_requested_at), sessions)
+
+
+def write_log_files(
+    directory: Path,
+    order_rows: Iterable[Sequence[str]],
+    sessions: Iterable[tuple[str, float, float]],
+) -> list[Path]:
+    """`orders.csv` (rows in `ORDER_COLUMNS` order) and `drivers.csv` (car, on and off in
+    seconds since `EPOCH`): the one writer of the format, for the simulator and the benches."""
     directory.mkdir(parents=True, exist_ok=True)
     orders, drivers = directory / "orders.csv", directory / "drivers.csv"
     with orders.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(ORDER_COLUMNS)
-        rows: list[tuple[str, ...]] = sorted(model.log_rows, key=_requested_at)
-        writer.writerows(rows)
+        writer.writerows(order_rows)
     with drivers.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(DRIVER_COLUMNS)
-        writer.writerows(
-            (car, wall_clock(on), wall_clock(off))
-            for car, on, off in sorted(model.sessions, key=lambda s: (s[1], s[0]))
-        )
+        writer.writerows((car, wall_clock(on), wall_clock(off)) for car, on, off in sessions)
     return [orders, drivers]
 
 
@@ -193,4 +201,12 @@ def export_logs(
     return written
 
 
-__all__ = ["EPOCH", "LoggingModel", "export_logs", "simulate_log", "write_log"]
+__all__ = [
+    "EPOCH",
+    "ORDER_COLUMNS",
+    "LoggingModel",
+    "export_logs",
+    "simulate_log",
+    "write_log",
+    "write_log_files",
+]

@@ -20,16 +20,18 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from api.cluster.login_throttle import RedisLoginThrottle, shared_throttle
 from api.events import Event
 from api.login_throttle import LoginThrottle, ThrottleRules
 from api.outage_log import OutageLog
+from api.settings import Settings
 
 from .figures import ShiftFigures, load_figures, shift_start
 from .hub import ConsoleHub
 from .positions import watch_positions
 from .routes import router as http_router
 from .socket import router as socket_router
-from .state import enrich_events
+from .state import enrich_events, needs_store
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ def mount_console(app: FastAPI, clock: Callable[[], float]) -> None:
     static = str(files("api.console").joinpath("static"))
     app.mount("/console/static", StaticFiles(directory=static), name="console-static")
     app.state.console_clock = clock
-    app.state.login_throttle = LoginThrottle(ThrottleRules.from_settings(app.state.settings))
+    app.state.login_throttle = login_throttle(app.state.settings)
     app.state.console_outages = OutageLog(log, "console connections (closed with 1013)")
     inner = app.router.lifespan_context
 
@@ -65,10 +67,20 @@ def mount_console(app: FastAPI, clock: Callable[[], float]) -> None:
     app.router.lifespan_context = lifespan
 
 
+def login_throttle(settings: Settings) -> LoginThrottle | RedisLoginThrottle:
+    """In the process for the embedded set-up; in Redis, shared by every replica, for scale-out."""
+    rules = ThrottleRules.from_settings(settings)
+    if settings.redis_url is None:
+        return LoginThrottle(rules)
+    return shared_throttle(settings.redis_url, f"{settings.redis_prefix}:{settings.city}", rules)
+
+
 async def start_hub(app: FastAPI, clock: Callable[[], float]) -> ConsoleHub:
     factory, setup = app.state.session_factory, app.state.service.setup
 
     async def enrich(events: list[tuple[str, Event]]) -> list[dict[str, Any]]:
+        if not needs_store(events):
+            return enrich_events(factory, setup, events)
         return await run_in_threadpool(enrich_events, factory, setup, events)
 
     def figures() -> ShiftFigures:

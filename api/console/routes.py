@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from api.auth import login_operator
+from api.cluster.login_throttle import RedisLoginThrottle
 from api.deps import Dispatching, Public, SessionDep, SettingsDep
 from api.login_throttle import LoginThrottle, retry_after_header
 from api.models import PickupAddress, address_key
@@ -77,7 +78,7 @@ def console_login(
     Throttled per username and per address (`api.login_throttle`): while
     locked, even the right password gets a 429 with Retry-After.
     """
-    throttle: LoginThrottle = request.app.state.login_throttle
+    throttle: LoginThrottle | RedisLoginThrottle = request.app.state.login_throttle
     address = request.client.host if request.client else "unknown"
     wait_s = throttle.begin(body.username, address)
     if wait_s > 0:

@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from api.caller_index import KnownCaller, LiveOrder, Place
 from api.events import Event
 from api.live.writer import WriterSetup
 from api.models import Call, Customer, Order, epoch_s, from_epoch_s
-from api.routers.customers import active_order, current_score, recent_addresses
+from api.routers.customers import ScorePublic, active_order, current_score, recent_addresses
 from dispatch.engine import Dispatcher
 from dispatch.model import DriverView, OrderStatus, OrderView, QueuedOrderView
 
@@ -133,25 +134,31 @@ def trips_json(view: EngineView, details: dict[str, dict[str, Any]]) -> list[dic
 
 
 def caller_card(session: Session, customer: Customer, now_s: float, setup: WriterSetup) -> dict[str, Any]:
-    """Who is calling, as the incoming-call card shows them (never shown to the caller)."""
-    score = current_score(customer, now_s, setup)
+    """Who is calling, as the incoming-call card shows them (never shown to the caller), read
+    from the store: for calls a console asks about after they rang (its snapshot)."""
     order = active_order(session, customer.id)
+    live = None if order is None else LiveOrder(order.id, order.status, order.driver_id, order.eta_s)
+    places = tuple(Place(p.text, p.lat, p.lon) for p in recent_addresses(session, customer.id))
+    return indexed_card(KnownCaller(customer, places, live), current_score(customer, now_s, setup))
+
+
+def indexed_card(known: KnownCaller, score: ScorePublic) -> dict[str, Any]:
+    """The same card from the caller index: what a ring builds without touching the store, so
+    the console's card for a new call costs no query (api.caller_index)."""
+    order = known.active_order
     return {
-        "customer_id": customer.id,
-        "display_name": customer.display_name,
-        "notes": customer.notes,
-        "confirm_required": customer.confirm_required,
-        "confirm_reason": customer.confirm_reason,
+        "customer_id": known.customer.id,
+        "display_name": known.customer.display_name,
+        "notes": known.customer.notes,
+        "confirm_required": known.customer.confirm_required,
+        "confirm_reason": known.customer.confirm_reason,
         "tier": score.tier.value,
         "reason": score.reason,
-        "places": [
-            {"text": place.text, "lat": place.lat, "lon": place.lon}
-            for place in recent_addresses(session, customer.id)
-        ],
+        "places": [{"text": place.text, "lat": place.lat, "lon": place.lon} for place in known.addresses],
         "active_order": None
         if order is None
         else {
-            "order_id": order.id,
+            "order_id": order.order_id,
             "status": order.status,
             "driver_id": order.driver_id,
             "eta_s": order.eta_s,
@@ -159,9 +166,7 @@ def caller_card(session: Session, customer: Customer, now_s: float, setup: Write
     }
 
 
-def ringing_calls(
-    session: Session, now_s: float, setup: WriterSetup, idle_s: float
-) -> list[dict[str, Any]]:
+def ringing_calls(session: Session, now_s: float, setup: WriterSetup, idle_s: float) -> list[dict[str, Any]]:
     """Calls ringing or on the line now, oldest first, with their caller cards.
 
     A call without any event for `idle_s` is left out: its PBX never said it ended.
@@ -191,10 +196,25 @@ def ringing_calls(
     return cards
 
 
+def needs_store(events: list[tuple[str, Event]]) -> bool:
+    """Whether enriching these events reads the store (orders' details, or a ring that came
+    without its card); when not, the hub enriches them on the loop, with no thread hop."""
+    return any(
+        (kind in _DETAILED and event.data.get("order_id"))
+        or (kind == "call.ringing" and "places" not in event.data and event.data.get("customer_id"))
+        for kind, event in events
+    )
+
+
 def enrich_events(
     session_factory: sessionmaker[Session], setup: WriterSetup, events: list[tuple[str, Event]]
 ) -> list[dict[str, Any]]:
-    """Event payloads with the details a console shows (runs on a worker thread)."""
+    """Event payloads with the details a console shows (on a worker thread when `needs_store`)."""
+    if not needs_store(events):
+        return [
+            _ringing(None, event, setup) if kind == "call.ringing" else dict(event.data)
+            for kind, event in events
+        ]
     wanted = [str(e.data["order_id"]) for kind, e in events if kind in _DETAILED and e.data.get("order_id")]
     with session_factory() as session:
         details = order_details(session, wanted)
@@ -210,10 +230,12 @@ def enrich_events(
         return enriched
 
 
-def _ringing(session: Session, event: Event, setup: WriterSetup) -> dict[str, Any]:
+def _ringing(session: Session | None, event: Event, setup: WriterSetup) -> dict[str, Any]:
     data = {**event.data, "ringing_at": event.at}
     customer_id = data.get("customer_id")
-    customer = None if customer_id is None else session.get(Customer, customer_id)
+    if "places" in data or session is None or customer_id is None:
+        return data  # the ring carried its card, built from the caller index, or is a stranger
+    customer = session.get(Customer, customer_id)
     if customer is not None:
         data.update(caller_card(session, customer, event.at, setup))
     return data

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from api.caller_index import CUSTOMER_UPDATED
 from api.events import Event
 from api.models import Customer, CustomerFlagEvent, Order, OrderEvent, from_epoch_s
 
@@ -65,7 +66,7 @@ def set_notes(session: Session, request: SetCustomerNotes, now: float) -> tuple[
     customer.notes_updated_by = request.actor
     session.add(customer)
     session.flush()
-    return customer, []
+    return customer, [_updated(customer, now)]
 
 
 def set_flag(session: Session, request: SetConfirmFlag, now: float) -> tuple[Customer, list[Event]]:
@@ -84,7 +85,12 @@ def set_flag(session: Session, request: SetConfirmFlag, now: float) -> tuple[Cus
         )
     )
     session.flush()
-    return customer, []
+    return customer, [_updated(customer, now)]
+
+
+def _updated(customer: Customer, now: float) -> Event:
+    """Tells the caller index to read the customer again, so the next ring's card shows the change."""
+    return Event(CUSTOMER_UPDATED, now, {"customer_id": customer.id})
 
 
 def check_confirmed(session: Session, customer_id: str | None, confirmed: bool) -> None:

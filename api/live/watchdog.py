@@ -36,6 +36,10 @@ def describe(command: Any) -> str:
         return f"{type(inner).__name__}({', '.join(ids)}) by {command.actor}"
     if isinstance(command, SubmitOrder | ForgetCustomer):
         return f"{type(command).__name__} by {command.actor}"
+    wrapped = getattr(command, "command", None)
+    if wrapped is not None and getattr(command, "command_id", None) is not None:
+        # a replica's command relayed to the leader (api.cluster.leader.Once): name what it carries
+        return f"{describe(wrapped)}, relayed as {command.command_id}"
     if callable(command) and not isinstance(command, type):
         name = getattr(command, "__qualname__", None) or type(command).__name__
         return f"read {name}"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import PlainTextResponse
@@ -32,6 +32,7 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from api.caller_index import CallerIndex
+from api.console.state import indexed_card
 from api.deps import BusDep, MetricsDep, PhoneSystem, PhoneWebhook, SettingsDep
 from api.events import Event, EventBus
 from api.live.call_log import CallLogWriter, RingingRow
@@ -76,9 +77,7 @@ class ActiveOrder(BaseModel):
 
 
 class RingingReply(BaseModel):
-    call_id: str = Field(
-        description="the call-log id; pass it as `call_id` when creating the order"
-    )
+    call_id: str = Field(description="the call-log id; pass it as `call_id` when creating the order")
     known: bool
     customer_id: str | None = None
     display_name: str | None = None
@@ -107,20 +106,24 @@ def _call(session: Session, event: CallEvent, at: datetime) -> Call:
 
 def ring(
     callers: CallerIndex, event: CallEvent, at: datetime, setup: WriterSetup
-) -> tuple[RingingReply, RingingRow]:
-    """Who is calling, from memory (api.caller_index); the call-log row goes to the background writer."""
+) -> tuple[RingingReply, RingingRow, dict[str, Any]]:
+    """Who is calling, from memory (api.caller_index): the PBX's reply, the call-log row for the
+    background writer, and the consoles' card (no query for any of them)."""
     number: CallerNumber = normalise_phone(event.caller_raw, setup.phone_region)
     known = None if number.e164 is None else callers.lookup(number.e164)
     customer_id = None if known is None else known.customer.id
-    row = RingingRow(
-        event.external_id, event.caller_raw, number.e164, event.line, customer_id, at
-    )
+    row = RingingRow(event.external_id, event.caller_raw, number.e164, event.line, customer_id, at)
     if known is None:
-        return RingingReply(call_id=event.external_id, known=False), row
-    tier = current_score(known.customer, at.timestamp(), setup).tier
+        return RingingReply(call_id=event.external_id, known=False), row, {}
+    score = current_score(known.customer, at.timestamp(), setup)
+    tier = score.tier
     live = known.active_order
-    active = None if live is None else ActiveOrder(
-        order_id=live.order_id, status=live.status, driver_id=live.driver_id, eta_s=live.eta_s
+    active = (
+        None
+        if live is None
+        else ActiveOrder(
+            order_id=live.order_id, status=live.status, driver_id=live.driver_id, eta_s=live.eta_s
+        )
     )
     hint: RouteHint = "operator"
     if active is not None:
@@ -137,7 +140,7 @@ def ring(
         active_order=active,
         route_hint=hint,
     )
-    return reply, row
+    return reply, row, indexed_card(known, score)
 
 
 def progress(session: Session, event: CallEvent, at: datetime) -> tuple[CallReply, bool]:
@@ -152,9 +155,7 @@ def progress(session: Session, event: CallEvent, at: datetime) -> tuple[CallRepl
         if call.outcome is None:
             if call.answered_at is None:
                 call.outcome, lost = CallOutcome.ABANDONED.value, True
-            elif (
-                call.customer_id is not None and active_order(session, call.customer_id) is not None
-            ):
+            elif call.customer_id is not None and active_order(session, call.customer_id) is not None:
                 call.outcome = CallOutcome.STATUS_ENQUIRY.value
             else:
                 call.outcome = CallOutcome.OTHER.value
@@ -196,7 +197,7 @@ async def handle_call_event(
     if event.kind is CallEventKind.RINGING:  # no database, no thread: see api.caller_index
         callers: CallerIndex = request.app.state.caller_index
         await callers.current(request.app.state.settings.caller_index_wait_s)
-        reply, row = ring(callers, event, at, service.setup)
+        reply, row, card = ring(callers, event, at, service.setup)
         call_log.record_ringing(row)
         metrics.observe_call(event.kind.value, lost_before_answer=False)
         metrics.phone_lookup.observe(time.perf_counter() - started)
@@ -208,6 +209,7 @@ async def handle_call_event(
     data = reply.model_dump(mode="json")
     if event.kind is CallEventKind.RINGING:
         data["caller"] = event.caller_raw  # the console's card shows and pre-fills the number
+        data.update(card)
     await bus.publish([Event(event.kind.value, at.timestamp(), data)])
     return reply
 
@@ -252,9 +254,7 @@ async def twilio_event(
 
 
 @router.get("/zadarma", response_class=PlainTextResponse)
-async def zadarma_echo(
-    principal: PhoneWebhook, zd_echo: Annotated[CleanStr, Query(max_length=200)]
-) -> str:
+async def zadarma_echo(principal: PhoneWebhook, zd_echo: Annotated[CleanStr, Query(max_length=200)]) -> str:
     """Zadarma checks a webhook URL by a GET that must echo `zd_echo`."""
     return zd_echo
 
@@ -274,9 +274,7 @@ async def zadarma_event(
 ) -> RingingReply | CallReply | None:
     """Zadarma `NOTIFY_*` notifications; the signature is checked before anything is read."""
     if settings.zadarma_secret is None:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, "Zadarma is not configured (KEEPCAB_ZADARMA_SECRET)"
-        )
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Zadarma is not configured (KEEPCAB_ZADARMA_SECRET)")
     form = await _form(request)
     secret = settings.zadarma_secret.get_secret_value()
     signature = request.headers.get("Signature")

@@ -9,17 +9,19 @@ every test also exercises them. Tables are emptied after each test.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import NoReturn
 
 import pytest
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel
 
 import api.models  # noqa: F401  (fills the metadata)
 from api.db import make_engine, make_session_factory, normalise_database_url, upgrade_database
 from tests.conftest import require_service
+from tests.pg_schema import scratch_schema
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -28,13 +30,13 @@ def postgres_base_url() -> str:
     return normalise_database_url(os.environ.get("KEEPCAB_TEST_DATABASE_URL", DEFAULT_POSTGRES_URL))
 
 
-def with_search_path(url: str, schema: str) -> str:
-    """The same database, but every unqualified name resolves in `schema`."""
-    return (
-        make_url(url)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
+def fresh_postgres_schema(prefix: str) -> AbstractContextManager[str]:
+    """A scratch schema in the PostgreSQL test database; a loud skip (a failure in CI) when down."""
+
+    def unreachable(error: OperationalError) -> NoReturn:
+        require_service("PostgreSQL", error)
+
+    return scratch_schema(postgres_base_url(), prefix, unreachable)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -42,21 +44,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'keepcab.db'}"
         return
-    base = postgres_base_url()
-    schema = f"keepcab_test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as error:
-        admin.dispose()
-        require_service("PostgreSQL", error)
-    try:
-        yield with_search_path(base, schema)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_postgres_schema("keepcab_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.importer import OUTCOMES, parse_number, parse_time, read_export, write_rejects
+from api.import_cells import OUTCOMES, parse_number, parse_time
+from api.importer import read_export, write_rejects
 from dispatch.model import FailureCause, OrderStatus
 
 MOSCOW = ZoneInfo("Europe/Moscow")

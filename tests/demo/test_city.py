@@ -77,6 +77,17 @@ def test_numbers_streets_and_places_belong_to_one_country(region: str) -> None:
     assert normalise_phone(country.line, region).e164 is not None
 
 
+@pytest.mark.parametrize("region", sorted(COUNTRIES))
+def test_the_airport_is_beyond_the_pickup_radius_of_every_place_a_car_can_be(region: str) -> None:
+    """Cars wait at the rank and drop off at town places: none is ever within the dispatcher's
+    radius of the airport, so only an operator can send a car there (the demo test counts on it)."""
+    town = _town(region=region)
+    radius_m = town.scenario.dispatch.pickup_radius_m
+    spots = [town.rank, *(town.place().position for _ in range(5_000))]
+    nearest_m = min(haversine_m(town.airport.position, spot) for spot in spots)
+    assert nearest_m > 2 * radius_m
+
+
 def test_a_region_without_a_demo_town_is_refused_by_name() -> None:
     """The error names the setting's value and the towns there are."""
     with pytest.raises(ValueError, match=r"KEEPCAB_PHONE_REGION='XX'.*PL, RU"):

@@ -14,28 +14,32 @@ from pathlib import Path
 import pytest
 
 from demo.cli import CLI
+from demo.country import COUNTRIES
 
 
 @pytest.mark.slow
 def test_the_demo_runs_a_dispatch_room_that_breathes(tmp_path: Path) -> None:
-    """It prints the URL and a login, takes calls, assigns orders and completes trips; it stops
-    cleanly."""
-    command = [*CLI, "demo", "--port", "0", "--duration", "45", "--speed", "40", "--cars", "5",
-               "--calls-per-hour", "45", "--workdir", str(tmp_path)]  # fmt: skip
+    """It prints the URL and a login, takes calls, assigns orders and completes trips, and within
+    its first demo minutes its operator sends a car to the airport caller no car is near; it
+    stops cleanly."""
+    command = [*CLI, "demo", "--port", "0", "--duration", "45", "--speed", "40", "--cars", "8",
+               "--calls-per-hour", "20", "--workdir", str(tmp_path)]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"running at http://127\.0\.0\.1:\d+/", done.stdout)
     assert "log in as demo / demo-password" in done.stdout
     counts = dict(re.findall(r"(\w+) (\d+)", done.stdout.strip().splitlines()[-1]))
     assert int(counts["calls"]) > 0 and int(counts["assigned"]) > 0 and int(counts["completed"]) > 0
-    # Whether the demo's operator sends a far car within these 30 demo minutes is chance (about
-    # one such send per run, none in half the runs under the full suite), so it is not asserted
-    # here until the demo town makes it certain (issue 14, open).
+    assert int(counts["operator_assigned"]) >= 1
     with sqlite3.connect(tmp_path / "keepcab.db") as db:
         statuses = {status for (status,) in db.execute("SELECT status FROM orders WHERE source = 'api'")}
         imported = db.execute("SELECT count(*) FROM customers WHERE display_name IS NOT NULL").fetchone()[0]
         calls = db.execute("SELECT count(*) FROM calls").fetchone()[0]
         moved = db.execute("SELECT count(*) FROM drivers WHERE status != 'offline'").fetchone()[0]
+        airports = [country.airport for country in COUNTRIES.values()]
+        airport = db.execute(
+            f"SELECT status FROM orders WHERE pickup_address IN ({','.join('?' * len(airports))})", airports
+        ).fetchall()
         from_queue = db.execute(
             "SELECT count(*) FROM order_events a JOIN order_events q ON q.order_id = a.order_id"
             " WHERE a.kind = 'assigned' AND json_extract(a.payload, '$.manual') = 1"
@@ -44,6 +48,7 @@ def test_the_demo_runs_a_dispatch_room_that_breathes(tmp_path: Path) -> None:
     assert statuses & {"assigned", "picked_up", "completed"}
     assert imported > 0 and calls > 0 and moved > 0
     assert from_queue >= 1
+    assert [status for (status,) in airport] in (["assigned"], ["picked_up"], ["completed"])
 
 
 def _children(pid: int) -> list[int]:

@@ -11,21 +11,18 @@ answers equal a brute-force scan and that the cells read stay within
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pytest
 from hypothesis import given, settings, target
 from hypothesis import strategies as st
 
 from dispatch.commands import DriverOnline
-from dispatch.engine import DispatchConfig, Dispatcher
 from dispatch.free_index import FreeDriverIndex
 from dispatch.geo import EARTH_RADIUS_M, Grid, haversine_m
 from dispatch.model import DriverStatus, Position
-from dispatch.policies import make_policy
 from dispatch.waiting import WaitingOrders
 from tests.dispatch.geo_cases import brute_force
-from tests.dispatch.helpers import order
+from tests.dispatch.polar_case import CountingCells, count_waiting_reads, queued_in_moscow
 
 
 def box_cell_bound(radius_m: float, cell_m: float) -> float:
@@ -44,20 +41,6 @@ def destination(p: Position, bearing_deg: float, dist_m: float) -> Position:
                             math.cos(angle) - math.sin(lat) * math.sin(lat2))
     return Position(max(-90.0, min(90.0, math.degrees(lat2))),
                     (math.degrees(lon2) + 180.0) % 360.0 - 180.0)
-
-
-class CountingCells(dict[Any, Any]):
-    """An index's cell dict that counts the cells a search reads."""
-
-    reads = 0
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        self.reads += 1
-        return super().get(key, default)
-
-    def values(self) -> Any:
-        self.reads += len(self)
-        return super().values()
 
 
 extremes = st.sampled_from([90.0, -90.0, 89.999, -89.999, 89.5, 0.0])
@@ -129,23 +112,6 @@ def test_best_for_anywhere_equals_brute_force_within_bounded_cells(
     assert counting.reads <= box_cell_bound(radius_m, 1000.0)
 
 
-def moscow_cells(count: int) -> list[Position]:
-    """`count` points in distinct 1 km cells around Moscow, as in the reported freeze."""
-    side = math.ceil(math.sqrt(count))
-    return [Position(55.70 + 0.011 * (i // side), 37.50 + 0.02 * (i % side)) for i in range(count)]
-
-
-def queued_in_moscow(count: int) -> Dispatcher:
-    """A dispatcher with `count` orders queued in distinct 1 km cells around Moscow."""
-    dispatcher = Dispatcher(make_policy("fifo"), config=DispatchConfig(pickup_radius_m=5000.0))
-    side = math.ceil(math.sqrt(count))
-    for i in range(count):
-        where = Position(55.70 + 0.011 * (i // side), 37.50 + 0.02 * (i % side))
-        dispatcher.handle(order(f"o{i}", 0.0, where), 0.0)
-    assert dispatcher.queue_length == count
-    return dispatcher
-
-
 POLAR = [(89.5, 37.6), (90.0, 0.0), (-89.9, 179.99), (89.99, -180.0)]
 
 
@@ -165,8 +131,7 @@ def test_a_driver_online_at_the_pole_beside_130_queued_orders_is_answered(
 def test_the_polar_driver_reads_one_search_box_of_cells(lat: float, lon: float) -> None:
     """The same search reads at most `box_cell_bound` cells at the pole as at 55 N."""
     dispatcher = queued_in_moscow(130)
-    waiting = dispatcher._match.waiting
-    assert isinstance(waiting, WaitingOrders) and len(waiting._cells) == 130
-    waiting._cells = counting = CountingCells(waiting._cells)
+    counting = count_waiting_reads(dispatcher)
+    assert len(counting) == 130
     dispatcher.handle(DriverOnline("polar", Position(lat, lon)), 1.0)
     assert 0 < counting.reads <= box_cell_bound(5000.0, 1000.0)

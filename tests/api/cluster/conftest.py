@@ -22,11 +22,9 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
 
-from api.db import make_engine, upgrade_database
-from tests.api.conftest import postgres_base_url, with_search_path
+from api.db import upgrade_database
+from tests.api.conftest import fresh_postgres_schema
 from tests.conftest import require_service
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -118,23 +116,9 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A migrated PostgreSQL schema of this test alone (scale-out runs on PostgreSQL only)."""
-    base = postgres_base_url()
-    schema = f"keepcab_cluster_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as error:
-        admin.dispose()
-        require_service("PostgreSQL", error)
-    url = with_search_path(base, schema)
-    upgrade_database(url)
-    try:
+    with fresh_postgres_schema("keepcab_cluster") as url:
+        upgrade_database(url)
         yield url
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture

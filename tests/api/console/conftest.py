@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, async_playwright
-from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
 
-from api.db import make_engine
-from tests.api.conftest import postgres_base_url, with_search_path
+from tests.api.conftest import fresh_postgres_schema
 from tests.api.console.server import Server, serve
 from tests.conftest import require_service
 
@@ -30,20 +26,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'keepcab.db'}"
         return
-    schema = f"keepcab_console_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(postgres_base_url())
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as error:
-        admin.dispose()
-        require_service("PostgreSQL", error)
-    try:
-        yield with_search_path(postgres_base_url(), schema)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_postgres_schema("keepcab_console") as url:
+        yield url
 
 
 @pytest.fixture

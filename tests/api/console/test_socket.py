@@ -11,6 +11,7 @@ from websockets.exceptions import ConnectionClosed
 
 from api.console import socket as console_socket
 from tests.api.console.server import CENTRE, Server, event_of_kind, events_until, next_message
+from tests.pg_schema import tables_locked
 
 
 async def _closed_code(client: object) -> int | None:
@@ -207,6 +208,29 @@ async def test_ringing_calls_reach_the_console_with_the_callers_card(stored_serv
     assert (await next_message(fourth))["state"]["calls"] == []
     for socket_ in (client, again, third, fourth):
         await socket_.close()
+
+
+async def test_a_ringing_card_reaches_the_console_while_the_store_is_locked(
+    stored_server: Server,
+) -> None:
+    """The card a ring shows is built from the caller index, as the PBX's reply is: with every
+    table it would otherwise read locked by another connection, it still reaches the console."""
+    server = stored_server
+    if not server.app.state.settings.database_url.startswith("postgresql"):
+        pytest.skip("a table lock that shuts readers out is PostgreSQL's (SQLite's WAL lets them read)")
+    await server.order(pickup_address="Floriańska 3", phone="+7 912 345 67 89")
+    await server.app.state.caller_index.current(5.0)
+    client = await server.console()
+    await next_message(client)
+    await next_message(client)
+    url = server.app.state.settings.database_url
+    with tables_locked(url, "customers", "phones", "pickup_addresses", "orders"):
+        body = {"event": "call.ringing", "call_id": "c-locked", "from": "8 (912) 345-67-89"}
+        assert (await server.post("/phone/events", body, key=server.phone_key)).status_code == 200
+        card = (await event_of_kind(client, "call.ringing"))["data"]
+    assert card["known"] is True and card["reason"] and card["active_order"]["status"] == "queued"
+    assert [p["text"] for p in card["places"]] == ["Floriańska 3"]
+    await client.close()
 
 
 async def test_a_driver_ending_shift_after_the_job_reaches_the_console(server: Server) -> None:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from api.caller_index import CallerIndex
-from api.db import make_engine, make_session_factory
+from api.db import make_session_factory
 from api.models import Customer, Phone, Role
 from tests.api.app_fixtures import Live, start_live, stop_live
+from tests.pg_schema import tables_locked
 
 PH = Role.PHONE
 
@@ -66,19 +65,6 @@ async def test_numbers_another_process_wrote_are_picked_up(database_url: str, en
         await stop_live(live, lifespan)
 
 
-@contextmanager
-def _tables_locked(database_url: str) -> Iterator[None]:
-    """Another connection holds the tables a lookup would read (as a long migration would)."""
-    engine = make_engine(database_url)
-    with engine.connect() as connection:
-        connection.execute(text("LOCK TABLE customers, phones IN ACCESS EXCLUSIVE MODE"))
-        try:
-            yield
-        finally:
-            connection.rollback()
-    engine.dispose()
-
-
 async def test_a_ring_is_answered_while_the_store_is_locked(live: Live) -> None:
     """Recognition does not queue behind the store: with the customers' tables locked by another
     connection, a known caller is still recognised at once (the call-log row is written later)."""
@@ -86,7 +72,7 @@ async def test_a_ring_is_answered_while_the_store_is_locked(live: Live) -> None:
         pytest.skip("a table lock that shuts readers out is PostgreSQL's (SQLite's WAL lets them read)")
     await live.order(phone="+79123456789", pickup_address="Lenina 5")
     await _index(live).current(1.0)
-    with _tables_locked(live.settings.database_url):
+    with tables_locked(live.settings.database_url, "customers", "phones"):
         started = time.perf_counter()
         response = await asyncio.wait_for(
             live.post("/phone/events", role=PH, json=ringing("r5", "+79123456789")), 10.0

@@ -85,3 +85,12 @@ def test_command_names_carry_ids_and_actors_but_no_personal_data() -> None:
     assert submitted == "SubmitOrder by operator:olga"
     moved = describe(Apply(c.DriverMoved("d1", Position(*CENTRE)), "driver:d1"))
     assert moved == "DriverMoved(driver_id='d1') by driver:d1"
+
+
+def test_a_command_relayed_to_the_leader_is_named_by_what_it_carries() -> None:
+    """In scale-out every command reaches the leader's writer wrapped (`Once`): the stall log
+    must still say which command held the writer, not the wrapper's name."""
+    from api.cluster.leader import Once
+
+    relayed = Once("r1-42", Apply(c.DriverMoved("d1", Position(*CENTRE)), "driver:d1"))
+    assert describe(relayed) == "DriverMoved(driver_id='d1') by driver:d1, relayed as r1-42"

@@ -1,0 +1,50 @@
+"""Issue 10's polar freeze as a reusable case: the test and bench/pole_search.py build the
+same dispatcher, so the bench measures exactly what the test guards."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from dispatch.commands import PlaceOrder
+from dispatch.engine import DispatchConfig, Dispatcher
+from dispatch.model import Order, Position
+from dispatch.policies import make_policy
+from dispatch.waiting import WaitingOrders
+
+
+class CountingCells(dict[Any, Any]):
+    """An index's cell dict that counts the cells a search reads."""
+
+    reads = 0
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self.reads += 1
+        return super().get(key, default)
+
+    def values(self) -> Any:
+        self.reads += len(self)
+        return super().values()
+
+
+def moscow_cells(count: int) -> list[Position]:
+    """`count` points in distinct 1 km cells around Moscow, as in the reported freeze."""
+    side = math.ceil(math.sqrt(count))
+    return [Position(55.70 + 0.011 * (i // side), 37.50 + 0.02 * (i % side)) for i in range(count)]
+
+
+def queued_in_moscow(count: int = 130) -> Dispatcher:
+    """A dispatcher with `count` orders queued in distinct 1 km cells around Moscow."""
+    dispatcher = Dispatcher(make_policy("fifo"), config=DispatchConfig(pickup_radius_m=5000.0))
+    for i, where in enumerate(moscow_cells(count)):
+        dispatcher.handle(PlaceOrder(Order(f"o{i}", None, where, 0.0)), 0.0)
+    assert dispatcher.queue_length == count
+    return dispatcher
+
+
+def count_waiting_reads(dispatcher: Dispatcher) -> CountingCells:
+    """Swap the waiting index's cells for a counting copy and return it."""
+    waiting = dispatcher._match.waiting
+    assert isinstance(waiting, WaitingOrders)
+    waiting._cells = counting = CountingCells(waiting._cells)
+    return counting
