@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from api.caller_index import CallerIndex
 from api.models import Customer, Order, Role
 from tests.api.app_fixtures import CENTRE, Live
 
@@ -153,3 +154,24 @@ async def test_erasure_clears_the_flag_and_blanks_the_reasons_of_its_audit(live:
         f"/customers/{customer_id}/flag", json=flag, headers=live.auth(Role.OPERATOR)
     )
     assert refused.status_code == 409
+
+
+async def test_the_next_ring_sees_new_notes_and_a_new_flag(live: Live) -> None:
+    """The caller index (what a ring's card is built from) reads the customer again after each change:
+    the writer tells it before it answers, so the very next ring has the notes and the flag."""
+    customer_id = await _customer(live)
+    index: CallerIndex = live.app.state.caller_index
+    await live.client.put(
+        f"/customers/{customer_id}/notes", json={"notes": NOTE}, headers=live.auth(Role.OPERATOR)
+    )
+    await index.current(5.0)
+    known = index.lookup("+79123456789")
+    assert known is not None and known.customer.notes == NOTE
+    await _flag(live, customer_id, True, "two no-shows")
+    await index.current(5.0)
+    known = index.lookup("+79123456789")
+    assert (
+        known is not None
+        and known.customer.confirm_required
+        and known.customer.confirm_reason == "two no-shows"
+    )
