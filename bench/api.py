@@ -308,15 +308,14 @@ def main() -> None:
         f"{args.concurrency}; p50 {results['intake_p50_ms']:.1f} ms, p99 {results['intake_p99_ms']:.1f} ms"
     )
     for channels in (1, 8, 32):
-        ring = {key: results[f"ringing_{key}"] for key in (f"c{channels}_p50_ms", f"c{channels}_p99_ms")}
-        saturated_p99 = results[f"ringing_saturated_c{channels}_p99_ms"]
         print(
-            f"[{backend}] {channels} ringing at once: p50 {ring[f'c{channels}_p50_ms']:.2f} ms, "
-            f"p99 {ring[f'c{channels}_p99_ms']:.2f} ms; saturated: "
-            f"{results[f'ringing_c{channels}_per_s']:.0f}/s, p99 {saturated_p99:.0f} ms"
+            f"[{backend}] {channels} ringing at once: p50 {results[f'ringing_c{channels}_p50_ms']:.2f} ms, "
+            f"p99 {results[f'ringing_c{channels}_p99_ms']:.2f} ms; saturated: "
+            f"{results[f'ringing_c{channels}_per_s']:.0f}/s, "
+            f"p99 {results[f'ringing_saturated_c{channels}_p99_ms']:.0f} ms"
         )
-    verdict_text = ", ".join(f"x{c} {v}" for c, v in verdicts.items())
-    print(f"ringing p99 target < {RINGING_P99_TARGET_MS} ms: {verdict_text}")
+    verdict = ", ".join(f"x{channels} {word}" for channels, word in verdicts.items())
+    print(f"ringing p99 target < {RINGING_P99_TARGET_MS} ms: {verdict}")
     print(json.dumps(results, sort_keys=True))
 
 

@@ -1,7 +1,10 @@
 """Figures for issue 12: per round-trip scenario the true and recovered value of every
 parameter with its interval, the policy ranking true vs calibrated, one report headline.
 
-    python bench/calibrate_round_trip.py [--replications 8] [--days 14]
+    python bench/calibrate_round_trip.py [--replications 8] [--days 14] [--log-days 21] [--no-ranking]
+
+`--log-days` sets how long the simulated firm is logged (the scenarios' own 21 days by
+default; 84 shows what twelve weeks identify, docs/calibrate.md).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ def truths(s: Scenario) -> dict[tuple[str, str], object]:
         ("churn", "first_failure_leave_probability"): c.first_failure_leave_probability,
         ("churn", "prior_trips_halving"): c.prior_trips_halving,
         ("churn", "base_departures_per_year"): c.base_departures_per_year,
+        ("churn", "memory_half_life_days"): c.memory_half_life_days,
     }
 
 
@@ -66,10 +70,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--replications", type=int, default=8)
     parser.add_argument("--days", type=float, default=14.0)
+    parser.add_argument("--log-days", type=float, default=None)
+    parser.add_argument("--no-ranking", action="store_true")
     args = parser.parse_args()
     summary: dict[str, object] = {}
     for name in ("river-town", "hill-city"):
         truth = load_scenario(HERE / f"{name}.toml")
+        if args.log_days:
+            truth = truth.model_copy(update={"horizon_days": args.log_days})
         with tempfile.TemporaryDirectory() as tmp:
             export_logs(truth, ["fifo"], Path(tmp))
             source = read_csv_log(Path(tmp) / "orders.csv", ZoneInfo("UTC"), "RU", Path(tmp) / "drivers.csv")
@@ -82,6 +90,8 @@ def main() -> None:
             shown = estimate.value if isinstance(estimate.value, list | dict) else ""
             print(f"| {section}.{key} | {true} | {shown} {estimate.comment()[:120]} |")
         print("\nheadline:", *headline, sep="\n")
+        if args.no_ranking:
+            continue
         calibrated = parse_scenario(scenario_toml(result))
         true_rank = ranking(truth, args.replications, args.days)
         cal_rank = ranking(calibrated, args.replications, args.days)

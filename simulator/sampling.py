@@ -49,19 +49,22 @@ def duration_sampler(dist: Distribution, rng: np.random.Generator) -> Sampler:
 
 
 class DailyProfile:
-    """Time-varying call intensity, repeated every day, hour by hour.
+    """Time-varying call intensity, hour by hour, repeated every day (24 weights) or every
+    week (168 weights from Monday 00:00: `Demand.week_profile`).
 
     Calls follow a Poisson process whose rate is the customer's mean rate
-    times this profile (normalised to mean 1). Instead of thinning, times are
-    drawn in "operational time": `advance(t, work)` returns the moment the
-    integrated profile has grown by `work` seconds after t, so one exponential
-    draw gives one call, with no rejected candidates.
+    times this profile (normalised to mean 1 over the period). Instead of
+    thinning, times are drawn in "operational time": `advance(t, work)`
+    returns the moment the integrated profile has grown by `work` seconds
+    after t, so one exponential draw gives one call, with no rejected candidates.
     """
 
-    __slots__ = ("_cumulative", "_flat", "_weights")
+    __slots__ = ("_cumulative", "_flat", "_hours", "_period_s", "_weights")
 
     def __init__(self, hourly: list[float]) -> None:
         mean = sum(hourly) / len(hourly)
+        self._hours = len(hourly)
+        self._period_s = self._hours * HOUR_S
         self._weights = [w / mean for w in hourly]
         self._flat = all(w == self._weights[0] for w in self._weights)
         self._cumulative = [0.0]
@@ -69,21 +72,24 @@ class DailyProfile:
             self._cumulative.append(self._cumulative[-1] + weight * HOUR_S)
 
     def rate_factor(self, at: float) -> float:
-        return self._weights[int(at % DAY_S // HOUR_S)]
+        return self._weights[int(at % self._period_s // HOUR_S)]
 
     def _integral(self, at: float) -> float:
-        day, offset = divmod(at, DAY_S)
+        period, offset = divmod(at, self._period_s)
         hour = int(offset // HOUR_S)
-        return day * DAY_S + self._cumulative[hour] + self._weights[hour] * (offset - hour * HOUR_S)
+        within = self._cumulative[hour] + self._weights[hour] * (offset - hour * HOUR_S)
+        return period * self._period_s + within
 
     def advance(self, at: float, work_s: float) -> float:
         if self._flat or math.isinf(work_s):
             return at + work_s
-        day, rest = divmod(self._integral(at) + work_s, DAY_S)
-        hour = min(bisect_right(self._cumulative, rest) - 1, 23)
+        period, rest = divmod(self._integral(at) + work_s, self._period_s)
+        last = self._hours - 1
+        hour = min(bisect_right(self._cumulative, rest) - 1, last)
         while self._weights[hour] == 0.0:  # rest fell exactly on the end of a silent stretch
-            hour = (hour + 1) % 24
-        later = day * DAY_S + hour * HOUR_S + (rest - self._cumulative[hour]) / self._weights[hour]
+            hour = (hour + 1) % self._hours
+        into_hour = (rest - self._cumulative[hour]) / self._weights[hour]
+        later = period * self._period_s + hour * HOUR_S + into_hour
         return max(later, at)  # rounding in the round trip must never move time backwards
 
 

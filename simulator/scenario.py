@@ -105,18 +105,34 @@ class Demand(_Section):
     trips_per_week_shape: Positive = math.inf  # Gamma heterogeneity; inf: everyone alike
     regular_min_trips_per_week: Positive = 1.0  # segment boundary occasional / regular
     new_customers_per_day: NonNegative = 0.0
+    # relative call rate by local hour: every day, or Monday..Friday when weekend_profile is set
     hourly_profile: list[NonNegative] = Field(default_factory=lambda: [1.0] * 24)
+    # Saturday and Sunday, on the same scale as hourly_profile (2.0 there: twice its calls)
+    weekend_profile: list[NonNegative] | None = None
     vip_share: Share = 0.0  # the firm's static VIP list: this share of the most frequent callers
     retry_probability: Share = 0.0
     retry_delay: Distribution = Distribution(kind="exponential", mean_min=5.0)
 
     @model_validator(mode="after")
     def _profile(self) -> Demand:
-        if len(self.hourly_profile) != 24:
-            raise ValueError(f"hourly_profile needs 24 values, got {len(self.hourly_profile)}")
-        if not any(self.hourly_profile):
+        for name in ("hourly_profile", "weekend_profile"):
+            values = getattr(self, name)
+            if values is not None and len(values) != 24:
+                raise ValueError(f"{name} needs 24 values, got {len(values)}")
+        if not any(self.week_profile()):
             raise ValueError("hourly_profile is all zero: nobody would ever call")
         return self
+
+    def week_profile(self) -> list[float]:
+        """The call rate's hourly weights over one period: 24 hours when every day is alike,
+        else 168 from Monday 00:00 (simulated time 0 is a Monday, as the exported log's
+        `EPOCH`). The one reading of the profile keys, for the simulator and the calibration."""
+        return weekly_profile(self.hourly_profile, self.weekend_profile)
+
+
+def weekly_profile(weekday: list[float], weekend: list[float] | None) -> list[float]:
+    """Five weekdays then Saturday and Sunday, hour by hour; the day alone without a weekend."""
+    return list(weekday) if weekend is None else [*weekday * 5, *weekend * 2]
 
 
 class Trips(_Section):

@@ -105,7 +105,7 @@ def build_setup(scenario: Scenario, seed: int | None = None) -> Setup:
     return Setup(
         scenario=scenario, window=window, customers=customers, callers=Callers(customers),
         churn=churn,
-        profile=DailyProfile(scenario.demand.hourly_profile),
+        profile=DailyProfile(scenario.demand.week_profile()),
         places=PlaceSampler(scenario.city.zones, streams["places"]),
         call_gap=_buffered(streams["calls"], True),
         caller=_buffered(streams["calls"], False),

@@ -49,7 +49,7 @@ def calibrate(source: OrderLogSource, since: float | None = None, until: float |
     history = log_arrays(source, None, until)
     profile = daily_profile(log)
     try:
-        population: Population | None = fit_population(log, profile.overall)
+        population: Population | None = fit_population(log, profile.week())
     except ValueError:
         population = None
     parts = dict(
@@ -61,7 +61,7 @@ def calibrate(source: OrderLogSource, since: float | None = None, until: float |
         patience=fit_patience(log),
         trips=fit_trips(log),
         fleet=fit_fleet(log, source.sessions),
-        churn=fit_churn(history, window_days(log)),
+        churn=fit_churn(history, window_days(log), log.start_at - history.start_at),
         history_weeks=(log.start_at - history.start_at) / 604_800,
     )
     partial = Calibration(**parts)  # type: ignore[arg-type]
@@ -81,7 +81,7 @@ def _distribution(kind: Estimate, mean: Estimate, sigma: Estimate) -> Estimate:
 
 
 def _demand(c: Calibration) -> dict[str, Estimate]:
-    log, fb = c.log, Estimate.fallback
+    fb = Estimate.fallback
     pop = c.population
     why = "fewer than 30 identified customers or under a week of log"
     demand = {
@@ -93,11 +93,7 @@ def _demand(c: Calibration) -> dict[str, Estimate]:
         "trips_per_week_shape": pop.trips_per_week_shape if pop else fb(0.5, why),
         "regular_min_trips_per_week": fb(1.0, "a reporting boundary, not a fit"),
         "new_customers_per_day": pop.new_customers_per_day if pop else fb(10.0, why),
-        "hourly_profile": Estimate(
-            [round(float(v), 3) for v in c.profile.overall],
-            log.source(c.profile.rows, "first calls (retries excluded) by local hour")
-            + "; weekday and weekend in the report",
-        ),
+        **_profiles(c),
         "vip_share": fb(0.02, "the firm's VIP list is not in the log"),
         "retry_probability": c.retries.probability,
         "retry_delay": Estimate(
@@ -107,6 +103,24 @@ def _demand(c: Calibration) -> dict[str, Estimate]:
         ),
     }
     return demand
+
+
+def _profiles(c: Calibration) -> dict[str, Estimate]:
+    """hourly_profile (weekdays) and weekend_profile, or one profile for every day."""
+    p, source = c.profile, c.log.source(c.profile.rows, "first calls (retries excluded) by local hour")
+    hourly = [round(float(v), 3) for v in p.hourly]
+    if p.weekend_hourly is None:
+        why = "the window has no weekend or no weekday: every day as hourly_profile"
+        return {
+            "hourly_profile": Estimate(hourly, source + ", every day"),
+            "weekend_profile": Estimate.fallback(hourly, why),
+        }
+    return {
+        "hourly_profile": Estimate(hourly, source + ", Monday..Friday, mean 1 over the week"),
+        "weekend_profile": Estimate(
+            [round(float(v), 3) for v in p.weekend_hourly], source + ", Saturday and Sunday, same scale"
+        ),
+    }
 
 
 def _sections(c: Calibration) -> Sections:

@@ -13,10 +13,10 @@ simulator's `[churn]` so the two sections say the same thing:
     prior_trips_halving            = 1 / k_prior_trips   (inf when 0)
 
 (a failure of severity 1 then makes a customer with n trips leave with
-probability 1 - exp(-k0 / (1 + n k_prior_trips)) in both models). The time
-course of the push (memory_half_life_days) is not identifiable from
-came-back labels and keeps its default; base departures come from the
-BG/NBD dropout: E[p] x E[orders per year].
+probability 1 - exp(-k0 / (1 + n k_prior_trips)) in both models). With the
+direct fit (`departures.py`, 20 failures or more) `[churn]` comes from it,
+memory_half_life_days included where the log bounds it; the came-back
+table stays as the report's raw evidence.
 """
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ from valuation.score import score_many
 
 PRIOR_GROUPS = ((0, 0, "new (0 trips)"), (1, 4, "1-4 trips"), (5, 19, "5-19 trips"), (20, 10**9, "20+ trips"))
 DEFAULT_MEMORY_DAYS = 14.0
+MEMORY_NOTE = (
+    "the push's time course: its profile-likelihood 95% interval is not bounded inside "
+    "0.5..365 days on this log (docs/calibrate.md: log length)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +127,9 @@ def _records(log: LogArrays) -> list[OrderRecord]:
     return records
 
 
-def fit_churn(log: LogArrays, window: float) -> ChurnFit:
-    """`log`: the whole history; `window`: the report table's follow-up in days."""
+def fit_churn(log: LogArrays, window: float, from_s: float = 0.0) -> ChurnFit:
+    """`log`: the whole history; `window`: the report table's follow-up in days; `from_s`:
+    the calibration window's start in `log`'s time (gaps before it only set the state)."""
     table, used = return_table(log, window * 86_400)
     failures = int(log.failed[log.customer >= 0].sum())
     defaults = {
@@ -134,7 +139,7 @@ def fit_churn(log: LogArrays, window: float) -> ChurnFit:
         "first_failure_leave_probability": Estimate.fallback(0.3),
         "prior_trips_halving": Estimate.fallback(math.inf),
     }
-    direct = fit_departures(log, DEFAULT_MEMORY_DAYS) if failures >= 20 else None
+    direct = fit_departures(log, DEFAULT_MEMORY_DAYS, from_s) if failures >= 20 else None
     try:
         order_log, _ = order_log_from_records(_records(log))
         params, c_fitted = valuation_fit(order_log, log.span_s, window / 7, direct)
@@ -149,20 +154,30 @@ def fit_churn(log: LogArrays, window: float) -> ChurnFit:
 
 
 def _churn_estimates(fit: DepartureFit, source: str) -> dict[str, Estimate]:
-    """The direct fit in the simulator's units; intervals by the delta method on the fit's scale."""
+    """The direct fit in the simulator's units, with its profile-likelihood intervals."""
     via = f"censored time-to-next-order fit, {source}"
+    if not fit.memory_fitted:
+        via += f"; the best fit at memory_half_life_days {DEFAULT_MEMORY_DAYS:g}, intervals over any memory"
 
     def estimate(name: str, scale: float = 1.0) -> Estimate:
         low, high = fit.interval(name)
         return Estimate(fit.value(name) * scale, via, low * scale, high * scale)
 
     k, (k_low, k_high) = fit.value("k_prior_trips"), fit.interval("k_prior_trips")
+
     def halving(rate: float) -> float:
         return 1 / rate if rate > 1e-12 else math.inf
 
+    half_life = math.log(2) * 7  # memory (weeks, mean life) -> half-life (days)
+    memory = (
+        estimate("memory_weeks", half_life)
+        if fit.memory_fitted
+        else Estimate.fallback(DEFAULT_MEMORY_DAYS, MEMORY_NOTE)
+    )
     return {
         "base_departures_per_year": estimate("base_per_week", YEAR_S / WEEK_S),
         "rise_per_failure_per_week": estimate("rise_per_week"),
+        "memory_half_life_days": memory,
         "first_failure_leave_probability": estimate("first_failure"),
         "prior_trips_halving": Estimate(
             halving(k), f"1 / k_prior_trips, {via}", halving(k_high), halving(k_low)

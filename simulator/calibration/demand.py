@@ -23,6 +23,7 @@ from scipy.special import gammaln
 
 from simulator.calibration.evidence import Estimate, Floats, LogArrays, wald_interval
 from simulator.calibration.mle import covariance, fit_mle
+from simulator.scenario import weekly_profile
 
 DAY_S, WEEK_S = 86_400.0, 7 * 86_400.0
 
@@ -31,41 +32,70 @@ DAY_S, WEEK_S = 86_400.0, 7 * 86_400.0
 class Profile:
     weekday: Floats  # mean calls per hour of a weekday
     weekend: Floats
-    overall: Floats  # normalised to mean 1: the scenario's hourly_profile
+    overall: Floats  # every day alike, normalised to mean 1
     rows: int
+    # the scenario's keys: weekday and weekend on one scale (mean 1 over a week); no weekend
+    # when the window lacks weekdays or weekend days (then hourly_profile is `overall`)
+    hourly: Floats
+    weekend_hourly: Floats | None
+
+    def week(self) -> list[float]:
+        """The weights the simulator runs (`simulator.scenario.weekly_profile`)."""
+        weekend = None if self.weekend_hourly is None else [float(v) for v in self.weekend_hourly]
+        return weekly_profile([float(v) for v in self.hourly], weekend)
 
 
 def daily_profile(log: LogArrays) -> Profile:
-    """Calls by local hour (retries excluded: they follow failures, not the clock)."""
+    """Calls by local hour (retries excluded: they follow failures, not the clock), on
+    weekdays and weekend days apart, each divided by how many such days the window has."""
     first = log.retry == False  # noqa: E712 (numpy mask)
-    days = max(log.span_s / DAY_S, 1.0)
-    day_index = np.floor(np.arange(round(days)) + log.start_at / DAY_S)
-    weekend_days = max(int(np.sum((day_index + 3) % 7 >= 5)), 0)
-    weekday_days = max(round(days) - weekend_days, 0)
+    days = max(round(log.span_s / DAY_S), 1)
+    weekday_of = (np.floor(_local_start(log) / DAY_S) + np.arange(days) + 3) % 7  # 1970-01-01: a Thursday
+    weekend_days = int(np.sum(weekday_of >= 5))
+    weekday_days = days - weekend_days
 
     def per_hour(mask: np.ndarray, count_days: int) -> Floats:
         counts = np.bincount(log.local_hour[mask], minlength=24).astype(np.float64)
         return counts / count_days if count_days else np.full(24, np.nan)
 
     overall = np.bincount(log.local_hour[first], minlength=24).astype(np.float64)
-    if overall.sum() == 0:
-        overall = np.ones(24)
-    return Profile(
+    overall = overall / overall.mean() if overall.sum() > 0 else np.ones(24)
+    weekday, weekend = (
         per_hour(first & ~log.weekend, weekday_days),
         per_hour(first & log.weekend, weekend_days),
-        overall / overall.mean(),
-        int(first.sum()),
     )
+    hourly, weekend_hourly = overall, None
+    if weekday_days and weekend_days and weekday.sum() > 0 and weekend.sum() > 0:
+        scale = (5 * weekday.sum() + 2 * weekend.sum()) / 168
+        hourly, weekend_hourly = weekday / scale, weekend / scale
+    return Profile(weekday, weekend, overall, int(first.sum()), hourly, weekend_hourly)
 
 
-def operational_weeks(log: LogArrays, profile: Floats) -> Floats:
-    """Each order's time with the profile integrated, so a Poisson rate becomes constant."""
-    cumulative = np.concatenate([[0.0], np.cumsum(profile)]) * 3600.0
-    day, offset = np.divmod(log.t, DAY_S)
-    hour = np.minimum((offset // 3600).astype(np.int64), 23)
-    op = day * DAY_S + cumulative[hour] + profile[hour] * (offset - hour * 3600.0)
-    result: Floats = op / WEEK_S
+def _local_start(log: LogArrays) -> float:
+    """The window's start in local wall-clock time (the first order's offset)."""
+    return float(log.local_s[0] - log.t[0]) if log.n else log.start_at
+
+
+def _week_integral(local_s: Floats, week: list[float]) -> Floats:
+    """Seconds of operational time from a Monday 00:00 (1970-01-05) to each local time."""
+    weights = np.asarray(week, dtype=np.float64)
+    weights = weights / weights.mean()
+    period = len(weights) * 3600.0
+    cumulative = np.concatenate([[0.0], np.cumsum(weights)]) * 3600.0
+    cycles, offset = np.divmod(np.asarray(local_s, dtype=np.float64) - 4 * DAY_S, period)
+    hour = np.minimum((offset // 3600).astype(np.int64), len(weights) - 1)
+    result: Floats = cycles * period + cumulative[hour] + weights[hour] * (offset - hour * 3600.0)
     return result
+
+
+def operational_weeks(log: LogArrays, week: list[float]) -> tuple[Floats, float]:
+    """Each order's time, and the window's span, with the profile integrated from the
+    window's start, so that a Poisson rate becomes constant (weeks)."""
+    start = _local_start(log)
+    origin = _week_integral(np.array([start]), week)[0]
+    op: Floats = (_week_integral(log.local_s, week) - origin) / WEEK_S
+    span = (_week_integral(np.array([start + log.span_s]), week)[0] - origin) / WEEK_S
+    return op, float(span)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,41 +121,48 @@ def _first_last_counts(log: LogArrays, op_weeks: Floats) -> tuple[Floats, Floats
 
 def population_neg_ll(u: Floats, last: Floats, n: Floats, span_w: float) -> Callable[[Floats], float]:
     """The marked-process negative log-likelihood of theta = (log N, log newcomers/week,
-    log r, log alpha, logit p) for customers first seen at u, last seen at `last`, n calls."""
+    log r, log alpha, logit p, logit p1) for customers first seen at u, last seen at `last`,
+    n calls. A newcomer leaves after their first call with p1, after later calls (and every
+    customer active at the start after each call) with p: newcomers whose first order fails
+    leave far more often (first_failure_leave_probability), and a single p read those
+    one-call newcomers as rare callers, which biased the rate shape low."""
+    one = n == 1
 
     def neg_ll(theta: Floats) -> float:
-        log_n, log_nu, log_r, log_alpha, logit_p = theta
+        log_n, log_nu, log_r, log_alpha, logit_p, logit_p1 = theta
         r, alpha = math.exp(log_r), math.exp(log_alpha)
         log_p, log_q = -np.logaddexp(0.0, -logit_p), -np.logaddexp(0.0, logit_p)
+        log_p1, log_q1 = -np.logaddexp(0.0, -logit_p1), -np.logaddexp(0.0, logit_p1)
         expected = math.exp(log_n) * -math.expm1(r * (log_alpha - math.log(alpha + span_w)))
         expected += math.exp(log_nu) * span_w
-        base = r * log_alpha - gammaln(r) + (n - 1) * log_q
+        prior = r * log_alpha - gammaln(r)
         # after the last call: gone (p) at once, or still there (1 - p) and silent until the end
         tail = np.logaddexp(log_p - (r + n) * np.log(alpha + last), log_q - (r + n) * np.log(alpha + span_w))
+        gone, stays = np.where(one, log_p1, log_p), np.where(one, log_q1, log_q)
         tail_new = np.logaddexp(
-            log_p - (r + n - 1) * np.log(alpha + last - u), log_q - (r + n - 1) * np.log(alpha + span_w - u)
+            gone - (r + n - 1) * np.log(alpha + last - u), stays - (r + n - 1) * np.log(alpha + span_w - u)
         )
-        log_a = base + gammaln(r + n) + tail
-        log_b = base + gammaln(r + n - 1) + tail_new
+        log_a = prior + (n - 1) * log_q + gammaln(r + n) + tail
+        log_b = prior + np.where(one, 0.0, log_q1 + (n - 2) * log_q) + gammaln(r + n - 1) + tail_new
         return expected - float(np.sum(np.logaddexp(log_n + log_a, log_nu + log_b)))
 
     return neg_ll
 
 
-def fit_population(log: LogArrays, profile: Floats) -> Population:
+def fit_population(log: LogArrays, week: list[float]) -> Population:
     """N, newcomers per day, the Gamma of call rates and a per-call dropout p (a nuisance
     that absorbs customers leaving, whatever made them leave), with Wald intervals."""
-    u, last, n = _first_last_counts(log, operational_weeks(log, profile))
-    span_w = log.span_s / WEEK_S
-    if len(n) < 30 or span_w < 1.0:
+    op, span_w = operational_weeks(log, week)
+    u, last, n = _first_last_counts(log, op)
+    if len(n) < 30 or log.span_s < WEEK_S:
         raise ValueError("fewer than 30 identified customers or less than a week of log")
     neg_ll = population_neg_ll(u, last, n, span_w)
     start = np.array(
-        [math.log(len(n) * 1.5), math.log(max(len(n) * 0.01 / span_w, 0.1)), 0.0, math.log(2.0), -3.0]
+        [math.log(len(n) * 1.5), math.log(max(len(n) * 0.01 / span_w, 0.1)), 0.0, math.log(2.0), -3.0, -2.0]
     )
     theta, cov = fit_mle(neg_ll, start)
-    if not np.all(np.isfinite(np.diag(cov))):  # dropout at its bound (p -> 0): hold it fixed there
-        cov = covariance(lambda four: neg_ll(np.append(four, theta[4])), theta[:4])
+    if not np.all(np.isfinite(np.diag(cov))):  # a dropout at its bound (p -> 0): hold both there
+        cov = covariance(lambda four: neg_ll(np.append(four, theta[4:])), theta[:4])
     se = np.sqrt(np.maximum(np.diag(cov), 0.0))
     values = np.exp(theta)
     source = log.source(int(n.sum()), f"calls of {len(n):,} customers")

@@ -88,6 +88,7 @@ class LogArrays:
     drop_lat: Floats
     drop_lon: Floats
     driver: NDArray[np.str_]
+    local_s: Floats  # the firm's wall-clock time, seconds since 1970-01-01 00:00 local
     local_hour: NDArray[np.int64]
     weekend: NDArray[np.bool_]
     retry: NDArray[np.bool_]
@@ -152,6 +153,7 @@ def log_arrays(source: OrderLogSource, since: float | None = None, until: float 
         drop_lat=_col(orders, "dropoff_lat"),
         drop_lon=_col(orders, "dropoff_lon"),
         driver=np.array([o.driver_id for o in orders]),
+        local_s=local.astype(np.float64),
         local_hour=((local // 3600) % 24).astype(np.int64),
         weekend=((local // 86_400 + 3) % 7) >= 5,  # 1970-01-01 was a Thursday
         retry=np.zeros(len(orders), dtype=bool),

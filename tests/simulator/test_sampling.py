@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from dispatch.geo import haversine_m
 from dispatch.model import Position
 from simulator.sampling import DAY_S, DailyProfile, PlaceSampler, duration_sampler
-from simulator.scenario import Distribution, Zone
+from simulator.scenario import Demand, Distribution, Zone
 
 PROFILE = [0.0, 0.0, 0.5, 1.0, 2.0, 3.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
            1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
@@ -105,3 +105,29 @@ def test_a_zone_of_radius_zero_is_one_point() -> None:
     sampler = PlaceSampler([Zone(name="x", lat=50.0, lon=20.0, radius_m=0.0, weight=1.0)],
                            np.random.default_rng(2))
     assert {sampler.sample() for _ in range(10)} == {Position(50.0, 20.0)}
+
+
+def test_a_weekend_profile_shapes_saturday_and_sunday_calls() -> None:
+    """With 168 weights (Demand.week_profile), weekend days follow their own curve and level,
+    simulated time 0 being a Monday."""
+    weekday = [1.0] * 24
+    weekend = [0.0] * 12 + [4.0] * 12  # weekend calls only in the afternoon, twice a weekday's
+    demand = Demand(customers=1, trips_per_week_mean=1.0, hourly_profile=weekday, weekend_profile=weekend)
+    profile = DailyProfile(demand.week_profile())
+    rng = np.random.default_rng(4)
+    counts = np.zeros((7, 24))
+    at = 0.0
+    for gap in rng.exponential(120.0, 100_000):
+        at = profile.advance(at, float(gap))
+        counts[int(at // DAY_S) % 7, int(at % DAY_S // 3600)] += 1
+    assert counts[5:, :12].sum() == 0  # Saturday and Sunday mornings are silent
+    assert counts[:5].sum(axis=0) == pytest.approx(np.full(24, counts[:5].sum() / 24), rel=0.1)
+    assert counts[5:].sum() / counts[:5].sum() == pytest.approx(2 * 48 / (5 * 24), rel=0.05)
+
+
+def test_without_a_weekend_profile_every_day_is_alike() -> None:
+    """No weekend_profile: the period is one day, exactly as before the key existed."""
+    demand = Demand(customers=1, trips_per_week_mean=1.0, hourly_profile=PROFILE)
+    assert demand.week_profile() == PROFILE
+    one_day, same = DailyProfile(demand.week_profile()), DailyProfile(list(PROFILE))
+    assert one_day.advance(5 * DAY_S + 100.0, 7_000.0) == same.advance(5 * DAY_S + 100.0, 7_000.0)

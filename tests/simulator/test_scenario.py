@@ -96,6 +96,8 @@ def test_invalid_toml_names_the_file() -> None:
 @pytest.mark.parametrize(("old", "new", "message"), [
     ("share = 0.20 }", "share = 0.10 }", "fleet: shift shares must sum to 1, got 0.9"),
     ("0.6, 0.4, 0.3,", "0.6, 0.4,", "demand: hourly_profile needs 24 values, got 23"),
+    ("vip_share =", "weekend_profile = [1.0, 2.0]\nvip_share =",
+     "demand: weekend_profile needs 24 values, got 2"),
     ("lat = 50.062", "lat = 51.5", "city: zone 'old town' lies outside the bounding box"),
     ('wait = { kind = "lognormal"', 'wait = { kind = "empirical"',
      "patience.wait: an empirical distribution needs samples_min"),

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.calibration.demand import fit_population
+from simulator.calibration.demand import daily_profile, fit_population
 from simulator.calibration.evidence import log_arrays
 from simulator.calibration.patience import fit_patience
 from simulator.calibration.shifts import fit_fleet
@@ -109,6 +109,46 @@ def test_population_fit_recovers_customers_rates_and_newcomers() -> None:
     assert fit.trips_per_week_mean.covers(0.5), fit.trips_per_week_mean
     assert fit.trips_per_week_shape.covers(0.8), fit.trips_per_week_shape
     assert fit.new_customers_per_day.covers(20), fit.new_customers_per_day
+
+
+def test_newcomers_leaving_after_their_first_call_do_not_bend_the_rate_shape() -> None:
+    """As above over 12 weeks, but 40% of newcomers never call again after their first call
+    (a failed first order): the shape (1.2) and newcomers per day (20) stay in their intervals."""
+    rng = np.random.default_rng(6)
+    span, orders = 12 * WEEK, []
+    joined = [(0.0, float(r) / WEEK) for r in rng.gamma(1.2, 0.6 / 1.2, 3000)]
+    newcomer_times = np.sort(rng.uniform(0, span, rng.poisson(20 * 84)))
+    joined += [(float(t), float(rng.gamma(1.2, 0.6 / 1.2) / WEEK)) for t in newcomer_times]
+    for i, (t0, rate) in enumerate(joined):
+        calls = [t for t in t0 + np.cumsum(rng.exponential(1 / rate, 80)) if t < span]
+        if t0 > 0 and rng.uniform() < 0.4:
+            calls = []
+        orders += [_order(f"c{i}", t) for t in ([t0] if t0 > 0 else []) + calls]
+    orders.append(_order("last", span - 1.0))
+    fit = fit_population(log_arrays(OrderLogSource(orders)), np.ones(24))
+    assert fit.trips_per_week_shape.covers(1.2), fit.trips_per_week_shape
+    assert fit.new_customers_per_day.covers(20.0), fit.new_customers_per_day
+    assert fit.customers.covers(3000), fit.customers
+
+
+def test_weekday_and_weekend_profiles_are_read_on_one_scale() -> None:
+    """Two weeks of calls: weekdays flat, weekends only 18-24 h at three times a weekday's
+    hourly rate; the profile gives both curves so that a week of them has mean 1."""
+    rng = np.random.default_rng(7)
+    orders = []
+    for day in range(14):
+        weekend = day % 7 >= 5  # START is a Monday
+        hours = np.arange(18, 24) if weekend else np.arange(24)
+        for hour in hours:
+            for at in rng.uniform(0, 3600, rng.poisson(150 if weekend else 50)):
+                orders.append(_order(f"c{len(orders)}", day * DAY + hour * 3600 + float(at)))
+    profile = daily_profile(log_arrays(OrderLogSource(orders)))
+    assert profile.weekend_hourly is not None
+    week = np.array(profile.week())
+    assert len(week) == 168 and week.mean() == pytest.approx(1.0)
+    expected = np.r_[np.full(120, 10.0), np.tile(np.r_[np.zeros(18), np.full(6, 30.0)], 2)]
+    assert week == pytest.approx(expected / expected.mean(), rel=0.12)
+    assert week[120:].sum() / week.sum() == pytest.approx(360 / 1560, rel=0.05)
 
 
 def test_zones_are_found_where_the_pickups_are() -> None:
