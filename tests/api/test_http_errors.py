@@ -35,6 +35,7 @@ live = app_fixtures.live  # the fixture, shared with tests/api/routers and tests
 AD = Role.ADMIN
 LOCATED = {"pickup_lat": 55.75, "pickup_lon": 37.61}
 FROM_HERE = {"pickup_lat": "55.75", "pickup_lon": "37.61"}
+TO_POLE = {"dropoff_lat": "91", "dropoff_lon": "0"}
 
 # (method, path, body or None, query, expected status, field the 422 must name)
 BAD: list[tuple[str, str, Any, dict[str, str], int, str | None]] = [
@@ -87,7 +88,7 @@ BAD: list[tuple[str, str, Any, dict[str, str], int, str | None]] = [
     ("PUT", "/customers/nope/flag", {"confirm_required": True}, {}, 422, "reason"),
     ("PUT", "/customers/nope/flag", {"confirm_required": True, "reason": "no-shows"}, {}, 404, None),
     ("GET", "/customers/nope/flag-events", None, {}, 404, None),
-    ("GET", "/fares/estimate", None, {**FROM_HERE, "dropoff_lat": "91", "dropoff_lon": "0"}, 422, "dropoff_lat"),
+    ("GET", "/fares/estimate", None, {**FROM_HERE, **TO_POLE}, 422, "dropoff_lat"),
     ("GET", "/fares/estimate", None, FROM_HERE, 422, "dropoff_lat"),
     ("PATCH", "/orders/nope", {"pickup_at": "2026-01-01T10:00"}, {}, 422, "pickup_at"),
     ("PATCH", "/orders/nope", {"pickup_lat": 55.7}, {}, 422, "pickup_lon"),
