@@ -32,14 +32,17 @@ from api.metrics import LiveMetrics
 from api.openapi import declare_error_responses
 from api.places import mount_places
 from api.places import routes as places_routes
-from api.routers import customers, drivers, health, orders, phone, queue
+from api.routers import customer_care, customers, drivers, fares, health, orders, phone, prebookings, queue
 from api.settings import Settings
 
 ROUTERS = (
     orders.router,
+    fares.router,
+    prebookings.router,
     queue.router,
     drivers.router,
     customers.router,
+    customer_care.router,
     phone.router,
     health.router,
 )

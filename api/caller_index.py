@@ -40,6 +40,7 @@ from dispatch.model import TERMINAL_ORDER_STATUSES
 
 log = logging.getLogger(__name__)
 BATCH = 500
+CUSTOMER_UPDATED = "customer_updated"  # a writer event: what operators keep about a customer changed
 _TERMINAL = sorted(s.value for s in TERMINAL_ORDER_STATUSES)
 
 
@@ -73,6 +74,7 @@ class CallerIndex:
         self._callers: dict[str, KnownCaller] = {}
         self._max_phone_id = 0
         self._pending: set[str] = set()  # orders whose customers must be read again
+        self._pending_customers: set[str] = set()  # customers changed without an order (notes, flag)
         self._reading = False
         self._wake = asyncio.Event()
         self._progress = asyncio.Condition()
@@ -121,6 +123,9 @@ class CallerIndex:
 
     def refresh_orders(self, order_ids: Iterable[str]) -> None:
         self.refresh(self.customers_of_orders(order_ids))
+
+    def refresh_changed(self, order_ids: Iterable[str], customer_ids: set[str]) -> None:
+        self.refresh(self.customers_of_orders(order_ids) | customer_ids)
 
     def refresh(self, customer_ids: Iterable[str]) -> None:
         ordered = sorted(set(customer_ids))
@@ -171,9 +176,11 @@ class CallerIndex:
         for event in events:
             if event.kind == "customer_forgotten":
                 self.forget(str(event.data["customer_id"]))
+            elif event.kind == CUSTOMER_UPDATED:
+                self._pending_customers.add(str(event.data["customer_id"]))
             elif event.data.get("order_id") is not None:
                 self._pending.add(str(event.data["order_id"]))
-        if self._pending:
+        if self._pending or self._pending_customers:
             self._wake.set()
 
     def follow(self, bus: EventBus) -> asyncio.Task[None]:
@@ -192,15 +199,18 @@ class CallerIndex:
 
     async def current(self, limit_s: float) -> None:
         """Return once no noted change is unread, or after `limit_s` (the answer is then as of now)."""
-        if not self._pending and not self._reading:
+        if not self._pending and not self._pending_customers and not self._reading:
             return
         async with self._progress:
             try:
                 await asyncio.wait_for(
-                    self._progress.wait_for(lambda: not self._pending and not self._reading), limit_s
+                    self._progress.wait_for(self._is_current), limit_s
                 )
             except TimeoutError:
                 self.late += 1
+
+    def _is_current(self) -> bool:
+        return not self._pending and not self._pending_customers and not self._reading
 
     async def _follow(self, resync_s: float) -> None:
         caught_up = time.monotonic()
@@ -212,10 +222,11 @@ class CallerIndex:
                     await self._wake.wait()
             self._wake.clear()
             orders, self._pending = self._pending, set()
-            self._reading = bool(orders)
+            customers, self._pending_customers = self._pending_customers, set()
+            self._reading = bool(orders or customers)
             try:
-                if orders:
-                    await run_in_threadpool(self.refresh_orders, orders)
+                if orders or customers:
+                    await run_in_threadpool(self.refresh_changed, orders, customers)
                 if time.monotonic() - caught_up >= resync_s:
                     await run_in_threadpool(self.catch_up if self.loaded else self._load)
                     caught_up = time.monotonic()

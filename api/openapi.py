@@ -83,7 +83,7 @@ def _statuses(method: str, operation: dict[str, Any], public: bool) -> set[int]:
         statuses.add(404)
     if not public:
         statuses |= {401, 403, 503}
-        if method in ("post", "delete"):
+        if method in ("post", "put", "patch", "delete"):
             statuses |= {404, 409}
     return statuses
 

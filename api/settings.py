@@ -32,6 +32,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispatch.config import DEFAULT_BATCH_WINDOW_S, matching_fields
 from dispatch.policy_params import POLICY_PARAM_FIELDS, PolicyParams
+from dispatch.tariff import TARIFF_FIELDS, Tariff
 
 _POLICY = PolicyParams()
 
@@ -130,6 +131,11 @@ class Settings(BaseSettings):
     batch_window_s: float = Field(default=DEFAULT_BATCH_WINDOW_S, gt=0, allow_inf_nan=False)
     tick_interval_s: float = Field(default=1.0, gt=0)
     vip_customer_ids: list[str] = Field(default_factory=list)
+    # --- tariff (names match dispatch.tariff.TARIFF_FIELDS and a scenario's [trips]) -----
+    fare_base: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    fare_per_km: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    fare_per_min: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    currency: str = Field(default="EUR", min_length=1, max_length=8)  # what fares are quoted in
 
     # --- policy parameters (names match dispatch.policy_params.PolicyParams) ------------
     vip_head_start_s: float = Field(default=_POLICY.vip_head_start_s, ge=0)
@@ -186,6 +192,10 @@ class Settings(BaseSettings):
         """Keyword arguments for `dispatch.engine.DispatchConfig`."""
         fields = {name: getattr(self, name) for name in DISPATCH_CONFIG_FIELDS}
         return {**fields, **matching_fields(self.matching, self.batch_window_s)}
+
+    def tariff(self) -> Tariff:
+        """The firm's fare model, built from the same fields as a scenario's `Trips.tariff`."""
+        return Tariff(**{name: getattr(self, name) for name in TARIFF_FIELDS})
 
     def policy_params(self) -> PolicyParams:
         """The policy settings as the one policy builder takes them (a plain copy)."""

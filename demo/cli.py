@@ -33,6 +33,7 @@ from demo.city import DemoCustomer, Town, write_export
 from demo.country import country_for
 from demo.driver import DemoDriver, DemoKeys, DemoPlan
 from dispatch.config import DispatchConfig
+from dispatch.tariff import TARIFF_FIELDS, Tariff
 from simulator.scenario import Scenario, load_scenario
 
 OPERATOR, PASSWORD = "demo", "demo-password"
@@ -198,6 +199,7 @@ def _environment(directory: Path, plan: DemoPlan, scenario: Scenario, region: st
     return {
         **os.environ,
         **dispatch_environment(config),
+        **tariff_environment(scenario.trips.tariff(), scenario.currency),
         "KEEPCAB_PHONE_REGION": region,
         "KEEPCAB_DATABASE_URL": f"sqlite:///{directory / 'keepcab.db'}",
         "KEEPCAB_REDIS_URL": "",
@@ -208,6 +210,12 @@ def _environment(directory: Path, plan: DemoPlan, scenario: Scenario, region: st
         "KEEPCAB_DEMO_EPOCH": str(plan.epoch_s),
         "KEEPCAB_DEMO_DIR": str(directory),
     }
+
+
+def tariff_environment(tariff: Tariff, currency: str) -> dict[str, str]:
+    """The scenario's tariff as the live server reads it (`TARIFF_FIELDS` with the KEEPCAB_ prefix)."""
+    values = {f"KEEPCAB_{name.upper()}": repr(getattr(tariff, name)) for name in TARIFF_FIELDS}
+    return {**values, "KEEPCAB_CURRENCY": currency}
 
 
 def dispatch_environment(config: DispatchConfig) -> dict[str, str]:

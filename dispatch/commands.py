@@ -83,12 +83,39 @@ class AssignManually:
 
 @fast_init
 @dataclass(frozen=True, slots=True)
+class AssignNext:
+    """An operator promises a waiting order to a busy car: it is handed over when the car's job ends."""
+
+    order_id: str
+    driver_id: str
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class CancelHold:
+    """An operator takes a promised order back: it returns to its place in the queue."""
+
+    order_id: str
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
 class OverridePriority:
     """An operator sets a waiting order's head start; the reason is mandatory and audited."""
 
     order_id: str
     head_start_s: float
     reason: str
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class RescheduleOrder:
+    """An operator moves a pre-booked order (its pickup time, its pickup point) before it is released."""
+
+    order_id: str
+    pickup_at: float
+    pickup: Position
 
 
 @fast_init
@@ -106,6 +133,9 @@ Command = (
     | DriverArrived
     | TripCompleted
     | AssignManually
+    | AssignNext
+    | CancelHold
     | OverridePriority
+    | RescheduleOrder
     | Tick
 )

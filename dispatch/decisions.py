@@ -25,6 +25,16 @@ class OrderScheduled:
 
 @fast_init
 @dataclass(frozen=True, slots=True)
+class OrderRescheduled:
+    """A pre-booked order moved: `order` as it is now, released at `release_at` (at once if past)."""
+
+    order: Order
+    release_at: float
+    at: float
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
 class OrderQueued:
     order: Order
     score: PriorityScore
@@ -94,6 +104,27 @@ class OrderCompleted:
 
 @fast_init
 @dataclass(frozen=True, slots=True)
+class OrderHeld:
+    """A waiting order is promised to a busy driver (out of the queue, still QUEUED)."""
+
+    order_id: str
+    driver_id: str
+    at: float
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class OrderHoldReleased:
+    """A promise undone: the order is back in the queue at `effective_at` (or taken by the next decision)."""
+
+    order_id: str
+    driver_id: str
+    effective_at: float
+    at: float
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
 class PriorityOverridden:
     order_id: str
     old_head_start_s: float
@@ -124,6 +155,7 @@ class DriverLeaving:
 
 Decision = (
     OrderScheduled
+    | OrderRescheduled
     | OrderQueued
     | OrderAssigned
     | OrderRejected
@@ -132,6 +164,8 @@ Decision = (
     | OrderPickedUp
     | OrderCompleted
     | PriorityOverridden
+    | OrderHeld
+    | OrderHoldReleased
     | DriverStatusChanged
     | DriverLeaving
 )

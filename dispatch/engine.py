@@ -27,11 +27,15 @@ possible.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from dispatch.commands import (
     AssignManually,
+    AssignNext,
+    CancelHold,
     CancelOrder,
     Command,
     DriverArrived,
@@ -40,6 +44,7 @@ from dispatch.commands import (
     DriverOnline,
     OverridePriority,
     PlaceOrder,
+    RescheduleOrder,
     Tick,
     TripCompleted,
 )
@@ -54,6 +59,7 @@ from dispatch.decisions import (
     OrderExpired,
     OrderPickedUp,
     OrderRejected,
+    OrderRescheduled,
     OrderScheduled,
     PriorityOverridden,
 )
@@ -64,6 +70,7 @@ from dispatch.errors import (
     InvalidTransition,
 )
 from dispatch.geo import eta_s, haversine_m
+from dispatch.holds import Holds
 from dispatch.model import (
     DriverStatus,
     DriverView,
@@ -74,7 +81,6 @@ from dispatch.model import (
     neutral_scorer,
 )
 from dispatch.policies import Policy
-from dispatch.records import DispatcherRecords
 from dispatch.state import RELEASE, LiveDriver, LiveOrder
 
 # Enum members bound once: looking one up on its class costs ~120 ns on Python 3.11 (the
@@ -96,7 +102,7 @@ EN_ROUTE, FREE, OFFLINE, ON_TRIP, ASSIGNED, CANCELLED, COMPLETED, PICKED_UP, QUE
 __all__ = ["DispatchConfig", "Dispatcher"]
 
 
-class Dispatcher(DispatcherRecords):
+class Dispatcher(Holds):
     """The state machine: every command handler; its records and their views are the base's."""
 
     def __init__(
@@ -116,7 +122,10 @@ class Dispatcher(DispatcherRecords):
             DriverArrived: self._arrived,
             TripCompleted: self._completed,
             AssignManually: self._assign_manually,
+            AssignNext: self._hold,
+            CancelHold: self._cancel_hold,
             OverridePriority: self._override,
+            RescheduleOrder: self._reschedule,
             Tick: self._tick,
         }
         if self._batch is not None:
@@ -228,11 +237,31 @@ class Dispatcher(DispatcherRecords):
         old = live.head_start_s
         live.override_s = live.head_start_s = command.head_start_s
         effective_at = live.order.due_at - command.head_start_s
-        if live.status is QUEUED:
+        if live.status is QUEUED and live.held_for is None:
             effective_at = self._match.waiting.reprioritise(command.order_id, command.head_start_s)
         return [
             PriorityOverridden(command.order_id, old, command.head_start_s, effective_at, command.reason, now)
         ]
+
+    def _reschedule(self, command: RescheduleOrder, now: float) -> list[Decision]:
+        """Move a pre-booking before its release; a release time already past releases it now.
+
+        The old release timer goes stale (`_timer_is_live` compares `release_at`); a timer
+        that happens to fall at the new time too is harmless, since a released order is
+        no longer SCHEDULED when the second one surfaces.
+        """
+        live = self._order(command.order_id)
+        if live.status is not SCHEDULED:
+            raise InvalidTransition(f"order {command.order_id!r} is {live.status}, not a waiting pre-booking")
+        if not math.isfinite(command.pickup_at):
+            raise InvalidCommand(f"pickup_at must be finite, got {command.pickup_at!r}")
+        live.order = replace(live.order, pickup_at=command.pickup_at, pickup=command.pickup)
+        live.release_at = command.pickup_at - self.config.prebook_lead_s
+        moved = OrderRescheduled(live.order, live.release_at, now)
+        if live.release_at <= now:
+            return [moved, *self._admit(live, now)]
+        self._timers.add(live.release_at, RELEASE, command.order_id)
+        return [moved]
 
     def _assign_manually(self, command: AssignManually, now: float) -> list[Decision]:
         live = self._order(command.order_id)
@@ -241,7 +270,9 @@ class Dispatcher(DispatcherRecords):
             raise InvalidTransition(f"order {command.order_id!r} is {live.status}, not waiting")
         if driver.status is not FREE:
             raise DriverBusy(driver.driver_id, driver.status)
-        if live.status is QUEUED:
+        if live.held_for is not None:
+            self._drop_hold(live)
+        elif live.status is QUEUED:
             self._match.waiting.remove(command.order_id)
         return self._assign(live, driver, now, manual=True)
 
@@ -282,7 +313,7 @@ class Dispatcher(DispatcherRecords):
         busy = driver.status in (EN_ROUTE, ON_TRIP)
         if busy and command.when_free:
             driver.leaving = True
-            return [DriverLeaving(driver.driver_id, True, now)]
+            return [DriverLeaving(driver.driver_id, True, now), *self._release_next(driver, now)]
         if driver.status is not FREE:
             raise DriverBusy(driver.driver_id, driver.status)
         self._match.free.remove(driver.driver_id)
@@ -334,6 +365,9 @@ class Dispatcher(DispatcherRecords):
         a driver at the end of their shift goes offline instead."""
         if driver.leaving:
             return self._go_offline(driver, now)
+        promised = self.take_next(driver, now)
+        if promised is not None:
+            return promised
         driver.status = FREE
         order_id = self._match.order_for(driver)
         if order_id is None:
@@ -357,8 +391,7 @@ class Dispatcher(DispatcherRecords):
             if kind == RELEASE:
                 decisions.extend(self._admit(live, now))
                 continue
-            self._match.waiting.remove(order_id)
-            del self._orders[order_id]
+            self._forget(live)
             live.status = REJECTED
             waited_s = now - live.order.due_at
             decisions.append(OrderExpired(order_id, FailureCause.NO_CAR, waited_s, now))

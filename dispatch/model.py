@@ -157,6 +157,7 @@ class DriverView:
     position: Position
     order_id: str | None
     leaving: bool = False  # goes offline when the current job ends
+    next_order_id: str | None = None  # promised to this car when its job ends (dispatch.holds)
 
 
 @fast_init
@@ -182,3 +183,4 @@ class OrderView:
     failure_cause: FailureCause | None
     score: PriorityScore
     head_start_s: float
+    held_for: str | None = None  # a QUEUED order promised to this busy driver (dispatch.holds)

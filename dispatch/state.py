@@ -31,6 +31,7 @@ class LiveOrder:
         "driver_id",
         "expire_at",
         "head_start_s",
+        "held_for",
         "order",
         "override_s",
         "release_at",
@@ -49,13 +50,16 @@ class LiveOrder:
         self.override_s: float | None = None
         self.expire_at = math.inf
         self.release_at = -math.inf
+        self.held_for: str | None = None
 
     def view(self) -> OrderView:
-        return OrderView(self.order, self.status, self.driver_id, None, self.score, self.head_start_s)
+        return OrderView(
+            self.order, self.status, self.driver_id, None, self.score, self.head_start_s, self.held_for
+        )
 
 
 class LiveDriver:
-    __slots__ = ("driver_id", "leaving", "order_id", "position", "status")
+    __slots__ = ("driver_id", "leaving", "next_order_id", "order_id", "position", "status")
 
     def __init__(self, driver_id: str, position: Position) -> None:
         self.driver_id = driver_id
@@ -63,9 +67,12 @@ class LiveDriver:
         self.status = OFFLINE
         self.order_id: str | None = None
         self.leaving = False
+        self.next_order_id: str | None = None
 
     def view(self) -> DriverView:
-        return DriverView(self.driver_id, self.status, self.position, self.order_id, self.leaving)
+        return DriverView(
+            self.driver_id, self.status, self.position, self.order_id, self.leaving, self.next_order_id
+        )
 
 
 RELEASE, EXPIRE = 0, 1

@@ -72,6 +72,7 @@ class Model:
         self._expiries = dispatcher.config.max_wait_s is not None  # the model never pre-books
         self._batches = dispatcher.config.batch_window_s is not None
         self._patience_factors: dict[tuple[str, bool], float] = {}  # by segment and VIP flag
+        self._tariff = setup.scenario.trips.tariff()  # the live server's KEEPCAB_FARE_* model
         self._on: dict[type[Any], Callable[[Any, float], None]] = {
             DriverStatusChanged: self._status_changed,
             OrderAssigned: self._assigned,
@@ -266,9 +267,9 @@ class Model:
 
     def _trip_ends(self, trip: Trip) -> None:
         now = self.kernel.now
-        trips = self.s.scenario.trips
-        fare = trips.fare_base + trips.fare_per_min * (now - trip.picked_up_at) / 60.0
         dropoff = trip.order.dropoff or trip.order.pickup
+        fare = self._tariff.trip_fare(trip.order.pickup, dropoff, now - trip.picked_up_at,
+                                      self.dispatcher.config.detour_factor)
         self._handle(TripCompleted(trip.driver_id, dropoff, fare), now)
 
     def _completed(self, decision: OrderCompleted, now: float) -> None:

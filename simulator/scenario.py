@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from dispatch.config import DEFAULT_BATCH_WINDOW_S, DispatchConfig, matching_fields
 from dispatch.policy_params import POLICY_PARAM_FIELDS, PolicyParams
+from dispatch.tariff import TARIFF_FIELDS, Tariff
 from valuation.params import ValuationParams
 
 _BUNDLE = "simulator.scenarios"
@@ -137,7 +138,12 @@ def weekly_profile(weekday: list[float], weekend: list[float] | None) -> list[fl
 class Trips(_Section):
     duration: Distribution
     fare_base: NonNegative = 0.0
+    fare_per_km: NonNegative = 0.0  # by road, from pickup to drop-off
     fare_per_min: NonNegative = 0.0
+
+    def tariff(self) -> Tariff:
+        """The fare model as the live server's `KEEPCAB_FARE_*` settings build it (`TARIFF_FIELDS`)."""
+        return Tariff(**{name: getattr(self, name) for name in TARIFF_FIELDS})
 
 
 class Patience(_Section):

@@ -18,6 +18,8 @@ from typing import Any
 
 from api.console.state import EngineView
 from api.live import commands as live
+from api.live.customer_care import SetConfirmFlag, SetCustomerNotes
+from api.live.prebooking import EditPrebooking
 from api.live.service import StoreUnavailable
 from dispatch import commands as core
 from dispatch import errors, model
@@ -29,6 +31,9 @@ _DATACLASSES: tuple[type[Any], ...] = (
     live.ForgetCustomer,
     live.TickIfDue,
     live.PurgeCalls,
+    SetCustomerNotes,
+    SetConfirmFlag,
+    EditPrebooking,
     core.PlaceOrder,
     core.CancelOrder,
     core.DriverOnline,
@@ -37,6 +42,9 @@ _DATACLASSES: tuple[type[Any], ...] = (
     core.DriverArrived,
     core.TripCompleted,
     core.AssignManually,
+    core.AssignNext,
+    core.CancelHold,
+    core.RescheduleOrder,
     core.OverridePriority,
     core.Tick,
     model.Position,
@@ -108,7 +116,8 @@ def from_wire(data: Any) -> Any:
     cls = _lookup(TYPES, data.get("$t"))
     values = {key: from_wire(item) for key, item in data.items() if key != "$t"}
     if cls is EngineView:  # lists were tuples nowhere else; EngineView holds lists
-        return EngineView(values["queue"], values["drivers"], values["trips"])
+        lists = ("queue", "drivers", "trips", "scheduled", "held")
+        return EngineView(*(values.get(name, []) for name in lists))
     return cls(**values)
 
 

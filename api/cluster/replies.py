@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from api.live.intake import IntakeResult
 from api.live.writer import Applied
-from api.models import Driver, Order
+from api.models import Customer, Driver, Order
 from dispatch.engine import Dispatcher
 
 from . import codec
@@ -66,6 +66,8 @@ def encode_result(result: Any) -> str:
             "order_id": None if result.order is None else result.order.id,
             "driver_id": None if result.driver is None else result.driver.id,
         }
+    elif isinstance(result, Customer | Order):  # a customer's notes or flag, an edited pre-booking
+        body = {"kind": "row", "table": type(result).__name__, "id": result.id}
     elif isinstance(result, dict):
         body = {"kind": "value", "value": codec.to_wire(result)}
     else:
@@ -83,6 +85,8 @@ def decode_result(text: str, factory: sessionmaker[Session]) -> Any:
         return codec.from_wire(body["value"])
     if kind == "value":
         return codec.from_wire(body["value"])
+    if kind == "row":
+        return _row(factory, body)
     with factory() as session:
         order = None if body.get("order_id") is None else session.get(Order, body["order_id"])
         if kind == "intake":
@@ -91,6 +95,20 @@ def decode_result(text: str, factory: sessionmaker[Session]) -> Any:
             return IntakeResult(order, created=bool(body["created"]), why_existing=body.get("why"))
         driver = None if body.get("driver_id") is None else session.get(Driver, body["driver_id"])
         return Applied([], order, driver)
+
+
+_ROWS: dict[str, type[Customer] | type[Order]] = {"Customer": Customer, "Order": Order}
+
+
+def _row(factory: sessionmaker[Session], body: dict[str, Any]) -> Customer | Order:
+    table = _ROWS.get(str(body.get("table")))
+    if table is None:
+        raise codec.CodecError(f"the leader answered with a row of {body.get('table')!r}")
+    with factory() as session:
+        row = session.get(table, body.get("id"))
+    if row is None:
+        raise codec.CodecError(f"the leader answered with an unknown {body['table']} {body.get('id')!r}")
+    return row
 
 
 def encode_read(value: Any) -> str:

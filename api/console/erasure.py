@@ -21,7 +21,7 @@ from typing import Any
 
 from api.live.erasure import FIXED_CAUSES
 
-PERSONAL_FIELDS = ("caller", "display_name", "pickup_address")
+PERSONAL_FIELDS = ("caller", "display_name", "pickup_address", "dropoff_address", "notes", "confirm_reason")
 PERSONAL_LISTS = ("addresses", "places")
 _FREE_TEXT_KINDS = frozenset({"order.cancelled", "order.priority_overridden"})
 

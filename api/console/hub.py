@@ -50,6 +50,7 @@ _PREFIXES = ("order.", "driver.", "call.")
 _ORDER_KINDS = {
     "order_created": "order.created",
     "scheduled": "order.scheduled",
+    "rescheduled": "order.rescheduled",
     "queued": "order.queued",
     "assigned": "order.assigned",
     "rejected": "order.rejected",
@@ -58,6 +59,8 @@ _ORDER_KINDS = {
     "picked_up": "order.picked_up",
     "completed": "order.completed",
     "priority_overridden": "order.priority_overridden",
+    "held": "order.held",
+    "hold_released": "order.unheld",
     "driver_status": "driver.status",
     "driver_leaving": "driver.leaving",
 }

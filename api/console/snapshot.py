@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.live.service import DispatcherService
 
+from .side_lists import held_json, scheduled_json
 from .state import EngineView, driver_json, order_details, queue_json, read_engine, ringing_calls, trips_json
 
 
@@ -18,6 +19,7 @@ def _store_part(
     factory: sessionmaker[Session], view: EngineView, now_s: float, service: DispatcherService, idle_s: float
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     ids = [item.order.order_id for item in view.queue] + [t.order.order_id for t in view.trips]
+    ids += [other.order.order_id for other in (*view.scheduled, *view.held)]
     with factory() as session:
         return order_details(session, ids), ringing_calls(session, now_s, service.setup, idle_s)
 
@@ -44,8 +46,11 @@ async def build_snapshot(
             "queue": queue_json(view, details),
             "drivers": [driver_json(driver) for driver in view.drivers],
             "trips": trips_json(view, details),
+            "scheduled": scheduled_json(view, details, service.setup.config.prebook_lead_s),
+            "held": held_json(view, details),
             "calls": calls,
             "ringing_idle_s": idle_s,
+            "currency": service.setup.currency,
             "recent": recent,
             "figures": figures,
         },

@@ -9,7 +9,7 @@ trips come from the dispatcher itself, read between two writes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import sessionmaker
@@ -23,7 +23,10 @@ from api.routers.customers import ScorePublic, active_order, current_score, rece
 from dispatch.engine import Dispatcher
 from dispatch.model import DriverView, OrderStatus, OrderView, QueuedOrderView
 
-_DETAILED = {"order.queued", "order.scheduled", "order.created", "order.assigned"}
+_DETAILED = {
+    "order.queued", "order.scheduled", "order.rescheduled", "order.created", "order.assigned", "order.held",
+    "order.unheld",
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,16 +34,17 @@ class EngineView:
     queue: list[QueuedOrderView]
     drivers: list[DriverView]
     trips: list[OrderView]
+    scheduled: list[OrderView] = field(default_factory=list)  # pre-bookings not yet released
+    held: list[OrderView] = field(default_factory=list)  # waiting orders promised to a busy car
 
 
 def read_engine(dispatcher: Dispatcher) -> EngineView:
     """Run on the writer between two commands: one consistent view of queue, cars and trips."""
-    trips = [
-        view
-        for view in dispatcher.live_orders()
-        if view.status in (OrderStatus.ASSIGNED, OrderStatus.PICKED_UP)
-    ]
-    return EngineView(dispatcher.queue_view(), dispatcher.drivers(), trips)
+    live = dispatcher.live_orders()
+    trips = [view for view in live if view.status in (OrderStatus.ASSIGNED, OrderStatus.PICKED_UP)]
+    scheduled = [view for view in live if view.status is OrderStatus.SCHEDULED]
+    held = [view for view in live if view.held_for is not None]
+    return EngineView(dispatcher.queue_view(), dispatcher.drivers(), trips, scheduled, held)
 
 
 def driver_json(view: DriverView) -> dict[str, Any]:
@@ -51,6 +55,7 @@ def driver_json(view: DriverView) -> dict[str, Any]:
         "lon": view.position.lon,
         "order_id": view.order_id,
         "leaving": view.leaving,
+        "next_order_id": view.next_order_id,
     }
 
 
@@ -69,6 +74,10 @@ def order_details(session: Session, order_ids: list[str]) -> dict[str, dict[str,
             "pickup_address": row.pickup_address,
             "pickup_lat": row.pickup_lat,
             "pickup_lon": row.pickup_lon,
+            "dropoff_address": row.dropoff_address,
+            "dropoff_lat": row.dropoff_lat,
+            "dropoff_lon": row.dropoff_lon,
+            "fare_estimate": row.fare_estimate,
             "requested_at": epoch_s(row.requested_at),
             "pickup_at": None if row.pickup_at is None else epoch_s(row.pickup_at),
             "tier": row.tier,
@@ -140,6 +149,9 @@ def indexed_card(known: KnownCaller, score: ScorePublic) -> dict[str, Any]:
     return {
         "customer_id": known.customer.id,
         "display_name": known.customer.display_name,
+        "notes": known.customer.notes,
+        "confirm_required": known.customer.confirm_required,
+        "confirm_reason": known.customer.confirm_reason,
         "tier": score.tier.value,
         "reason": score.reason,
         "places": [{"text": place.text, "lat": place.lat, "lon": place.lon} for place in known.addresses],

@@ -37,12 +37,14 @@ class OrderIntake:
     pickup: Position
     pickup_address: str | None = None
     dropoff: Position | None = None
+    dropoff_address: str | None = None
     pickup_at: float | None = None
     phone: str | None = None
     customer_id: str | None = None
     customer_name: str | None = None
     call_id: str | None = None
     allow_duplicate: bool = False
+    confirmed: bool = False  # the operator confirmed a flagged caller (api.live.customer_care)
 
 
 @dataclass(frozen=True, slots=True)

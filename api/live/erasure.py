@@ -22,7 +22,9 @@ from sqlmodel import Session, col, select
 from api.models import OrderEvent
 from dispatch.model import FailureCause
 
-FIXED_CAUSES = frozenset(c.value for c in FailureCause) | {"manual assignment"}
+FIXED_CAUSES = frozenset(c.value for c in FailureCause) | {
+    "manual assignment", "assigned when free", "back to the queue",
+}  # fmt: skip
 
 
 def _words(row: OrderEvent) -> set[tuple[datetime, str]]:

@@ -34,6 +34,7 @@ from dispatch.geo import haversine_m
 from dispatch.model import TERMINAL_ORDER_STATUSES, Position
 
 from .commands import Conflict, NotFound, OrderIntake, RequestProblem, SubmitOrder
+from .customer_care import erase_care
 
 PICKUP_AT_PAST_S = 600.0  # "pick me up at 10:00" typed at 10:05 is still meant now
 PICKUP_AT_AHEAD_S = 90 * 86400.0
@@ -170,6 +171,7 @@ def store_new_order(session: Session, request: SubmitOrder, caller: Caller, now:
         pickup_address=intake.pickup_address,
         dropoff_lat=None if intake.dropoff is None else intake.dropoff.lat,
         dropoff_lon=None if intake.dropoff is None else intake.dropoff.lon,
+        dropoff_address=intake.dropoff_address,
         pickup_at=None if intake.pickup_at is None else from_epoch_s(intake.pickup_at),
         requested_at=at,
         status="queued",
@@ -270,7 +272,7 @@ def forget_customer(session: Session, customer_id: str, now: float) -> dict[str,
     session.execute(
         update(Order)
         .where(col(Order.customer_id) == customer_id)
-        .values(pickup_address=None, caller_e164=None)
+        .values(pickup_address=None, dropoff_address=None, caller_e164=None)
     )
     session.execute(  # keys of earlier imports hashed number, time and place: unsalted
         update(Order)
@@ -286,6 +288,7 @@ def forget_customer(session: Session, customer_id: str, now: float) -> dict[str,
             row.dropoff_lat, row.dropoff_lon = round(row.dropoff_lat, 2), round(row.dropoff_lon, 2)
         session.add(row)
     customer.display_name = None
+    erase_care(session, customer)
     customer.forgotten_at = from_epoch_s(now)
     session.add(customer)
     return {"phones": _rowcount(phones), "addresses": _rowcount(places), "calls": _rowcount(calls)}

@@ -57,6 +57,7 @@ def replay_difference(session: Session, row: Order, intake: OrderIntake, region:
         ("pickup", _same_place(row.pickup_lat, row.pickup_lon, intake.pickup)),
         ("dropoff", _same_place(row.dropoff_lat, row.dropoff_lon, intake.dropoff)),
         ("pickup_address", row.pickup_address == intake.pickup_address),
+        ("dropoff_address", row.dropoff_address == intake.dropoff_address),
         ("pickup_at", _same_time(row.pickup_at, intake.pickup_at)),
         ("phone", intake.phone is None or e164 == row.caller_e164),
         ("customer_id", intake.customer_id is None or intake.customer_id == row.customer_id),

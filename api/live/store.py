@@ -35,6 +35,7 @@ class DecisionStore:
         self.params = params
         self._appliers: dict[type[Any], Callable[[Session, Any, str], dict[str, Any]]] = {
             d.OrderScheduled: self._scheduled,
+            d.OrderRescheduled: self._rescheduled,
             d.OrderQueued: self._queued,
             d.OrderAssigned: self._assigned,
             d.OrderRejected: self._rejected,
@@ -43,6 +44,8 @@ class DecisionStore:
             d.OrderPickedUp: self._picked_up,
             d.OrderCompleted: self._completed,
             d.PriorityOverridden: self._overridden,
+            d.OrderHeld: self._held,
+            d.OrderHoldReleased: self._hold_released,
             d.DriverStatusChanged: self._driver_changed,
             d.DriverLeaving: self._driver_leaving,
         }
@@ -139,6 +142,7 @@ class DecisionStore:
         """A terminal status, stored together with the customer's updated aggregates."""
         row.failure_cause = cause
         row.ended_at = from_epoch_s(at)
+        row.next_driver_id = None
         self._touch(session, row, status, at)
         if row.customer_id is not None:
             customer = session.get(Customer, row.customer_id)
@@ -150,6 +154,16 @@ class DecisionStore:
         row = self._order(session, x.order.order_id)
         self._touch(session, row, OrderStatus.SCHEDULED, x.at)
         return {"order_id": row.id, "status": row.status, "release_at": x.release_at}
+
+    def _rescheduled(self, session: Session, x: d.OrderRescheduled, actor: str) -> dict[str, Any]:
+        """The new time and point go to the row; the log keeps the times (no address text)."""
+        row = self._order(session, x.order.order_id)
+        row.pickup_at = None if x.order.pickup_at is None else from_epoch_s(x.order.pickup_at)
+        row.pickup_lat, row.pickup_lon = x.order.pickup.lat, x.order.pickup.lon
+        row.updated_at = from_epoch_s(x.at)
+        session.add(row)
+        pickup_at = x.order.pickup_at
+        return {"order_id": row.id, "status": row.status, "release_at": x.release_at, "pickup_at": pickup_at}
 
     def _queued(self, session: Session, x: d.OrderQueued, actor: str) -> dict[str, Any]:
         row = self._order(session, x.order.order_id)
@@ -166,6 +180,7 @@ class DecisionStore:
     def _assigned(self, session: Session, x: d.OrderAssigned, actor: str) -> dict[str, Any]:
         row = self._order(session, x.order_id)
         row.driver_id, row.eta_s, row.dist_m = x.driver_id, x.eta_s, x.dist_m
+        row.next_driver_id = None  # a promise kept, or given up for a free car
         row.assigned_at = from_epoch_s(x.at)
         self._touch(session, row, OrderStatus.ASSIGNED, x.at)
         return {
@@ -227,6 +242,26 @@ class DecisionStore:
             "effective_at": x.effective_at,
         }
 
+    def _held(self, session: Session, x: d.OrderHeld, actor: str) -> dict[str, Any]:
+        row = self._order(session, x.order_id)
+        row.next_driver_id = x.driver_id
+        row.updated_at = from_epoch_s(x.at)
+        session.add(row)
+        return {"order_id": row.id, "driver_id": x.driver_id, "status": row.status}
+
+    def _hold_released(self, session: Session, x: d.OrderHoldReleased, actor: str) -> dict[str, Any]:
+        row = self._order(session, x.order_id)
+        row.next_driver_id = None
+        row.updated_at = from_epoch_s(x.at)
+        session.add(row)
+        return {
+            "order_id": row.id,
+            "driver_id": x.driver_id,
+            "status": row.status,
+            "effective_at": x.effective_at,
+            "head_start_s": row.head_start_s,
+        }
+
     def _driver_changed(
         self, session: Session, x: d.DriverStatusChanged, actor: str
     ) -> dict[str, Any]:
@@ -248,6 +283,7 @@ def _due_at(row: Order) -> float:
 
 _KIND: dict[type[Any], str] = {
     d.OrderScheduled: "scheduled",
+    d.OrderRescheduled: "rescheduled",
     d.OrderQueued: "queued",
     d.OrderAssigned: "assigned",
     d.OrderRejected: "rejected",
@@ -256,6 +292,8 @@ _KIND: dict[type[Any], str] = {
     d.OrderPickedUp: "picked_up",
     d.OrderCompleted: "completed",
     d.PriorityOverridden: "priority_overridden",
+    d.OrderHeld: "held",
+    d.OrderHoldReleased: "hold_released",
     d.DriverStatusChanged: "driver_status",
     d.DriverLeaving: "driver_leaving",
 }

@@ -31,11 +31,12 @@ from dispatch.errors import UnknownDriver, UnknownOrder
 from dispatch.model import DriverStatus, DriverView, OrderStatus, Position
 from dispatch.policies import Policy
 from dispatch.policy_params import PolicyContext, PolicyParams, build_policy
+from dispatch.tariff import Tariff
 from valuation.history import CustomerHistory
 from valuation.params import DEFAULT_PARAMS, ValuationParams
 from valuation.scorer import make_scorer
 
-from . import erasure, intake
+from . import customer_care, erasure, intake, prebooking
 from .commands import (
     Apply,
     Conflict,
@@ -46,6 +47,7 @@ from .commands import (
     SubmitOrder,
     TickIfDue,
 )
+from .fares import quote
 from .replay import find_replay
 from .store import DecisionStore
 
@@ -77,6 +79,8 @@ class WriterSetup:
     tick_interval_s: float = 1.0
     call_log_retention_days: int = 90
     writer_stall_s: float = 5.0
+    tariff: Tariff = field(default_factory=Tariff)
+    currency: str = "EUR"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WriterSetup:
@@ -95,6 +99,8 @@ class WriterSetup:
             tick_interval_s=settings.tick_interval_s,
             call_log_retention_days=settings.call_log_retention_days,
             writer_stall_s=settings.writer_stall_s,
+            tariff=settings.tariff(),
+            currency=settings.currency,
         )
 
     def make_policy(self) -> Policy:
@@ -142,6 +148,8 @@ class Writer:
             ForgetCustomer: self._forget,
             TickIfDue: self._tick,
             PurgeCalls: self._purge,
+            **customer_care.HANDLERS,
+            **prebooking.handlers(self),
         }
 
     def add_handler(
@@ -246,10 +254,13 @@ class Writer:
         )
         if found is not None:
             return found, []
+        customer_care.check_confirmed(session, caller.customer_id, request.intake.confirmed)
         if request.intake.call_id is not None:
             intake.require_call(session, request.intake.call_id)
         try:
             row = intake.store_new_order(session, request, caller, now)
+            customer_care.note_confirmed(session, row, request, now)
+            row.fare_estimate = quote(self.setup.tariff, self.setup.config, row)
             decisions = self.dispatcher.handle(c.PlaceOrder(to_core_order(row)), now)
             events = self.store.persist(session, decisions, self.dispatcher, request.actor, now)
         except Exception as error:

@@ -15,6 +15,7 @@ from api.models.access import (
     Role,
 )
 from api.models.calls import Call, CallCreate, CallOutcome, CallPublic
+from api.models.care import CustomerFlagEvent, CustomerFlagEventPublic
 from api.models.cluster import ClusterCommand, ClusterTerm
 from api.models.columns import UtcDateTime, epoch_s, from_epoch_s, new_id, utc_now
 from api.models.customers import (
@@ -55,6 +56,8 @@ __all__ = [
     "ClusterTerm",
     "Customer",
     "CustomerCreate",
+    "CustomerFlagEvent",
+    "CustomerFlagEventPublic",
     "CustomerPublic",
     "Driver",
     "DriverCreate",

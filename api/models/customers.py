@@ -24,6 +24,7 @@ from sqlmodel import Field, SQLModel
 from api.models.columns import UtcDateTime, new_id, utc_now
 
 MAX_ADDRESS_CHARS = 300
+MAX_NOTES_CHARS = 2000
 
 
 class CustomerBase(SQLModel):
@@ -45,6 +46,14 @@ class Customer(CustomerBase, table=True):
     cancelled_count: int = Field(default=0, ge=0)
     last_order_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     forgotten_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The operators' own words about the customer ("deaf: text, don't call"); erased on forget.
+    notes: str | None = Field(default=None, max_length=MAX_NOTES_CHARS)
+    notes_updated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    notes_updated_by: str | None = Field(default=None, max_length=100)
+    # "Confirm before serving" (Autocab and TaxiCaller call it a blacklist): an order for this
+    # customer needs the operator's explicit confirmation; audited in customer_flag_events.
+    confirm_required: bool = False
+    confirm_reason: str | None = Field(default=None, max_length=300)
 
 
 class CustomerPublic(CustomerBase):
@@ -55,6 +64,11 @@ class CustomerPublic(CustomerBase):
     cancelled_count: int
     last_order_at: datetime | None
     forgotten_at: datetime | None
+    notes: str | None = None
+    notes_updated_at: datetime | None = None
+    notes_updated_by: str | None = None
+    confirm_required: bool = False
+    confirm_reason: str | None = None
 
 
 class PhoneBase(SQLModel):

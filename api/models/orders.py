@@ -34,6 +34,7 @@ class OrderBase(SQLModel):
     pickup_address: str | None = Field(default=None, max_length=MAX_ADDRESS_CHARS)
     dropoff_lat: float | None = Field(default=None, ge=-90, le=90)
     dropoff_lon: float | None = Field(default=None, ge=-180, le=180)
+    dropoff_address: str | None = Field(default=None, max_length=MAX_ADDRESS_CHARS)
     pickup_at: datetime | None = Field(
         default=None, sa_type=UtcDateTime, description="set only for a pre-booked order"
     )
@@ -55,6 +56,8 @@ class Order(OrderBase, table=True):
     requested_at: datetime = Field(sa_type=UtcDateTime, index=True)
     status: str = Field(max_length=16, index=True)
     driver_id: str | None = Field(default=None, foreign_key="drivers.id", index=True, max_length=64)
+    # A waiting order promised to this busy car, handed over when its job ends (dispatch.holds).
+    next_driver_id: str | None = Field(default=None, foreign_key="drivers.id", index=True, max_length=64)
     failure_cause: str | None = Field(default=None, max_length=32)
     head_start_s: float = 0.0
     score_head_start_s: float = 0.0
@@ -63,6 +66,7 @@ class Order(OrderBase, table=True):
     value: float = 0.0
     value_at_risk: float = 0.0
     fare: float | None = Field(default=None, ge=0)
+    fare_estimate: float | None = Field(default=None, ge=0, description="the tariff's quote (KEEPCAB_FARE_*)")
     eta_s: float | None = None
     dist_m: float | None = None
     source: str = Field(default="api", max_length=16)
@@ -80,11 +84,13 @@ class OrderPublic(OrderBase):
     requested_at: datetime
     status: core.OrderStatus
     driver_id: str | None
+    next_driver_id: str | None = None
     failure_cause: core.FailureCause | None
     head_start_s: float
     tier: core.Tier | None
     reason: str | None
     fare: float | None
+    fare_estimate: float | None = None
     eta_s: float | None
     source: str
     created_at: datetime
@@ -124,6 +130,7 @@ def order_view(row: Order) -> core.OrderView:
         failure_cause=core.FailureCause(row.failure_cause) if row.failure_cause else None,
         score=score,
         head_start_s=row.head_start_s,
+        held_for=row.next_driver_id,
     )
 
 

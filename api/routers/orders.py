@@ -69,6 +69,9 @@ class OrderRequest(BaseModel):
     pickup_address: CleanStr | None = Field(default=None, min_length=1, max_length=300)
     dropoff_lat: OmittableLatitude = Field(default=None, description="with `dropoff_lon`, or neither")
     dropoff_lon: OmittableLongitude = Field(default=None, description="with `dropoff_lat`, or neither")
+    dropoff_address: CleanStr | None = Field(
+        default=None, min_length=1, max_length=300, description="the destination as said"
+    )
     pickup_at: Moment | None = Field(default=None, description="only for a pre-booking")
     phone: CleanStr | None = Field(default=None, max_length=64, description="any common format")
     customer_id: CleanStr | None = Field(default=None, min_length=1, max_length=32)
@@ -85,6 +88,9 @@ class OrderRequest(BaseModel):
         description="the call-log id this order came from",
     )
     allow_duplicate: StrictBool = Field(default=False, description="skip the redial guard")
+    confirmed: StrictBool = Field(
+        default=False, description="the operator confirmed a caller flagged confirm before serving"
+    )
 
     @model_validator(mode="after")
     def _whole_dropoff(self) -> OrderRequest:
@@ -102,12 +108,14 @@ class OrderRequest(BaseModel):
             pickup=Position(self.pickup_lat, self.pickup_lon),
             pickup_address=self.pickup_address,
             dropoff=dropoff,
+            dropoff_address=self.dropoff_address,
             pickup_at=None if self.pickup_at is None else self.pickup_at.timestamp(),
             phone=self.phone,
             customer_id=self.customer_id,
             customer_name=self.customer_name,
             call_id=self.call_id,
             allow_duplicate=self.allow_duplicate,
+            confirmed=self.confirmed,
         )
 
 
@@ -124,6 +132,9 @@ class AssignRequest(BaseModel):
     model_config = {"extra": "forbid"}
 
     driver_id: CleanStr = Field(min_length=1, max_length=64)
+    when_free: StrictBool = Field(
+        default=False, description="a car on a job: the order waits for it, handed over when the job ends"
+    )
 
 
 class PriorityRequest(BaseModel):
@@ -232,9 +243,19 @@ async def cancel_order(
 async def assign_order(
     order_id: str, body: AssignRequest, principal: Dispatching, service: ServiceDep
 ) -> Order:
-    """Give a waiting order to a chosen free driver, bypassing the queue (audited)."""
+    """Give a waiting order to a chosen free driver, bypassing the queue (audited); with `when_free`,
+    promise it to a car on a job instead: it leaves the queue and goes to that car when the job ends."""
+    if body.when_free:
+        held = c.AssignNext(order_id, body.driver_id)
+        return await _apply(service, Apply(held, principal.actor, "assigned when free"))
     command = c.AssignManually(order_id, body.driver_id)
     return await _apply(service, Apply(command, principal.actor, "manual assignment"))
+
+
+@router.post("/{order_id}/requeue", response_model=OrderPublic)
+async def requeue_order(order_id: str, principal: Dispatching, service: ServiceDep) -> Order:
+    """Take back an order promised to a busy car: it returns to its place in the queue (audited)."""
+    return await _apply(service, Apply(c.CancelHold(order_id), principal.actor, "back to the queue"))
 
 
 @router.post("/{order_id}/priority", response_model=OrderPublic)

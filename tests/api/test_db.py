@@ -28,7 +28,7 @@ def test_migrations_ship_inside_the_package() -> None:
 
     assert MIGRATIONS_DIR.parent == __import__("pathlib").Path(api.__file__).parent
     assert (MIGRATIONS_DIR / "env.py").is_file()
-    assert head_revision() == "0003"
+    assert head_revision() == "0007"
 
 
 def test_bare_postgres_urls_mean_psycopg3() -> None:

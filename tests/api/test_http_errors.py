@@ -34,6 +34,8 @@ live = app_fixtures.live  # the fixture, shared with tests/api/routers and tests
 
 AD = Role.ADMIN
 LOCATED = {"pickup_lat": 55.75, "pickup_lon": 37.61}
+FROM_HERE = {"pickup_lat": "55.75", "pickup_lon": "37.61"}
+TO_POLE = {"dropoff_lat": "91", "dropoff_lon": "0"}
 
 # (method, path, body or None, query, expected status, field the 422 must name)
 BAD: list[tuple[str, str, Any, dict[str, str], int, str | None]] = [
@@ -80,6 +82,22 @@ BAD: list[tuple[str, str, Any, dict[str, str], int, str | None]] = [
     ("GET", "/customers/lookup", None, {"phone": "+79123456789"}, 404, None),
     ("GET", "/customers/nope", None, {}, 404, None),
     ("DELETE", "/customers/nope/personal-data", None, {}, 404, None),
+    ("PUT", "/customers/nope/notes", {"notes": "a\u0000b"}, {}, 422, "notes"),
+    ("PUT", "/customers/nope/notes", {"notes": "kind"}, {}, 404, None),
+    ("PUT", "/customers/nope/flag", {"confirm_required": "yes", "reason": "x"}, {}, 422, "confirm_required"),
+    ("PUT", "/customers/nope/flag", {"confirm_required": True}, {}, 422, "reason"),
+    ("PUT", "/customers/nope/flag", {"confirm_required": True, "reason": "no-shows"}, {}, 404, None),
+    ("GET", "/customers/nope/flag-events", None, {}, 404, None),
+    ("GET", "/fares/estimate", None, {**FROM_HERE, **TO_POLE}, 422, "dropoff_lat"),
+    ("GET", "/fares/estimate", None, FROM_HERE, 422, "dropoff_lat"),
+    ("PATCH", "/orders/nope", {"pickup_at": "2026-01-01T10:00"}, {}, 422, "pickup_at"),
+    ("PATCH", "/orders/nope", {"pickup_lat": 55.7}, {}, 422, "pickup_lon"),
+    ("PATCH", "/orders/nope", {"pickup_address": None}, {}, 422, "pickup_address"),
+    ("PATCH", "/orders/nope", {"pickup_address": "Lenina 5"}, {}, 404, None),
+    ("POST", "/orders/nope/requeue", None, {}, 404, None),
+    ("POST", "/orders/nope/assign", {"driver_id": "d1", "when_free": "yes"}, {}, 422, "when_free"),
+    ("POST", "/orders", {**LOCATED, "confirmed": "yes"}, {}, 422, "confirmed"),
+    ("POST", "/orders", {**LOCATED, "dropoff_address": ""}, {}, 422, "dropoff_address"),
     ("POST", "/phone/events", {"event": "call.exploded", "call_id": "1"}, {}, 422, "event"),
     ("POST", "/phone/events", {"event": "call.ringing"}, {}, 422, "call_id"),
     (

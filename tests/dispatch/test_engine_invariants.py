@@ -11,6 +11,8 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from dispatch.commands import (
     AssignManually,
+    AssignNext,
+    CancelHold,
     CancelOrder,
     Command,
     DriverArrived,
@@ -150,6 +152,33 @@ class DispatcherMachine(RuleBasedStateMachine):
     def assign(self, oid: str, did: str) -> None:
         self.apply(AssignManually(oid, did))
 
+    @rule(oid=orders, did=driver_ids)
+    def assign_next(self, oid: str, did: str) -> None:
+        self.apply(AssignNext(oid, did))
+
+    @rule(oid=orders)
+    def cancel_hold(self, oid: str) -> None:
+        self.apply(CancelHold(oid))
+
+    @rule(pick=st.integers(0, 4))
+    def promise_a_waiting_order_to_a_busy_car(self, pick: int) -> None:
+        """Random ids rarely meet a waiting order and a busy car: this rule picks them from the state."""
+        waiting = [v.order.order_id for v in self.dispatcher.queue_view()]
+        busy = [d.driver_id for d in self.dispatcher.drivers()
+                if d.status in (DriverStatus.EN_ROUTE, DriverStatus.ON_TRIP)]
+        if waiting and busy:
+            self.apply(AssignNext(waiting[pick % len(waiting)], busy[pick % len(busy)]))
+
+    @rule(dt=st.floats(0, 600))
+    def finish_a_promised_cars_job(self, dt: float) -> None:
+        """A car with a promise ends its job (arrives first if it must), so promises get kept too."""
+        promised = [d for d in self.dispatcher.drivers() if d.next_order_id is not None]
+        if promised:
+            car = promised[0]
+            if car.status is DriverStatus.EN_ROUTE:
+                self.apply(DriverArrived(car.driver_id), dt)
+            self.apply(TripCompleted(car.driver_id, car.position, 10.0))
+
     @rule(oid=orders, head=st.floats(-10, 400))
     def override(self, oid: str, head: float) -> None:
         self.apply(OverridePriority(oid, head, "operator knows them"))
@@ -181,7 +210,9 @@ class DispatcherMachine(RuleBasedStateMachine):
         live = {v.order.order_id: v.status for v in self.dispatcher.live_orders()}
         assert live == self.status
         queued = [v.order.order_id for v in self.dispatcher.queue_view()]
-        assert sorted(queued) == sorted(k for k, s in live.items() if s is OrderStatus.QUEUED)
+        held = {v.order.order_id for v in self.dispatcher.live_orders() if v.held_for is not None}
+        waiting = [k for k, s in live.items() if s is OrderStatus.QUEUED and k not in held]
+        assert sorted(queued) == sorted(waiting)
         assert self.dispatcher.queue_length == len(queued)
 
     @invariant()
@@ -199,10 +230,21 @@ class DispatcherMachine(RuleBasedStateMachine):
     def admitted_waiting_orders(self, free_cars: int) -> list[OrderView]:
         may_take = self.dispatcher.policy.may_take_car
         return [v for v in self.dispatcher.live_orders()
-                if v.status is OrderStatus.QUEUED and may_take(v.score, free_cars)]
+                if v.status is OrderStatus.QUEUED and v.held_for is None and may_take(v.score, free_cars)]
 
     def reaches(self, car: Position, pickup: Position) -> bool:
         return haversine_m(car, pickup) <= self.config.pickup_radius_m
+
+    @invariant()
+    def promises_point_both_ways_to_busy_cars(self) -> None:
+        """A held order is QUEUED and promised to a busy driver who is staying and names it back."""
+        drivers = {d.driver_id: d for d in self.dispatcher.drivers()}
+        held = {v.order.order_id: v for v in self.dispatcher.live_orders() if v.held_for is not None}
+        for order_id, view in held.items():
+            driver = drivers[str(view.held_for)]
+            assert view.status is OrderStatus.QUEUED and driver.next_order_id == order_id
+            assert driver.status in (DriverStatus.EN_ROUTE, DriverStatus.ON_TRIP) and not driver.leaving
+        assert {d.next_order_id for d in drivers.values() if d.next_order_id} == set(held)
 
     @invariant()
     def queue_is_in_key_order(self) -> None:

@@ -2,6 +2,10 @@
 "use strict";
 (() => {
   const DICT = window.KEEPCAB_I18N;
+  // Parts of the console in modules of their own (care.js, orders_extra.js, ...) register hooks here;
+  // each hook returns HTML (joined) or acts. A hook missing changes nothing on the page.
+  const HOOKS = (window.KEEPCAB_HOOKS = window.KEEPCAB_HOOKS || {});
+  const hook = (name, ...args) => (HOOKS[name] || []).map((f) => f(...args) || "").join("");
   const $ = (sel) => document.querySelector(sel);
   const S = {
     lang: localStorage.getItem("keepcab.lang") || "en",
@@ -145,6 +149,7 @@
     if (typeof st.ringing_idle_s === "number") S.ringingIdleS = st.ringing_idle_s;
     S.recent = st.recent.slice(-40);
     S.figures = st.figures;
+    hook("snapshot", st);
     renderAll();
     loadRoster();
     configureMap();
@@ -188,6 +193,7 @@
       }
       case "call.ended": case "call.abandoned": endCall(d.call_id); break;
     }
+    hook("event", m);
     if (m.kind !== "driver.moved" && m.kind !== "driver.status") {
       S.recent.push(m);
       if (S.recent.length > 40) S.recent.shift();
@@ -238,7 +244,7 @@
     pending = true;
     requestAnimationFrame(() => { pending = false; renderAll(); });
   }
-  function renderAll() { renderFigures(); renderCalls(); renderQueue(); renderMap(); renderRecent(); renderRoster(); }
+  function renderAll() { renderFigures(); renderCalls(); renderQueue(); renderMap(); renderRecent(); renderRoster(); hook("render"); }
 
   function sortedQueue() {
     return [...S.queue.values()].sort((a, b) =>
@@ -273,7 +279,7 @@
         ${c.display_name && c.caller ? `<div class="hint">${esc(c.caller)}</div>` : ""}
         ${c.answered ? `<div class="hint">${esc(t("calls.answered"))}</div>` : ""}
         ${c.reason ? `<div class="reason">${esc(reasonText(c.reason))}</div>` : ""}
-        <ol>${places}</ol>${active}
+        ${hook("card", c)}<ol>${places}</ol>${active}
         ${c.customer_id ? `<button type="button" class="link" data-history="${esc(c.customer_id)}">${esc(t("history.show"))}</button>` : ""}
         <button type="button" class="link" data-call="${esc(c.call_id)}" data-place="-1">${i === 0 ? "<kbd>Enter</kbd>" : ""}${esc(t("form.address"))}…</button>
       </div>`;
@@ -296,7 +302,7 @@
       const wait = waitOf(o);
       html.push(`<tr data-order="${esc(o.order_id)}">
         <td>${i + 1}</td><td class="wait${wait > 600 ? " long" : ""}">${mmss(wait)}</td>
-        <td>${esc(o.pickup_address || `${Number(o.pickup_lat).toFixed(4)}, ${Number(o.pickup_lon).toFixed(4)}`)}</td>
+        <td>${esc(o.pickup_address || `${Number(o.pickup_lat).toFixed(4)}, ${Number(o.pickup_lon).toFixed(4)}`)}${hook("queueRow", o)}</td>
         <td>${esc(o.display_name || o.caller || "—")}${tier(o.tier)}</td>
         <td>+${mmss(o.head_start_s || 0)}</td>
         <td class="reason">${esc(o.overridden ? o.overridden : reasonText(o.reason))}</td>
@@ -305,7 +311,7 @@
           <button type="button" class="link" data-act="cancel">${esc(t("act.cancel"))}</button>
           <button type="button" class="link" data-act="priority">${esc(t("act.priority"))}</button>
           ${o.customer_id ? `<button type="button" class="link" data-history="${esc(o.customer_id)}">${esc(t("history.show"))}</button>` : ""}
-        </td></tr>`);
+          ${hook("queueActions", o)}</td></tr>`);
       if (S.panel && S.panel.order_id === o.order_id) html.push(panelRow(o));
     });
     const focused = S.panel ? saveFocus() : null;
@@ -328,8 +334,9 @@
     if (kind === "assign") {
       const free = [...S.drivers.values()].filter((d) => d.status === "free")
         .sort((a, b) => dist(a, o) - dist(b, o));
-      fields = `<label>${esc(t("act.driver"))}<select name="driver">${free.map((d) =>
-        `<option value="${esc(d.driver_id)}">${esc(d.driver_id)} · ${(dist(d, o) / 1000).toFixed(1)} km</option>`).join("") || `<option value="">${esc(t("act.no_free"))}</option>`}</select></label>`;
+      fields = `<label>${esc(t("act.driver"))}<select name="driver">${(free.map((d) =>
+        `<option value="${esc(d.driver_id)}">${esc(d.driver_id)} · ${(dist(d, o) / 1000).toFixed(1)} km</option>`).join("") +
+        hook("assignOptions", o)) || `<option value="">${esc(t("act.no_free"))}</option>`}</select></label>`;
     } else if (kind === "cancel") {
       const causes = ["customer", "abandoned", "dispatcher_cancelled", "no_car", "driver_no_show"];
       fields = `<label>${esc(t("act.cause"))}<select name="cause">${causes.map((c) => `<option value="${c}">${esc(t("cause." + c))}</option>`).join("")}</select></label>
@@ -362,7 +369,10 @@
     const form = e.target, id = form.dataset.panel, status = form.querySelector(".status");
     const value = (name) => (form.elements[name] ? form.elements[name].value.trim() : "");
     try {
-      if (S.panel.kind === "assign") await api("POST", `/orders/${id}/assign`, { driver_id: value("driver") });
+      if (S.panel.kind === "assign") { // "next:<id>": a car on a job, handed the order when it ends (booking.js)
+        const driver = value("driver"), next = driver.startsWith("next:");
+        await api("POST", `/orders/${id}/assign`, next ? { driver_id: driver.slice(5), when_free: true } : { driver_id: driver });
+      }
       else if (S.panel.kind === "cancel") await api("POST", `/orders/${id}/cancel`, { cause: value("cause"), reason: value("reason") || null });
       else {
         if (!value("reason")) { showPanelStatus(status, t("act.reason_required")); return; }
@@ -453,6 +463,7 @@
     $("#f-customer").value = c.known ? `${c.display_name || short(c.customer_id)} · ${t("tier." + c.tier)}` : t("calls.unknown");
     S.places = c.places || [];
     fillPlaces(S.places);
+    hook("formCustomer", c.customer_id ? c : null);
     const place = S.places[placeIndex];
     if (place) { $("#f-address").value = place.text; $("#f-coords").value = `${place.lat}, ${place.lon}`; }
     renderCalls();
@@ -468,6 +479,7 @@
     $("#f-status").textContent = "";
     S.taken = null; S.places = [];
     fillPlaces([]);
+    hook("formCustomer", null);
     renderCalls();
     renderMap();
   }
@@ -490,6 +502,7 @@
       $("#f-customer").value = typed ? t("calls.unknown") : "";
       if (S.taken && !S.taken.call_id) S.taken = null;
       S.places = []; fillPlaces([]);
+      hook("formCustomer", null);
       return;
     }
     const c = card.customer;
@@ -499,6 +512,7 @@
     S.places = card.addresses.map((a) => ({ text: a.text, lat: a.lat, lon: a.lon }));
     S.taken.places = S.places;
     fillPlaces(S.places);
+    hook("formCustomer", { customer_id: c.id, ...c });
   }
   $("#f-clear").addEventListener("click", clearForm);
   $("#order-form").addEventListener("submit", async (e) => {
@@ -511,6 +525,7 @@
     if (address) body.pickup_address = address;
     if (phone) body.phone = phone;
     if (call) body.call_id = call;
+    hook("formBody", body);
     try {
       const { data, response } = await api("POST", "/orders", body);
       const existing = response.headers.get("Keepcab-Existing-Order");
@@ -566,7 +581,7 @@
         : `<button type="button" class="link" data-driver-act="offline" data-driver="${esc(id)}">${esc(t("roster.offline"))}</button>`;
       return `<tr data-driver-row="${esc(id)}"><td>${esc(id)}${known.name ? ` <small>${esc(known.name)}</small>` : ""}</td>
         <td class="st ${esc(status)}">${esc(word)}</td><td>${since ? mmss(now() - since) : "–"}</td>
-        <td>${job ? esc(job.pickup_address || short(job.order_id)) : ""}</td><td>${act}</td></tr>`;
+        <td>${job ? esc(job.pickup_address || short(job.order_id)) : ""}${hook("rosterJob", id)}</td><td>${act}</td></tr>`;
     }).join("");
   }
   $("#roster").addEventListener("click", async (e) => {
@@ -605,6 +620,7 @@
         return `<li><time>${esc(new Date(at * 1000).toLocaleString(S.lang === "ru" ? "ru-RU" : "en-GB"))}</time><span class="outcome">${esc(outcome)}</span>${esc(o.pickup_address || "")}</li>`;
       }).join("") || `<li>${esc(t("history.none"))}</li>`;
       $("#history").classList.remove("hidden");
+      hook("history", data);
     } catch (error) {
       $("#history-list").innerHTML = `<li class="error">${esc(t("error.generic", { detail: error.message }))}</li>`;
       $("#history").classList.remove("hidden");
@@ -612,8 +628,9 @@
   }
   $("#history-close").addEventListener("click", () => $("#history").classList.add("hidden"));
 
-  window.KEEPCAB = { S, t, esc, api, setPoint }; // for places.js
-  setInterval(() => { renderQueue(); renderFigures(); sweepCalls(); renderRoster(); }, 1000);
+  // What the modules may use (they load after this file).
+  window.KEEPCAB = { S, api, t, esc, short, mmss, now, hhmmss, renderAll, renderQueue, showHistory, parseCoords, causeText, setPoint };
+  setInterval(() => { renderQueue(); renderFigures(); sweepCalls(); renderRoster(); hook("tick"); }, 1000);
   translatePage();
   if (S.key) { $("#login").classList.add("hidden"); connect(); } else showLogin();
 })();

@@ -85,7 +85,7 @@ async def _override_priority_with_a_reason(page: Page, server: Server, shots: Pa
 async def _switch_to_russian(page: Page, shots: Path) -> None:
     await page.click("#lang")
     queue_title = "Очередь — в том порядке, в каком будут выданы машины"
-    await expect(page.locator("#middle h2")).to_have_text(queue_title)
+    await expect(page.locator("#middle > h2")).to_have_text(queue_title)
     await expect(page.locator("html")).to_have_attribute("lang", "ru")
     await page.screenshot(path=shots / "07-russian.png")
 

@@ -26,13 +26,11 @@ async def test_the_page_and_its_assets_are_served_without_any_outside_address(se
             assert (await server.client.get(asset)).status_code == 200
     for name in (
         "index.html",
-        "console.js",
         "console.css",
-        "i18n.js",
-        "i18n-map.js",
-        "places.js",
-        "labels.js",
+        "care.css",
+        "booking.css",
         "map.css",
+        *(p.name for p in _scripts()),
     ):
         text = files("api.console").joinpath(f"static/{name}").read_text(encoding="utf-8")
         assert not re.search(r"https?://", text), name
@@ -97,6 +95,11 @@ def _static(name: str) -> str:
     return files("api.console").joinpath(f"static/{name}").read_text(encoding="utf-8")
 
 
+def _scripts() -> list[Path]:
+    """Every script of the page: console.js and the modules that hook into it."""
+    return sorted(Path(str(files("api.console").joinpath("static"))).glob("*.js"))
+
+
 def _dictionary() -> dict[str, dict[str, str]]:
     """The one dictionary: i18n.js and the map's words merged into it (i18n-map.js), each a JSON
     object literal after its assignment."""
@@ -114,9 +117,9 @@ def test_every_word_on_the_page_is_in_both_languages() -> None:
     words = _dictionary()
     assert set(words["en"]) == set(words["ru"])
     page = _static("index.html")
-    script = "".join(_static(name) for name in ("console.js", "places.js", "map.js"))
+    script = "".join(p.read_text(encoding="utf-8") for p in _scripts())
     used = set(re.findall(r'data-i18n(?:-placeholder)?="([^"]+)"', page))
-    used |= set(re.findall(r'\bt\("([a-z_.]+[a-z_])"', script))
+    used |= set(re.findall(r'\bt\("([a-z_.]+[a-z_])"', script))  # console.js: t("..."), modules: K.t("...")
     assert used and used <= set(words["en"])
     for prefix in ("tier.", "cause.", "drivers.", "ev."):  # keys built at run time
         assert any(key.startswith(prefix) for key in words["en"])
