@@ -79,8 +79,9 @@ class DailyProfile:
     def _integral(self, at: float) -> float:
         period, offset = divmod(at, self._period_s)
         hour = int(offset // HOUR_S)
-        within = self._cumulative[hour] + self._weights[hour] * (offset - hour * HOUR_S)
-        return period * self._period_s + within
+        # summed left to right as before the weekly profile: the same bits, the same order rows
+        into_hour = self._weights[hour] * (offset - hour * HOUR_S)
+        return period * self._period_s + self._cumulative[hour] + into_hour
 
     def advance(self, at: float, work_s: float) -> float:
         if self._flat or math.isinf(work_s):
