@@ -24,8 +24,9 @@
   $("#f-dest").addEventListener("input", async () => {
     const text = $("#f-dest").value, known = places.find((p) => p.text === text);
     if (known) { $("#f-dest-coords").value = `${known.lat}, ${known.lon}`; requote(); return; }
+    if (!/[\p{L}\p{N}]/u.test(text)) return; // the book answers words, not punctuation alone
     try {
-      const { data } = await K.api("GET", "/console/places?" + new URLSearchParams({ q: text }));
+      const { data } = await K.api("GET", "/places/suggest?" + new URLSearchParams({ q: text.slice(0, 100) }));
       places = data;
       $("#f-dest-places").innerHTML = data.map((p) => `<option value="${K.esc(p.text)}"></option>`).join("");
     } catch (_) { /* suggestions are a convenience */ }

@@ -16,7 +16,7 @@
   // The order form: a flagged caller's order goes out only with the box ticked (the API refuses it otherwise).
   const form = $("#order-form"), box = document.createElement("div");
   box.id = "f-flag"; box.className = "hidden";
-  form.insertBefore(box, form.querySelector(".row"));
+  form.insertBefore(box, form.querySelector(":scope > .row")); // the buttons, not a field's own row
   let flagged = null;
   function drawFormFlag() {
     if (!flagged) { box.className = "hidden"; box.innerHTML = ""; return; }
