@@ -12,6 +12,7 @@ import pytest
 from playwright.async_api import Browser, Page, WebSocket, expect
 
 from api.console.hub import CLOSE_TOO_SLOW
+from tests.api.console.pages import logged_in
 from tests.api.console.server import CENTRE, OPERATOR, PASSWORD, Server
 
 pytestmark = pytest.mark.browser
@@ -158,15 +159,8 @@ async def test_every_script_of_the_page_loads_and_runs_without_an_error(
     care, booking): one that throws while loading silently takes its feature away (the notes
     and the confirm flag were gone once after a layout change moved the element they anchor
     to), so a page error anywhere fails here."""
-    page = await browser.new_page(viewport={"width": 1440, "height": 900})
     errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    await page.add_init_script(f"localStorage.setItem('keepcab.lang', '{lang}')")
-    await page.goto(server.base_url + "/")
-    await page.fill("#login-user", OPERATOR)
-    await page.fill("#login-pass", PASSWORD)
-    await page.press("#login-pass", "Enter")
-    await expect(page.locator("#conn")).to_have_class("conn online")
+    page = await logged_in(browser, server, lang, errors=errors)
     await server.order(pickup_address="Floriańska 3", phone="+7 912 345 67 89")
     ring = {"event": "call.ringing", "call_id": "e1", "from": "8 912 345-67-89"}
     assert (await server.post("/phone/events", ring, key=server.phone_key)).status_code == 200
