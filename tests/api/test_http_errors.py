@@ -67,7 +67,7 @@ BAD: list[tuple[str, str, Any, dict[str, str], int, str | None]] = [
     ("POST", "/drivers", {"id": "d1"}, {}, 409, None),
     ("GET", "/drivers", None, {"status": "asleep"}, 422, "status"),
     ("GET", "/drivers/ghost", None, {}, 404, None),
-    ("GET", "/drivers/d1/order", None, {}, 404, None),
+    ("GET", "/drivers/ghost/order", None, {}, 404, None),
     ("POST", "/drivers/ghost/online", {"lat": 1, "lon": 2}, {}, 404, None),
     ("POST", "/drivers/d1/online", {"lat": "x", "lon": 2}, {}, 422, "lat"),
     ("POST", "/drivers/d1/online", {"lat": 1}, {}, 422, "lon"),

@@ -100,14 +100,14 @@ async def test_list_drivers_filters_by_status(live: Live) -> None:
 
 
 async def test_a_driver_app_reads_where_to_go_and_nothing_personal(live: Live) -> None:
-    """GET /drivers/{id}/order: pickup and dropoff of the current order; 404 when there is none."""
+    """GET /drivers/{id}/order: pickup and dropoff of the current order; 204 when there is none."""
     await live.driver("d1")
     none_yet = await live.get("/drivers/d1/order", role=Role.DRIVER)
     order = await live.order(
         phone="+79123456789", pickup_address="Tverskaya 1", customer_name="Anna"
     )
     job = (await live.get("/drivers/d1/order", role=Role.DRIVER)).json()
-    assert none_yet.status_code == 404
+    assert none_yet.status_code == 204 and none_yet.content == b""
     assert job["order_id"] == order["id"] and job["pickup_address"] == "Tverskaya 1"
     assert "Anna" not in str(job) and "+7912" not in str(job)
 
