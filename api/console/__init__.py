@@ -31,7 +31,7 @@ from .hub import ConsoleHub
 from .positions import watch_positions
 from .routes import router as http_router
 from .socket import router as socket_router
-from .state import enrich_events, needs_store
+from .state import enrich_events, needs_store, plain_payloads
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ async def start_hub(app: FastAPI, clock: Callable[[], float]) -> ConsoleHub:
 
     async def enrich(events: list[tuple[str, Event]]) -> list[dict[str, Any]]:
         if not needs_store(events):
-            return enrich_events(factory, setup, events)
+            return plain_payloads(setup, events)
         return await run_in_threadpool(enrich_events, factory, setup, events)
 
     def figures() -> ShiftFigures:

@@ -206,15 +206,18 @@ def needs_store(events: list[tuple[str, Event]]) -> bool:
     )
 
 
+def plain_payloads(setup: WriterSetup, events: list[tuple[str, Event]]) -> list[dict[str, Any]]:
+    """The payloads as they came, rings with their time: what a console gets with no store read."""
+    return [
+        _ringing(None, event, setup) if kind == "call.ringing" else dict(event.data) for kind, event in events
+    ]
+
+
 def enrich_events(
     session_factory: sessionmaker[Session], setup: WriterSetup, events: list[tuple[str, Event]]
 ) -> list[dict[str, Any]]:
-    """Event payloads with the details a console shows (on a worker thread when `needs_store`)."""
-    if not needs_store(events):
-        return [
-            _ringing(None, event, setup) if kind == "call.ringing" else dict(event.data)
-            for kind, event in events
-        ]
+    """Event payloads with the details a console shows, read from the store (on a worker
+    thread); the hub calls `plain_payloads` instead when nothing `needs_store`."""
     wanted = [str(e.data["order_id"]) for kind, e in events if kind in _DETAILED and e.data.get("order_id")]
     with session_factory() as session:
         details = order_details(session, wanted)

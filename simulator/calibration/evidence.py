@@ -184,18 +184,15 @@ def leading(log: LogArrays, seconds: float) -> LogArrays:
     if log.span_s <= seconds:
         return log
     keep = log.t < seconds
+    from dataclasses import fields
+
+    columns = {f.name: getattr(log, f.name) for f in fields(log)}
     cut = {
         name: value[keep]
-        for name, value in vars_of(log).items()
+        for name, value in columns.items()
         if isinstance(value, np.ndarray) and value.shape == (log.n,)
     }
     return _replace(log, span_s=float(seconds), **cut)
-
-
-def vars_of(log: LogArrays) -> dict[str, Any]:
-    from dataclasses import fields
-
-    return {f.name: getattr(log, f.name) for f in fields(log)}
 
 
 def _replace(log: LogArrays, **changes: Any) -> LogArrays:
