@@ -200,7 +200,8 @@ def fit_retries(log: LogArrays) -> Retries:
     0.3 in the river-town round trip, the interval missing it)."""
     from scipy.stats import binomtest, chi2
 
-    eligible, followed = _failures_of_returning_customers(log)
+    order = np.lexsort((log.t, log.customer))  # each customer's orders together, in time
+    eligible, followed = _failures_of_returning_customers(log, order)
     n_failed, n_retry = int(eligible.sum()), int((eligible & followed).sum())
     if n_failed == 0:
         return Retries(Estimate.fallback(0.0, "no failed orders"), Estimate.fallback(5.0))
@@ -209,17 +210,18 @@ def fit_retries(log: LogArrays) -> Retries:
     probability = Estimate(n_retry / n_failed, source, ci.low, ci.high)
     if int(log.retry.sum()) < 5:
         return Retries(probability, Estimate.fallback(5.0, "fewer than 5 retries"))
-    gaps = _retry_gaps_min(log)
+    gaps = _retry_gaps_min(log, order)
     mean = float(np.mean(gaps))
     k = len(gaps)
     low, high = 2 * k * mean / chi2.ppf(0.975, 2 * k), 2 * k * mean / chi2.ppf(0.025, 2 * k)
     return Retries(probability, Estimate(mean, log.source(k, "retries"), low, high))
 
 
-def _failures_of_returning_customers(log: LogArrays) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+def _failures_of_returning_customers(
+    log: LogArrays, order: NDArray[np.intp]
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
     """Per order: a failure of a known customer who had completed an order before it, and
     whether the customer's next order is a retry of it."""
-    order = np.lexsort((log.t, log.customer))
     customer, completed = log.customer[order], log.completed[order]
     starts = np.ones(log.n, dtype=bool)
     starts[1:] = customer[1:] != customer[:-1]
@@ -233,8 +235,7 @@ def _failures_of_returning_customers(log: LogArrays) -> tuple[NDArray[np.bool_],
     return eligible, followed
 
 
-def _retry_gaps_min(log: LogArrays) -> Floats:
-    order = np.lexsort((log.t, log.customer))
+def _retry_gaps_min(log: LogArrays, order: NDArray[np.intp]) -> Floats:
     t, retry = log.t[order], log.retry[order]
     previous = np.concatenate([[np.nan], t[:-1]])
     previous_end = previous + np.concatenate([[np.nan], log.ended[order][:-1]])
