@@ -270,10 +270,7 @@ class Dispatcher(Holds):
             raise InvalidTransition(f"order {command.order_id!r} is {live.status}, not waiting")
         if driver.status is not FREE:
             raise DriverBusy(driver.driver_id, driver.status)
-        if live.held_for is not None:
-            self._drop_hold(live)
-        elif live.status is QUEUED:
-            self._match.waiting.remove(command.order_id)
+        self._leave_queue(live)
         return self._assign(live, driver, now, manual=True)
 
     def _assign(

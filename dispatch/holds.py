@@ -54,12 +54,12 @@ class Holds(DispatcherRecords):
         self._match.waiting.remove(live.order.order_id)
         live.held_for, driver.next_order_id = driver.driver_id, live.order.order_id
 
-    def _forget(self, live: LiveOrder) -> None:
+    def _leave_queue(self, live: LiveOrder) -> None:
+        """A held order waits for its car, not in the waiting orders: undo the promise instead."""
         if live.held_for is None:
-            super()._forget(live)
-            return
-        self._drop_hold(live)
-        del self._orders[live.order.order_id]
+            super()._leave_queue(live)
+        else:
+            self._drop_hold(live)
 
     def _hold(self, command: AssignNext, now: float) -> list[Decision]:
         live, driver = self._order(command.order_id), self._driver(command.driver_id)

@@ -138,9 +138,13 @@ class DispatcherRecords:
 
     def _forget(self, live: LiveOrder) -> None:
         """Drop a finished order from every structure; its timers go stale."""
+        self._leave_queue(live)
+        del self._orders[live.order.order_id]
+
+    def _leave_queue(self, live: LiveOrder) -> None:
+        """Take an order out of wherever it waits for a car (nothing for one not waiting)."""
         if live.status is QUEUED:
             self._match.waiting.remove(live.order.order_id)
-        del self._orders[live.order.order_id]
 
     def _timer_is_live(self, timer: Timer) -> bool:
         at, _, kind, order_id = timer
