@@ -40,6 +40,7 @@ from api.routers.fields import (
     Moment,
     forbidden_character,
     in_range,
+    is_blank,
 )
 
 MAX_CALL_ID_CHARS = 120
@@ -131,7 +132,7 @@ def _checked(field: str, value: str, max_chars: int) -> str:
 
 def _required(form: Mapping[str, str], field: str) -> str:
     value = (form.get(field) or "").strip()
-    if not value:
+    if is_blank(value):
         raise AdapterError(field, "missing")
     return _checked(field, value, MAX_CALL_ID_CHARS)
 

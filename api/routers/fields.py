@@ -29,8 +29,14 @@ from pydantic.json_schema import SkipJsonSchema
 # surrogates are left out of the class: valid UTF-8 JSON cannot carry them, and a class with
 # them would mean every astral character to a UTF-16 regex engine.
 _BAD_CLASS = r"\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F"
+# Classes spelled out, never `\s` or `\w`: those differ between engines (ECMA's `\w` is ASCII,
+# its `\s` has U+FEFF, Python's has neither quirk), and a fuzzer validating with one engine
+# then finds requests the server judged with another. Spaces are ECMA's `\s` set.
+_SPACE_CLASS = r"\t\n\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_ASCII_PUNCTUATION = r"\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E"
 TEXT_PATTERN = rf"^[^{_BAD_CLASS}]*$"
-NON_BLANK_PATTERN = rf"^[^{_BAD_CLASS}]*[^\s{_BAD_CLASS}][^{_BAD_CLASS}]*$"
+NON_BLANK_PATTERN = rf"^[^{_BAD_CLASS}]*[^{_SPACE_CLASS}{_BAD_CLASS}][^{_BAD_CLASS}]*$"
+_SOMETHING = re.compile(f"[^{_SPACE_CLASS}{_BAD_CLASS}]")
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
@@ -60,8 +66,13 @@ def _clean(value: str) -> str:
     return value
 
 
+def is_blank(value: str) -> bool:
+    """Only spaces (as NON_BLANK_PATTERN counts them), so the schema and the server agree."""
+    return _SOMETHING.search(value) is None
+
+
 def _non_blank(value: str) -> str:
-    if not value.strip():
+    if is_blank(value):
         raise ValueError("must not be blank")
     return value
 
@@ -74,9 +85,10 @@ NonBlankStr = Annotated[
     Field(json_schema_extra={"pattern": NON_BLANK_PATTERN}),
 ]
 
-# Text to look up (an address being typed): clean, with at least one letter or digit ("," alone
-# is no address). The same pattern checks it and goes in the OpenAPI.
-WORDY_PATTERN = rf"^[^{_BAD_CLASS}]*\w[^{_BAD_CLASS}]*$"
+# Text to look up (an address being typed): clean, with at least one character that is neither
+# a space nor ASCII punctuation ("," alone is no address). The same pattern checks it and goes in
+# the OpenAPI.
+WORDY_PATTERN = rf"^[^{_BAD_CLASS}]*[^{_SPACE_CLASS}{_ASCII_PUNCTUATION}{_BAD_CLASS}][^{_BAD_CLASS}]*$"
 WordyStr = Annotated[
     str, AfterValidator(_clean), Field(pattern=WORDY_PATTERN, json_schema_extra={"pattern": WORDY_PATTERN})
 ]
