@@ -44,7 +44,9 @@ class HistoryBook:
         self.histories[customer_id] = record_failed(previous, at, cause, self.params)
 
     def scorer(self, vip_ids: frozenset[str]) -> Scorer:
-        return make_scorer(self.histories.get, self.params, vip_ids)
+        """The real scorer over these histories, without the operator's reason line: no
+        simulated decision is shown to an operator, and no row reads it."""
+        return make_scorer(self.histories.get, self.params, vip_ids, explain=False)
 
     def calibrated(self, now: float, percentile: float = 95.0) -> tuple[ValuationParams, float]:
         """(params with c fitted, value per second for the `value` policy) from current histories.

@@ -57,3 +57,19 @@ def test_vip_list_gives_vip_tier_and_cap() -> None:
     assert vip.tier is Tier.VIP and vip.head_start_s == DEFAULT_PARAMS.max_head_start_s
     assert other.tier is Tier.NEW
     assert scorer(None, 0.0).tier is Tier.NEW
+
+
+def test_without_explanations_the_numbers_are_the_same_and_the_reason_is_the_tier() -> None:
+    """explain=False (the simulator's scorer) changes the reason line only."""
+    store = _store()
+    full = make_scorer(store.get, DEFAULT_PARAMS)
+    bare = make_scorer(store.get, DEFAULT_PARAMS, explain=False)
+    for caller in ("+15550001", "+15550002", "+15559999", None):
+        now = 10 * WEEK_S + 60
+        explained, plain = full(caller, now), bare(caller, now)
+        assert plain.reason == plain.tier.value
+        assert explained.reason != plain.reason
+        assert (plain.head_start_s, plain.tier, plain.value, plain.value_at_risk, plain.leave_rise,
+                plain.first_order) == (explained.head_start_s, explained.tier, explained.value,
+                                       explained.value_at_risk, explained.leave_rise,
+                                       explained.first_order)
