@@ -17,7 +17,9 @@ the set of orders for which no car is available.
 
 The records the handlers decide about (orders, drivers, timers, the matcher's
 indexes), their views and their rebuilding from views are the base class's,
-`dispatch.records.DispatcherRecords`: this module is the decisions only.
+`dispatch.records.DispatcherRecords`; the driver commands and a car becoming
+free are `dispatch.drivers.DriverSide`'s: this module is the order side, time
+and the command interface.
 
 Batch mode (`DispatchConfig.batch_window_s`) defers both sides to an assignment
 solved a few seconds later (`dispatch.batch`): the promise then holds at the end
@@ -51,18 +53,16 @@ from dispatch.commands import (
 from dispatch.config import DispatchConfig
 from dispatch.decisions import (
     Decision,
-    DriverLeaving,
     DriverStatusChanged,
     OrderAssigned,
     OrderCancelled,
-    OrderCompleted,
     OrderExpired,
-    OrderPickedUp,
     OrderRejected,
     OrderRescheduled,
     OrderScheduled,
     PriorityOverridden,
 )
+from dispatch.drivers import DriverSide
 from dispatch.errors import (
     DriverBusy,
     DuplicateOrder,
@@ -70,7 +70,6 @@ from dispatch.errors import (
     InvalidTransition,
 )
 from dispatch.geo import eta_s, haversine_m
-from dispatch.holds import Holds
 from dispatch.model import (
     DriverStatus,
     DriverView,
@@ -85,14 +84,11 @@ from dispatch.state import RELEASE, LiveDriver, LiveOrder
 
 # Enum members bound once: looking one up on its class costs ~120 ns on Python 3.11 (the
 # enum metaclass), ten times a module global, and the handlers read several per order.
-EN_ROUTE, FREE, OFFLINE, ON_TRIP, ASSIGNED, CANCELLED, COMPLETED, PICKED_UP, QUEUED, REJECTED, SCHEDULED = (
+EN_ROUTE, FREE, ASSIGNED, CANCELLED, PICKED_UP, QUEUED, REJECTED, SCHEDULED = (
     DriverStatus.EN_ROUTE,
     DriverStatus.FREE,
-    DriverStatus.OFFLINE,
-    DriverStatus.ON_TRIP,
     OrderStatus.ASSIGNED,
     OrderStatus.CANCELLED,
-    OrderStatus.COMPLETED,
     OrderStatus.PICKED_UP,
     OrderStatus.QUEUED,
     OrderStatus.REJECTED,
@@ -102,8 +98,9 @@ EN_ROUTE, FREE, OFFLINE, ON_TRIP, ASSIGNED, CANCELLED, COMPLETED, PICKED_UP, QUE
 __all__ = ["DispatchConfig", "Dispatcher"]
 
 
-class Dispatcher(Holds):
-    """The state machine: every command handler; its records and their views are the base's."""
+class Dispatcher(DriverSide):
+    """The state machine: the command interface and the order side; the driver side, the
+    promises and the records (with their views) are the bases'."""
 
     def __init__(
         self,
@@ -290,94 +287,6 @@ class Dispatcher(Holds):
             OrderAssigned(live.order.order_id, driver.driver_id, eta, dist_m, now, manual),
             DriverStatusChanged(driver.driver_id, EN_ROUTE, driver.position, now),
         ]
-
-    # ---- drivers ---------------------------------------------------------------
-
-    def _online(self, command: DriverOnline, now: float) -> list[Decision]:
-        driver = self._drivers.get(command.driver_id)
-        if driver is not None and driver.leaving:
-            driver.leaving = False  # back on before the last job ended: stays on
-            return [DriverLeaving(driver.driver_id, False, now)]
-        if driver is not None and driver.status is not OFFLINE:
-            raise InvalidTransition(f"driver {command.driver_id!r} is already {driver.status}")
-        if driver is None:
-            driver = self._drivers[command.driver_id] = LiveDriver(command.driver_id, command.position)
-        driver.position = command.position
-        return self._make_free(driver, now)
-
-    def _offline(self, command: DriverOffline, now: float) -> list[Decision]:
-        driver = self._driver(command.driver_id)
-        busy = driver.status in (EN_ROUTE, ON_TRIP)
-        if busy and command.when_free:
-            driver.leaving = True
-            return [DriverLeaving(driver.driver_id, True, now), *self._release_next(driver, now)]
-        if driver.status is not FREE:
-            raise DriverBusy(driver.driver_id, driver.status)
-        self._match.free.remove(driver.driver_id)
-        return self._go_offline(driver, now)
-
-    def _go_offline(self, driver: LiveDriver, now: float) -> list[Decision]:
-        driver.status = OFFLINE
-        driver.leaving = False
-        return [DriverStatusChanged(driver.driver_id, OFFLINE, driver.position, now)]
-
-    def _moved(self, command: DriverMoved, now: float) -> list[Decision]:
-        driver = self._driver(command.driver_id)
-        driver.position = command.position
-        if driver.status is not FREE:
-            return []
-        self._match.free.upsert(driver.driver_id, command.position)
-        order_id = self._match.order_for(driver)
-        if order_id is None:
-            return []
-        self._match.waiting.remove(order_id)
-        return self._assign(self._orders[order_id], driver, now, manual=False)
-
-    def _arrived(self, command: DriverArrived, now: float) -> list[Decision]:
-        driver = self._driver(command.driver_id)
-        if driver.status is not EN_ROUTE or driver.order_id is None:
-            raise InvalidTransition(f"driver {driver.driver_id!r} is {driver.status}, not en route")
-        live = self._orders[driver.order_id]
-        live.status = PICKED_UP
-        driver.status = ON_TRIP
-        return [
-            OrderPickedUp(live.order.order_id, driver.driver_id, now),
-            DriverStatusChanged(driver.driver_id, ON_TRIP, driver.position, now),
-        ]
-
-    def _completed(self, command: TripCompleted, now: float) -> list[Decision]:
-        driver = self._driver(command.driver_id)
-        if driver.status is not ON_TRIP or driver.order_id is None:
-            raise InvalidTransition(f"driver {driver.driver_id!r} is {driver.status}, not on a trip")
-        live = self._orders.pop(driver.order_id)
-        live.status = COMPLETED
-        driver.order_id = None
-        driver.position = command.position
-        decisions: list[Decision] = [OrderCompleted(live.order.order_id, driver.driver_id, command.fare, now)]
-        decisions.extend(self._make_free(driver, now))
-        return decisions
-
-    def _make_free(self, driver: LiveDriver, now: float) -> list[Decision]:
-        """A car that becomes free takes the best waiting order it may, or joins the free index;
-        a driver at the end of their shift goes offline instead."""
-        if driver.leaving:
-            return self._go_offline(driver, now)
-        promised = self.take_next(driver, now)
-        if promised is not None:
-            return promised
-        driver.status = FREE
-        order_id = self._match.order_for(driver)
-        if order_id is None:
-            self._match.free.upsert(driver.driver_id, driver.position)
-            became_free = DriverStatusChanged(driver.driver_id, FREE, driver.position, now)
-            pair = self._match.supply_now_admits(driver)
-            if pair is None:
-                return [became_free]
-            live, other = pair
-            self._match.waiting.remove(live.order.order_id)
-            return [became_free, *self._assign(live, other, now, manual=False)]
-        self._match.waiting.remove(order_id)
-        return self._assign(self._orders[order_id], driver, now, manual=False)
 
     # ---- time --------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ caller and gives the caller to car 7 rather than to a free car further away.
 The order leaves the waiting orders (no other car takes it) but stays QUEUED,
 marked `held_for` the driver; the driver carries it as `next_order_id` and is
 handed it, as a manual assignment, the moment their job ends (`take_next`, from
-`Dispatcher._make_free`: a completed trip or a cancelled one). The promise is
+`DriverSide._make_free`: a completed trip or a cancelled one). The promise is
 undone, and the order goes back to its place in the queue with its original
 key, when the operator takes it back (`CancelHold`) or the driver asks to go
 offline after the job (`DriverOffline(when_free=True)`); a cancel or an expiry
