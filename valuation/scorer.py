@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dispatch.model import PriorityScore, Scorer
+from dispatch.model import PriorityScore, Scorer, Tier
 from valuation.history import CustomerHistory
 from valuation.params import ValuationParams
 from valuation.score import NO_HISTORY, CustomerScore, assess, render_reason
 
 HistoryLookup = Callable[[str], CustomerHistory | None]
+_TIER_NAMES = {tier: tier.value for tier in Tier}  # `Tier.value` costs two Python calls per read
 
 
 def to_priority_score(customer_score: CustomerScore) -> PriorityScore:
@@ -55,7 +56,7 @@ def make_scorer(
         h = NO_HISTORY if history is None else history
         vip = customer_id is not None and customer_id in vip_ids
         value, p_now, kappa, at_risk, head, tier, lam = assess(h, now, params, vip)
-        reason = render_reason(tier, h, lam, head, now) if explain else tier.value
+        reason = render_reason(tier, h, lam, head, now) if explain else _TIER_NAMES[tier]
         if unavailable:
             reason = f"history unavailable; {reason}"
         # leave_rise as `to_priority_score` computes it from a CustomerScore, bit for bit
