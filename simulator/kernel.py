@@ -130,9 +130,13 @@ class BufferedDraws:
     kernel event; drawing a few thousand at once and popping them from a
     Python list costs a few tens of nanoseconds per number. The sequence is
     the generator's own, so it is reproducible from the seed.
+
+    `buffer` holds the numbers still to serve, the next one last. A hot caller
+    may `pop()` it directly while it is not empty and call `next()` when it is:
+    the same sequence, without a Python call per number.
     """
 
-    __slots__ = ("_batch", "_buffer", "_draw", "_rng")
+    __slots__ = ("_batch", "_draw", "_rng", "buffer")
 
     def __init__(self, rng: np.random.Generator,
                  draw: Callable[[np.random.Generator, int], np.ndarray[Any, Any]],
@@ -140,10 +144,10 @@ class BufferedDraws:
         self._rng = rng
         self._draw = draw
         self._batch = batch
-        self._buffer: list[float] = []
+        self.buffer: list[float] = []  # always this one list: see the class docstring
 
     def next(self) -> float:
-        buffer = self._buffer
+        buffer = self.buffer
         if not buffer:
             buffer.extend(reversed(self._draw(self._rng, self._batch).tolist()))
         return buffer.pop()

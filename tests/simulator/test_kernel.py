@@ -160,3 +160,12 @@ def test_buffered_draws_reproduce_the_generator_sequence(
     buffered = BufferedDraws(np.random.default_rng(11), draw, batch=4)
     direct = draw(np.random.default_rng(11), 10)
     assert [buffered.next() for _ in range(10)] == pytest.approx(direct.tolist(), rel=0)
+
+
+def test_popping_the_buffer_directly_serves_the_same_sequence() -> None:
+    """`buffer.pop()` while it is not empty, `next()` when it is: next()'s own numbers."""
+    plain = BufferedDraws(np.random.default_rng(7), uniforms, batch=5)
+    direct = BufferedDraws(np.random.default_rng(7), uniforms, batch=5)
+    expected = [plain.next() for _ in range(23)]
+    served = [direct.buffer.pop() if direct.buffer else direct.next() for _ in range(23)]
+    assert served == expected
