@@ -73,6 +73,10 @@ class Model:
         self._batches = dispatcher.config.batch_window_s is not None
         self._patience_factors: dict[tuple[str, bool], float] = {}  # by segment and VIP flag
         self._tariff = setup.scenario.trips.tariff()  # the live server's KEEPCAB_FARE_* model
+        patience = setup.scenario.patience
+        # A quoted ETA up to this makes the caller wait this much longer (`_assigned`).
+        self._short_eta_s = patience.short_eta_s if patience.short_eta_factor > 1 else -math.inf
+        self._short_eta_factor = patience.short_eta_factor
         self._on: dict[type[Any], Callable[[Any, float], None]] = {
             DriverStatusChanged: self._status_changed,
             OrderAssigned: self._assigned,
@@ -244,17 +248,13 @@ class Model:
         if trip.abandon is not None:
             Kernel.cancel(trip.abandon)
             trip.abandon = None
-        arrive_at = now + decision.eta_s
-        give_up_at = trip.order.requested_at + trip.patience_s * self._patience_factor(decision.eta_s)
+        eta_s = decision.eta_s
+        arrive_at = now + eta_s
+        factor = self._short_eta_factor if eta_s <= self._short_eta_s else 1.0
+        give_up_at = trip.order.requested_at + trip.patience_s * factor
         if give_up_at <= arrive_at:
             trip.abandon = self.kernel.schedule(max(give_up_at, now), self._gives_up, trip)
         trip.arrival = self.kernel.schedule(arrive_at, self._arrives, trip)
-
-    def _patience_factor(self, eta_s: float) -> float:
-        patience = self.s.scenario.patience
-        if eta_s <= patience.short_eta_s and patience.short_eta_factor > 1:
-            return patience.short_eta_factor
-        return 1.0
 
     def _arrives(self, trip: Trip) -> None:
         trip.arrival = None
