@@ -89,7 +89,11 @@ class OrderQueue:
                 live[order_id] = current
         raise IndexError("pop from an empty OrderQueue")
 
-    def _drop_stale_head(self) -> _Entry | None:
+    def head_entry(self) -> _Entry | None:
+        """The best waiting order's live heap entry `(effective_at, seq, order_id, due_at,
+        head_start_s)`, or None: the cheapest look at the head (tombstones on top are
+        dropped). A freed car's search reads every head in its box, a few per order, so
+        this is the loop itself, not a call to it."""
         heap = self._heap
         live = self._live
         while heap:
@@ -99,19 +103,14 @@ class OrderQueue:
             heappop(heap)
         return None
 
-    def head_entry(self) -> tuple[float, int, str, float, float] | None:
-        """The best waiting order's live heap entry `(effective_at, seq, order_id, due_at,
-        head_start_s)`, or None: the cheapest look at the head."""
-        return self._drop_stale_head()
-
     def peek(self) -> str | None:
         """The best waiting order without removing it, or None when nothing waits."""
-        head = self._drop_stale_head()
+        head = self.head_entry()
         return None if head is None else head[2]
 
     def peek_key(self) -> tuple[float, int] | None:
         """`(effective_at, seq)` of the best waiting order, or None when nothing waits."""
-        head = self._drop_stale_head()
+        head = self.head_entry()
         return None if head is None else (head[0], head[1])
 
     def remove(self, order_id: str) -> None:
