@@ -119,10 +119,17 @@ def simulate(scenario: ScenarioArg = None, policies: PoliciesOpt = None,
 def _export_log(scenario: str, policies: list[str], directory: Path, days: float | None,
                 seed: int | None, errors: Console) -> None:
     from simulator.api import prepare_scenario
-    from simulator.export_log import export_logs
+    from simulator.export_log import EPOCH, export_logs
 
     written = export_logs(prepare_scenario(scenario, days), policies, directory, seed)
     errors.print(f"wrote {len(written)} log files to {directory}", highlight=False)
+    # Rows before the simulated start are the histories seeded at time 0: customers alive then,
+    # none of whom could leave earlier, so a window over them misreads the population.
+    errors.print(
+        f"rows before {EPOCH.date()} are the seeded histories; calibrate with "
+        f"--since {EPOCH.date()} (docs/calibrate.md)",
+        highlight=False,
+    )
 
 
 def _emit(comparison: Comparison, out: Path | None, as_json: bool, errors: Console,

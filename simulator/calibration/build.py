@@ -42,6 +42,7 @@ class Calibration:
     churn: ChurnFit
     history_weeks: float
     sections: Sections = field(default_factory=dict)
+    population_problem: str = "fewer than 30 identified customers or under a week of log"
 
 
 # The customer population (how many are active, their call rates, newcomers) is read from the
@@ -56,10 +57,11 @@ def calibrate(source: OrderLogSource, since: float | None = None, until: float |
     log = log_arrays(source, since, until)
     history = log_arrays(source, None, until)
     profile = daily_profile(log)
+    problem = ""
     try:
         population: Population | None = fit_population(leading(log, POPULATION_WINDOW_S), profile.week())
-    except ValueError:
-        population = None
+    except ValueError as error:
+        population, problem = None, str(error)
     parts = dict(
         log=log,
         profile=profile,
@@ -72,6 +74,8 @@ def calibrate(source: OrderLogSource, since: float | None = None, until: float |
         churn=fit_churn(history, window_days(log), log.start_at - history.start_at),
         history_weeks=(log.start_at - history.start_at) / 604_800,
     )
+    if problem:
+        parts["population_problem"] = problem
     partial = Calibration(**parts)  # type: ignore[arg-type]
     return Calibration(**parts, sections=_sections(partial))  # type: ignore[arg-type]
 
@@ -91,7 +95,7 @@ def _distribution(kind: Estimate, mean: Estimate, sigma: Estimate) -> Estimate:
 def _demand(c: Calibration) -> dict[str, Estimate]:
     fb = Estimate.fallback
     pop = c.population
-    why = "fewer than 30 identified customers or under a week of log"
+    why = c.population_problem
     demand = {
         "customers": _rounded(pop.customers, 0) if pop else fb(1000, why),
         "history_weeks": Estimate(round(c.history_weeks, 2), "the log's span before the window (histories)")

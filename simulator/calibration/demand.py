@@ -175,8 +175,15 @@ def fit_population(log: LogArrays, week: list[float]) -> Population:
     with np.errstate(invalid="ignore"):
         var_mean = cov[2, 2] + cov[3, 3] - 2 * cov[2, 3]
     se_mean = math.sqrt(var_mean) if np.isfinite(var_mean) and var_mean > 0 else math.inf
+    low, high = wald_interval(values[0], se[0], log_scale=True)
+    if values[0] < 1 or not high < 100 * low:  # a log whose start is no steady state (seeded past)
+        raise ValueError(
+            f"the window's first four weeks cannot tell the customers active at its start from "
+            f"newcomers ({values[0]:.3g} active, 95% {low:.3g}..{high:.3g}); "
+            "start the window (--since) where the log is in a steady state"
+        )
     return Population(
-        customers=est(values[0], se[0]),
+        customers=Estimate(values[0], source, low, high),
         trips_per_week_mean=est(values[2] / values[3], se_mean),
         trips_per_week_shape=est(values[2], se[2]),
         new_customers_per_day=est(values[1], se[1], 1.0 / 7.0),

@@ -24,6 +24,8 @@ def toml_value(value: Any) -> str:
     if isinstance(value, float):
         if math.isinf(value):
             return "inf" if value > 0 else "-inf"
+        if value != 0 and abs(value) < 1e-3:  # six decimals would write a fitted 6.8e-08 as 0.0
+            return repr(float(f"{value:.6g}"))
         return repr(float(round(value, 6)))
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

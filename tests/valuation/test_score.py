@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -236,7 +237,10 @@ def test_default_scores_are_bit_for_bit_those_before_softening() -> None:
         one = score(h, now, DEFAULT_PARAMS)
         assert (one.value_at_risk, one.p_leave_if_failed, one.head_start_s) == pinned
     many = score_many(HistoryArrays.from_histories(hs), now, DEFAULT_PARAMS)
-    assert many.value_at_risk.tolist() == PINNED_MANY_VAR
+    # numpy's vectorised exp/log differ between releases (and CPUs) in the last bit, so the
+    # array path is held to a few units in the last place, not to the bits of one numpy.
+    for got, pinned_var in zip(many.value_at_risk.tolist(), PINNED_MANY_VAR, strict=True):
+        assert abs(got - pinned_var) <= 4 * math.ulp(pinned_var), (got, pinned_var)
     assert many.p_leave_if_failed.tolist() == [p for _, p, _ in PINNED]
 
 

@@ -69,3 +69,24 @@ def test_the_covariance_of_a_quadratic_is_its_inverse_curvature() -> None:
     held = gradient_covariance(fun, np.zeros(3), free=[0, 1])
     assert held[:2, :2] == pytest.approx(np.linalg.inv(h[:2, :2]))
     assert not held[2].any()
+
+
+def _two_wells(theta: Floats) -> tuple[float, Floats]:
+    """0.5 x^2 plus a nuisance y with its best well at 0 and a worse one (about 5 higher) at 3."""
+    x, y = theta
+    step = 1.0 / (1.0 + math.exp(-4.0 * (y - 1.5)))
+    value = 0.5 * x * x + y * y * (y - 3.0) ** 2 / 4.0 + 5.0 * step
+    grad_y = y * (y - 3.0) * (2.0 * y - 3.0) / 2.0 + 20.0 * step * (1.0 - step)
+    return value, np.array([x, grad_y])
+
+
+def test_a_profile_point_that_starts_in_a_worse_well_still_finds_the_best_one() -> None:
+    """The profile of x is 0.5 x^2 whatever y does, so its interval is +-1.96. A covariance
+    that tilts the starting guess along y (shifted = nearest fit + slope * step) sends the
+    start into y's worse well; a fit from there alone overstates the deviance by ~10 and the
+    interval shrinks (scipy 1.17's L-BFGS-B then stayed in the worse well on hill-city)."""
+    bounds = [(-10.0, 10.0), (-10.0, 10.0)]
+    theta = minimise(_two_wells, np.array([0.5, 0.2]), bounds, {})
+    tilted = np.array([[1.0, 1.5], [1.5, 3.0]])  # y starts at 1.5 x: at the Wald end, in the worse well
+    low, high = profile_interval(_two_wells, theta, bounds, 0, tilted)
+    assert low == pytest.approx(-1.96, abs=0.1) and high == pytest.approx(1.96, abs=0.1)

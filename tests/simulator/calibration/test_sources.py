@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from simulator.calibration.cli import calibrate
+from simulator.calibration.toml_out import toml_value
 
 app = typer.Typer()
 app.command()(calibrate)
@@ -104,6 +106,7 @@ def test_simulate_export_log_writes_the_import_format_that_calibrate_reads(tmp_p
         ],
     )
     assert result.exit_code == 0, result.output
+    assert "calibrate with --since 2026-01-05" in " ".join(result.output.split())
     header = (logs / "reject" / "orders.csv").read_text().splitlines()[0].split(",")
     assert {"phone", "requested_at", "outcome", "customer_id", "ended_at", "driver_id"} <= set(header)
     assert (logs / "fifo" / "drivers.csv").read_text().startswith("driver_id,online_at,offline_at")
@@ -122,3 +125,21 @@ def test_simulate_export_log_writes_the_import_format_that_calibrate_reads(tmp_p
     )
     assert done.exit_code == 0, done.output
     assert "cars = 9  # 9, drivers seen" in out.read_text()
+    # Without --since the window starts in the seeded past, where no population is steady: the
+    # fit read 5.6e-07 customers active (95% 0..inf) and wrote `customers = 0`; now it says so.
+    unsteady = tmp_path / "unsteady.toml"
+    logs_fifo = [str(logs / "fifo" / "orders.csv"), "--drivers", str(logs / "fifo" / "drivers.csv")]
+    assert runner.invoke(app, [*logs_fifo, "--out", str(unsteady)]).exit_code == 0
+    customers = next(line for line in unsteady.read_text().splitlines() if line.startswith("customers = "))
+    assert "not identifiable from this log" in customers and "--since" in customers, customers
+
+
+@pytest.mark.parametrize("value", [6.81457433930864e-08, 3.2e-4, -5e-9, 1.25e-12])
+def test_a_small_fitted_value_is_written_as_itself_not_zero(value: float) -> None:
+    """A BG/NBD dropout fitted at 6.8e-08 was written `a = 0.0`, which the scenario then refused."""
+    written = float(toml_value(value))
+    assert written != 0.0 and math.isclose(written, value, rel_tol=1e-5)
+
+
+def test_larger_values_keep_six_decimals() -> None:
+    assert toml_value(49.9931234567) == "49.993123" and toml_value(0.0) == "0.0"
