@@ -26,6 +26,8 @@ from typing import TypeVar
 from api import importer
 from api.import_cells import parse_number, parse_time
 from api.importer import ImportRow, RowProblem, read_export
+from api.settings import DISPATCH_CONFIG_FIELDS, Settings
+from dispatch.config import DispatchConfig
 from dispatch.model import TERMINAL_ORDER_STATUSES
 from valuation.logrows import DriverSession, LoggedOrder, OrderLogSource
 
@@ -213,3 +215,12 @@ def _seconds_or_nan(value: float | None) -> float:
 
 def _time_or_nan(value: datetime | None) -> float:
     return math.nan if value is None else value.timestamp()
+
+
+def firm_dispatch() -> tuple[DispatchConfig, set[str]]:
+    """The dispatch rules the live server runs with here (`KEEPCAB_*`, `.env`), built as the
+    writer builds them, and the names of the settings given explicitly: `keepcab calibrate`
+    writes them into `[dispatch]` (simulator.calibration.firm_rules), since no log holds them."""
+    settings = Settings()
+    names = {*DISPATCH_CONFIG_FIELDS, "matching", "batch_window_s"}
+    return DispatchConfig(**settings.dispatch_config_kwargs()), names & settings.model_fields_set

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from api.log_source import read_csv_log
 from simulator.api import compare
 from simulator.calibration.build import calibrate
+from simulator.calibration.firm_rules import SETTING_OF, FirmRules
 from simulator.calibration.report import write_report
 from simulator.calibration.toml_out import scenario_toml
 from simulator.export_log import export_logs
@@ -81,7 +82,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             export_logs(truth, ["fifo"], Path(tmp))
             source = read_csv_log(Path(tmp) / "orders.csv", ZoneInfo("UTC"), "RU", Path(tmp) / "drivers.csv")
-            result = calibrate(source, since=SINCE)
+            # the firm knows its own rules (pickup radius, max wait...): calibrate reads them from
+            # KEEPCAB_*; here they are the truth's, as a firm's live settings would be
+            firm = FirmRules(truth.dispatch.config(), frozenset(SETTING_OF.values()))
+            result = calibrate(source, since=SINCE, firm=firm)
             write_report(result, Path(tmp) / "report")
             headline = (Path(tmp) / "report" / "report.md").read_text().splitlines()[2:4]
         print(f"\n## {name}\n\n| parameter | true | recovered (95% interval) |\n|---|---|---|")

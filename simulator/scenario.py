@@ -214,6 +214,17 @@ class Dispatch(_Section):
     matching: Literal["nearest", "zone", "batch"] = "nearest"
     batch_window_s: float = Field(default=DEFAULT_BATCH_WINDOW_S, gt=0, allow_inf_nan=False)
 
+    @classmethod
+    def from_config(cls, config: DispatchConfig) -> Dispatch:
+        """The section that builds `config` again: how a live server's rules become a scenario's."""
+        return cls.model_validate({
+            "pickup_radius_m": config.pickup_radius_m, "speed_kmh": config.speed_mps * 3.6,
+            "detour_factor": config.detour_factor,
+            "max_wait_min": math.inf if config.max_wait_s is None else config.max_wait_s / 60,
+            "max_head_start_s": config.max_head_start_s, "cell_m": config.cell_m,
+            "matching": config.matching, "batch_window_s": config.batch_window_s or DEFAULT_BATCH_WINDOW_S,
+        })  # fmt: skip
+
     def config(self) -> DispatchConfig:
         speed_mps = self.speed_kmh / 3.6 if math.isfinite(self.speed_kmh) else 1e12
         return DispatchConfig(

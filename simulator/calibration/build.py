@@ -20,6 +20,7 @@ from simulator.calibration.demand import (
     fit_retries,
 )
 from simulator.calibration.evidence import Estimate, LogArrays, leading, log_arrays
+from simulator.calibration.firm_rules import FirmRules, dispatch_section
 from simulator.calibration.patience import PatienceFit, fit_patience
 from simulator.calibration.shifts import FleetFit, fit_fleet
 from simulator.calibration.space import SpaceFit, fit_space
@@ -43,6 +44,7 @@ class Calibration:
     history_weeks: float
     sections: Sections = field(default_factory=dict)
     population_problem: str = "fewer than 30 identified customers or under a week of log"
+    firm: FirmRules | None = None  # the live server's dispatch rules; None: flagged defaults
 
 
 # The customer population (how many are active, their call rates, newcomers) is read from the
@@ -53,7 +55,10 @@ class Calibration:
 POPULATION_WINDOW_S = 28 * 86_400.0
 
 
-def calibrate(source: OrderLogSource, since: float | None = None, until: float | None = None) -> Calibration:
+def calibrate(
+    source: OrderLogSource, since: float | None = None, until: float | None = None,
+    firm: FirmRules | None = None,
+) -> Calibration:  # fmt: skip
     log = log_arrays(source, since, until)
     history = log_arrays(source, None, until)
     profile = daily_profile(log)
@@ -76,6 +81,7 @@ def calibrate(source: OrderLogSource, since: float | None = None, until: float |
     )
     if problem:
         parts["population_problem"] = problem
+    parts["firm"] = firm
     partial = Calibration(**parts)  # type: ignore[arg-type]
     return Calibration(**parts, sections=_sections(partial))  # type: ignore[arg-type]
 
@@ -176,7 +182,7 @@ def _sections(c: Calibration) -> Sections:
                 "the policies to compare are the analyst's choice",
             )
         },
-        "dispatch": {"detour_factor": c.space.detour_factor},
+        "dispatch": dispatch_section(c.firm, c.space.detour_factor),
         "valuation": c.churn.valuation,
     }
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import typer
 
 from simulator.calibration.build import calibrate as run_calibration
+from simulator.calibration.firm_rules import read_firm_rules
 from simulator.calibration.toml_out import scenario_toml, toml_value
 from valuation.logrows import OrderLogSource
 
@@ -97,7 +98,11 @@ def calibrate(
         _fail([f"--timezone: unknown time zone {timezone!r}"])
     log = read_source(source, from_db, drivers, zone, region.upper(), database_url)
     try:
-        result = run_calibration(log, _moment(since, zone, "--since"), _moment(until, zone, "--until"))
+        firm = read_firm_rules()
+    except ValueError as error:  # a bad KEEPCAB_* setting: the live server would refuse it too
+        _fail([f"the firm's dispatch settings: {error}"])
+    try:
+        result = run_calibration(log, _moment(since, zone, "--since"), _moment(until, zone, "--until"), firm)
     except ValueError as error:
         _fail([f"{source or 'database'}: {error}"])
     text = scenario_toml(result).replace('name = "calibrated"', f"name = {toml_value(name)}", 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -9,8 +10,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from dispatch.config import DispatchConfig, matching_fields
 from simulator.calibration.cli import calibrate
 from simulator.calibration.toml_out import toml_value
+from simulator.scenario import Dispatch, load_scenario
 
 app = typer.Typer()
 app.command()(calibrate)
@@ -143,3 +146,51 @@ def test_a_small_fitted_value_is_written_as_itself_not_zero(value: float) -> Non
 
 def test_larger_values_keep_six_decimals() -> None:
     assert toml_value(49.9931234567) == "49.993123" and toml_value(0.0) == "0.0"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        DispatchConfig(),
+        DispatchConfig(pickup_radius_m=3000.0, speed_mps=9.0, max_wait_s=None, max_head_start_s=600.0),
+        DispatchConfig(cell_m=500.0, detour_factor=1.5, **matching_fields("batch", 4.0)),
+        DispatchConfig(**matching_fields("zone")),
+    ],
+)
+def test_a_live_dispatch_config_becomes_a_scenario_section_that_builds_it_again(
+    config: DispatchConfig,
+) -> None:
+    again = Dispatch.from_config(config).config()
+    assert again.speed_mps == pytest.approx(config.speed_mps)  # through km/h and back
+    same_speed = dataclasses.replace(again, speed_mps=config.speed_mps, prebook_lead_s=config.prebook_lead_s)
+    assert same_speed == config
+
+
+def test_the_firms_dispatch_settings_become_the_scenarios_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log holds no pickup radius: it comes from KEEPCAB_* as the live server reads it, named in
+    its comment; a rule not set where calibrate ran is the flagged default."""
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("KEEPCAB_PICKUP_RADIUS_M", "3000")
+    monkeypatch.setenv("KEEPCAB_MAX_WAIT_S", "900")
+    out = tmp_path / "out.toml"
+    orders = _week_without_failures(tmp_path / "orders.csv")
+    assert runner.invoke(app, [str(orders), "--out", str(out)]).exit_code == 0
+    lines = {line.split(" = ")[0]: line for line in out.read_text().splitlines() if " = " in line}
+    assert lines["pickup_radius_m"].startswith("pickup_radius_m = 3000.0  #")
+    assert "KEEPCAB_PICKUP_RADIUS_M" in lines["pickup_radius_m"] and "default" not in lines["pickup_radius_m"]
+    assert lines["max_wait_min"].startswith("max_wait_min = 15.0")
+    cap = lines["max_head_start_s"]
+    assert "not identifiable" in cap and "KEEPCAB_MAX_HEAD_START_S" in cap
+    rules = load_scenario(out).dispatch.config()
+    assert (rules.pickup_radius_m, rules.max_wait_s) == (3000.0, 900.0)
+
+
+def test_a_bad_firm_setting_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KEEPCAB_PICKUP_RADIUS_M", "-5")
+    orders = _week_without_failures(tmp_path / "o.csv")
+    result = runner.invoke(app, [str(orders), "--out", str(tmp_path / "x.toml")])
+    assert result.exit_code == 2 and "pickup_radius_m" in result.output
+    assert not (tmp_path / "x.toml").exists()
