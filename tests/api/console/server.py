@@ -75,6 +75,16 @@ class Server:
         response = await self.post(f"/drivers/{driver_id}/online", {"lat": lat, "lon": lon})
         assert response.status_code == 200, response.text
 
+    async def erase(self, customer_id: str) -> None:
+        """DELETE personal-data as a data-protection officer would: with an admin key of their own."""
+        with self.app.state.session_factory() as session:
+            admin = create_api_key(session, Role.ADMIN, name="dpo").plaintext
+            session.commit()
+        erased = await self.client.delete(
+            f"/customers/{customer_id}/personal-data", headers={"X-API-Key": admin}
+        )
+        assert erased.status_code == 200, erased.text
+
     async def console(
         self, last_seq: int | None = None, key: str | None = None, stream: str | None = "", **options: Any
     ) -> ClientConnection:

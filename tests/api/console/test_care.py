@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, expect
 
-from api.auth import create_api_key
-from api.models import Role
 from tests.api.console.pages import logged_in
 from tests.api.console.server import Server, next_message
 
@@ -71,13 +69,7 @@ async def test_erasure_takes_the_notes_out_of_the_hubs_copies(server: Server) ->
     await server.settled()
     held = json.dumps(server.hub.recent(), ensure_ascii=False)
     assert NOTE in held and WHY in held, "the ringing card must carry the notes and the flag first"
-    with server.app.state.session_factory() as session:
-        admin = create_api_key(session, Role.ADMIN, name="dpo").plaintext
-        session.commit()
-    erased = await server.client.delete(
-        f"/customers/{customer_id}/personal-data", headers={"X-API-Key": admin}
-    )
-    assert erased.status_code == 200, erased.text
+    await server.erase(customer_id)
     resuming = await server.console(last_seq=0)
     welcome = await next_message(resuming)
     replayed = [await next_message(resuming) for _ in range(welcome["seq"])]
