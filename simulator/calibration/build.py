@@ -43,7 +43,7 @@ class Calibration:
     churn: ChurnFit
     history_weeks: float
     sections: Sections = field(default_factory=dict)
-    population_problem: str = "fewer than 30 identified customers or under a week of log"
+    population_problem: str = ""  # why `population` is None: fit_population's own words
     firm: FirmRules | None = None  # the live server's dispatch rules; None: flagged defaults
 
 
@@ -78,10 +78,9 @@ def calibrate(
         fleet=fit_fleet(log, source.sessions),
         churn=fit_churn(history, window_days(log), log.start_at - history.start_at),
         history_weeks=(log.start_at - history.start_at) / 604_800,
+        population_problem=problem,
+        firm=firm,
     )
-    if problem:
-        parts["population_problem"] = problem
-    parts["firm"] = firm
     partial = Calibration(**parts)  # type: ignore[arg-type]
     return Calibration(**parts, sections=_sections(partial))  # type: ignore[arg-type]
 

@@ -104,9 +104,11 @@ def profile_interval(
             near = min(fits, key=lambda y: abs(y - x))  # the optimum moves along the ridge:
             shifted = fits[near] + slope * (x - near)  # start from the nearest one found, shifted,
             tries = [minimise(fun, start, bounds, {**held, i: x}) for start in (shifted, theta)]
-            fit = min(tries, key=lambda t: fun(t)[0])  # and from the optimum: either can land in a
-            fits[x] = fit  # worse basin (scipy 1.17's L-BFGS-B did, at 31 above the true deviance)
-            seen[x] = math.sqrt(max(2 * (fun(fit)[0] - best), 0.0)) - Z95
+            # and from the optimum: either can land in a worse basin (scipy 1.17's L-BFGS-B
+            # did, at 31 above the true deviance); each fit's -log L is evaluated once
+            value, fit = min(((fun(t)[0], t) for t in tries), key=lambda pair: pair[0])
+            fits[x] = fit
+            seen[x] = math.sqrt(max(2 * (value - best), 0.0)) - Z95
         return seen[x]
 
     low = _end(root, float(theta[i]), -1.0, min(Z95 * se, 4.0), bounds[i][0])
