@@ -14,23 +14,33 @@ lookup itself does no box geometry. Listing rings costs a few lookups' worth of
 geometry, so the first lookups from a cell use the point's own search boxes
 instead (`Grid.row_spans`, widened the same way); only a cell asked from again
 and again, as a city's busy cells are, gets its rings. The cost is capped by the
-pickup radius's box and by the occupied cells, at any latitude.
+pickup radius's box and by the occupied cells, at any latitude. A fleet smaller than
+the box has cells is scanned whole, from one dict of every free car.
+
+In every pass cars are compared by squared chords of unit vectors (no trigonometry),
+and only the cars that can win get an exact `haversine_m`. The matcher always asks
+for one car, so k = 1 has its own pass (`_collect_nearest`): the nearest and
+runner-up chords in one loop, one exact distance, and the ranked merge of any k only
+when the runner-up is not surely farther (a tie, or the rounding band).
 """
 
 from __future__ import annotations
 
 import math
 from bisect import insort
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterator
 
 from dispatch.geo import Cell, Grid, Span, chord2_bounds, haversine_m
 from dispatch.model import Position
 
-Car = tuple[Position, float, float, float]
-"""A free car as its cell holds it: position and its unit vector (`geo.unit_vector`),
-computed once per upsert, so the inner loop of a lookup compares squared chords (no
-trigonometry) and only a car that can enter the k best gets an exact `haversine_m`."""
+Car = tuple[Position, float, float, float, Cell]
+"""A free car as the index holds it: position, its unit vector (`geo.unit_vector`) and
+its cell, computed once per upsert, so the inner loop of a lookup compares squared chords
+(no trigonometry) and only a car that can enter the k best gets an exact `haversine_m`."""
 
+
+Query = tuple[Position, float, float, float]
+"""The point asked from and its unit vector."""
 
 Ring = tuple[float, int, list[Cell] | None]
 """(reach, cells in the whole box, the box's cells that the previous ring's box lacks:
@@ -62,30 +72,32 @@ class FreeDriverIndex:
     look-ups, same answer.
     """
 
-    __slots__ = ("_asked", "_cells", "_point_lookups", "_rings", "_where", "grid")
+    __slots__ = ("_asked", "_cars", "_cells", "_point_lookups", "_rings", "grid")
 
-    def __init__(self, cell_m: float = 1000.0, point_lookups: int = POINT_LOOKUPS) -> None:
-        self.grid = Grid(cell_m)
+    def __init__(
+        self, cell_m: float = 1000.0, point_lookups: int = POINT_LOOKUPS, grid: Grid | None = None
+    ) -> None:
+        self.grid = Grid(cell_m) if grid is None else grid
         self._point_lookups = point_lookups
         self._cells: dict[Cell, dict[str, Car]] = {}
-        self._where: dict[str, Cell] = {}
+        self._cars: dict[str, Car] = {}  # every free car, for the scan of a small fleet
         self._rings: dict[tuple[Cell, int, float], Ring] = {}
         self._asked: dict[Cell, int] = {}  # lookups from a cell before its rings are listed
 
     def upsert(self, driver_id: str, position: Position) -> None:
         """Add a free car or move it."""
         cell, x, y, z = self.grid.locate(position)
-        old_cell = self._where.get(driver_id)
-        if old_cell is not None and old_cell != cell:
-            self._drop_from_cell(driver_id, old_cell)
-        self._where[driver_id] = cell
+        old = self._cars.get(driver_id)
+        if old is not None and old[4] != cell:
+            self._drop_from_cell(driver_id, old[4])
+        car = self._cars[driver_id] = (position, x, y, z, cell)
         drivers = self._cells.get(cell)
         if drivers is None:
             drivers = self._cells[cell] = {}
-        drivers[driver_id] = (position, x, y, z)
+        drivers[driver_id] = car
 
     def remove(self, driver_id: str) -> None:
-        self._drop_from_cell(driver_id, self._where.pop(driver_id))
+        self._drop_from_cell(driver_id, self._cars.pop(driver_id)[4])
 
     def _drop_from_cell(self, driver_id: str, cell: Cell) -> None:
         drivers = self._cells[cell]
@@ -94,16 +106,16 @@ class FreeDriverIndex:
             del self._cells[cell]
 
     def position_of(self, driver_id: str) -> Position:
-        return self._cells[self._where[driver_id]][driver_id][0]
+        return self._cars[driver_id][0]
 
     def __contains__(self, driver_id: object) -> bool:
-        return driver_id in self._where
+        return driver_id in self._cars
 
     def __len__(self) -> int:
-        return len(self._where)
+        return len(self._cars)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._where)
+        return iter(self._cars)
 
     def nearest(self, p: Position, k: int = 1, radius_m: float = math.inf) -> list[tuple[float, str]]:
         """Up to k `(dist_m, driver_id)` within radius_m, sorted: exactly a brute-force scan."""
@@ -113,9 +125,9 @@ class FreeDriverIndex:
             raise ValueError(f"radius_m must be >= 0, got {radius_m!r}")
         home, x, y, z = self.grid.locate(p)
         query = (p, x, y, z)
-        if len(self._where) <= self._scan_up_to(radius_m):  # a small fleet: scan it
+        if len(self._cars) <= self._scan_up_to(radius_m):  # a small fleet: scan it
             best: list[tuple[float, str]] = []
-            _collect(query, self._cells.values(), k, radius_m, best)
+            _collect(query, (self._cars,), k, radius_m, best)
             return best
         asked = self._asked.get(home, 0)
         if asked < self._point_lookups:  # a cell seldom asked from: the point's own boxes
@@ -125,7 +137,7 @@ class FreeDriverIndex:
             return self._nearest_in_point_boxes(query, k, radius_m)
         return self._nearest_in_rings(query, home, k, radius_m)
 
-    def _nearest_in_rings(self, query: Car, home: Cell, k: int, radius_m: float) -> list[tuple[float, str]]:
+    def _nearest_in_rings(self, query: Query, home: Cell, k: int, radius_m: float) -> list[tuple[float, str]]:
         """The lookup from a cell asked before: its rings, in order (see the class doc)."""
         best: list[tuple[float, str]] = []
         cells = self._cells
@@ -150,7 +162,7 @@ class FreeDriverIndex:
             level = upto + 1
             upto = max(level, self._level_of(best[-1][0])) if len(best) == k else level
 
-    def _nearest_in_point_boxes(self, query: Car, k: int, radius_m: float) -> list[tuple[float, str]]:
+    def _nearest_in_point_boxes(self, query: Query, k: int, radius_m: float) -> list[tuple[float, str]]:
         """The lookup from a cell not asked before: the search boxes of the point itself
         (`Grid.row_spans`), widened to the k-th distance found or double, each reading
         only the columns it gained. It costs a little box geometry per pass, which is
@@ -245,26 +257,29 @@ class FreeDriverIndex:
 
 
 def _collect(
-    query: Car,
-    cells: Iterable[dict[str, Car]],
-    k: int,
-    radius_m: float,
-    best: list[tuple[float, str]],
+    query: Query, cells: Collection[dict[str, Car]], k: int, radius_m: float, best: list[tuple[float, str]]
 ) -> None:
-    """Merge the cells' cars into the sorted k best (ties broken by driver id).
+    """Merge the cells' cars into the sorted k best (ties broken by driver id)."""
+    if k == 1:
+        _collect_nearest(query, cells, radius_m, best)
+    else:
+        _merge_ranked(query, cells, k, radius_m, best)
 
-    Cars are ranked by squared chord first (no trigonometry); taken in that order,
-    each gets its exact `haversine_m` until the next one's chord is surely beyond the
-    k-th best distance (`chord2_bounds`, widened far beyond rounding), so usually
-    about k exact distances are computed, and the distances that decide are
-    `haversine_m`'s, as a scan's are.
-    """
+
+def _merge_ranked(
+    query: Query, cells: Collection[dict[str, Car]], k: int, radius_m: float, best: list[tuple[float, str]]
+) -> None:
+    """`_collect` for any k. Cars are ranked by squared chord first (no trigonometry);
+    taken in that order, each gets its exact `haversine_m` until the next one's chord is
+    surely beyond the k-th best distance (`chord2_bounds`, widened far beyond rounding),
+    so usually about k exact distances are computed, and the distances that decide are
+    `haversine_m`'s, as a scan's are."""
     p, px, py, pz = query
     limit = chord2_bounds(best[-1][0] if len(best) == k else radius_m)[1]
     ranked = [
         (chord2, driver_id, position)
         for drivers in cells
-        for driver_id, (position, x, y, z) in drivers.items()
+        for driver_id, (position, x, y, z, _) in drivers.items()
         if (chord2 := (x - px) * (x - px) + (y - py) * (y - py) + (z - pz) * (z - pz)) <= limit
     ]
     ranked.sort()
@@ -278,3 +293,37 @@ def _collect(
                 best.pop()
             if len(best) == k:
                 limit = chord2_bounds(best[-1][0])[1]
+
+
+def _collect_nearest(
+    query: Query, cells: Collection[dict[str, Car]], radius_m: float, best: list[tuple[float, str]]
+) -> None:
+    """`_collect` for k = 1, which is what the matcher always asks: one pass keeps the
+    smallest squared chord and the runner-up's, and only the nearest car gets its exact
+    `haversine_m`. When the runner-up's chord is not surely beyond that distance
+    (`chord2_bounds`: a tie, or a car in the rounding band) or the nearest car lies
+    beyond the radius by `haversine_m`, the cells go through the ranked merge of
+    `_collect` after all, so the answer is the same to the last bit and id.
+    """
+    p, px, py, pz = query
+    limit = chord2_bounds(best[0][0] if best else radius_m)[1]
+    first = second = math.nextafter(limit, math.inf)  # no car yet: above every car in reach
+    nearest_id, nearest_at = None, p
+    for drivers in cells:
+        for driver_id, (position, x, y, z, _) in drivers.items():
+            dx, dy, dz = x - px, y - py, z - pz
+            chord2 = dx * dx + dy * dy + dz * dz
+            if chord2 <= second:
+                if chord2 <= first:
+                    second, first, nearest_id, nearest_at = first, chord2, driver_id, position
+                else:
+                    second = chord2
+    if nearest_id is None or first > limit:
+        return  # no car in reach
+    dist_m = haversine_m(p, nearest_at)
+    if dist_m <= radius_m:
+        if not best or (dist_m, nearest_id) < best[0]:
+            best[:] = [(dist_m, nearest_id)]
+        if second > chord2_bounds(best[0][0])[1]:
+            return  # every other car is surely farther than the best one
+    _merge_ranked(query, cells, 1, radius_m, best)

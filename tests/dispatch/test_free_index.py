@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -10,9 +11,10 @@ from hypothesis import strategies as st
 
 from dispatch import free_index
 from dispatch.free_index import FreeDriverIndex
+from dispatch.geo import haversine_m, unit_vector
 from dispatch.model import Position
 from tests.dispatch.geo_cases import brute_force, cell_sizes, cities, offset, offsets_km
-from tests.dispatch.test_globe import CountingCells
+from tests.dispatch.test_globe import CountingCells, destination
 
 
 def test_index_bookkeeping() -> None:
@@ -70,7 +72,7 @@ def test_nearest_does_not_scan_the_whole_fleet(point_lookups: int, most_reads: i
 
 
 def test_a_small_fleet_is_scanned_without_reading_cells() -> None:
-    """Fewer cars than the search box has cells: the lookup scans the cars, same answer."""
+    """Fewer cars than the search box has cells: the lookup scans the fleet (not its cells), same answer."""
     index = FreeDriverIndex(1000.0)
     cars = {f"d{n}": offset((55.75, 37.6), n * 0.7, -n * 0.4) for n in range(30)}
     for driver_id, where in cars.items():
@@ -78,7 +80,8 @@ def test_a_small_fleet_is_scanned_without_reading_cells() -> None:
     index._cells = counting = CountingCells(index._cells)
     p = offset((55.75, 37.6), 3.0, 1.0)
     assert index.nearest(p, 2, 5000.0) == brute_force(cars, p, 2, 5000.0)
-    assert counting.reads == len(index._cells)  # one pass over the cells' values, no look-ups
+    assert index.nearest(p, 1, 5000.0) == brute_force(cars, p, 1, 5000.0)
+    assert counting.reads == 0  # one pass over the fleet, no cell read
 
 
 fleet_ops = st.lists(
@@ -154,3 +157,49 @@ def test_kept_rings_stay_exact_as_the_fleet_grows_and_the_cache_starts_over(
         for k, radius_m in ((1, 3000.0), (3, math.inf), (5, 20_000.0)):
             assert index.nearest(p, k, radius_m) == brute_force(cars, p, k, radius_m)
     assert len(index._rings) <= 3
+
+
+def chord_misorders(p: Position) -> tuple[tuple[Position, Position], tuple[Position, Position]]:
+    """Two pairs of cars ~1.2 km from p that squared chords misjudge, found among points on
+    that circle: (nearer by haversine_m, nearer by chord) and (a tie by haversine_m: larger
+    chord, smaller chord). A chord rounds at about a micrometre here, haversine_m far finer."""
+    px, py, pz = unit_vector(p)
+
+    def chord2(q: Position) -> float:
+        x, y, z = unit_vector(q)
+        return (x - px) ** 2 + (y - py) ** 2 + (z - pz) ** 2
+
+    circle = sorted((destination(p, bearing * 0.137, 1200.0) for bearing in range(2000)),
+                    key=lambda q: haversine_m(p, q))
+    pairs = list(pairwise(circle))
+    inverted = next((a, b) for a, b in pairs
+                    if haversine_m(p, a) < haversine_m(p, b) and chord2(a) > chord2(b))
+    tied = next((a, b) if chord2(a) > chord2(b) else (b, a) for a, b in pairs
+                if haversine_m(p, a) == haversine_m(p, b) and chord2(a) != chord2(b))
+    return inverted, tied
+
+
+@pytest.mark.parametrize("point_lookups", [0, 2])
+@pytest.mark.parametrize("far_cars", [0, 60])
+def test_the_nearest_car_is_decided_by_haversine_and_id_not_by_chord(
+    point_lookups: int, far_cars: int
+) -> None:
+    """k = 1 (what the matcher asks) picks the car a haversine scan picks where squared chords
+    order two cars the other way, where two cars tie (the smaller id), and at the radius's
+    edge (a car exactly at the radius counts, one ulp further does not), whether the fleet
+    is scanned (few cars) or searched by cells (`far_cars` beyond the box), from points and
+    from rings."""
+    p = Position(50.06, 19.94)
+    inverted, tied = chord_misorders(p)
+    for (wanted, chord_nearer), ids in ((inverted, ("i2", "i1")), (tied, ("t1", "t2"))):
+        index = FreeDriverIndex(1000.0, point_lookups)
+        cars = {ids[0]: wanted, ids[1]: chord_nearer}
+        cars.update({f"far{n}": offset((50.06, 19.94), 15.0 + n % 8, (n // 8) * 1.3 - 5.0)
+                     for n in range(far_cars)})
+        for driver_id, where in cars.items():
+            index.upsert(driver_id, where)
+        edge = haversine_m(p, wanted)
+        for radius_m in (3000.0, 3000.0, edge, math.nextafter(edge, 0.0), 3000.0, math.inf):
+            expected = brute_force(cars, p, 1, radius_m)
+            assert index.nearest(p, 1, radius_m) == expected
+            assert radius_m < edge or [d for _, d in expected] == [ids[0]]
