@@ -123,7 +123,7 @@ class Grid:
     `-pi + [c, c + 1) * 2 pi / n`, so columns wrap round the antimeridian.
     """
 
-    __slots__ = ("_row_step", "_rows", "cell_m", "stride")
+    __slots__ = ("_located", "_row_step", "_rows", "cell_m", "stride")
 
     def __init__(self, cell_m: float = 1000.0) -> None:
         if not 0.0 < cell_m < math.inf:
@@ -132,6 +132,7 @@ class Grid:
         self._row_step = cell_m / EARTH_RADIUS_M  # radians of latitude per row
         self._rows: dict[int, tuple[int, float]] = {}
         self.stride = math.floor(_TAU / self._row_step) + 1  # more than any row's columns
+        self._located: tuple[Position, tuple[Cell, float, float, float]] | None = None
 
     def columns(self, row: int) -> int:
         """How many columns row `row` has: at least one, none narrower than cell_m."""
@@ -154,17 +155,27 @@ class Grid:
         return row * self.stride + min(n - 1, math.floor((lon + math.pi) * scale))
 
     def locate(self, p: Position) -> tuple[Cell, float, float, float]:
-        """p's cell and unit vector (`cell_of`, `unit_vector`) from one conversion to radians."""
+        """p's cell and unit vector (`cell_of`, `unit_vector`) from one conversion to radians.
+
+        The last answer is kept for the same Position object (positions are frozen):
+        one order's pickup is located by its car search and again as it joins the
+        queue, one freed car's position by its order search and again as it joins the
+        free index, and the indexes that ask share this grid."""
+        located = self._located
+        if located is not None and located[0] is p:
+            return located[1]
         lat, lon = angles(p)
         row = math.floor(lat / self._row_step)
         n, scale = self._row(row)
         cos_lat = _cos(lat)
-        return (
+        answer = (
             row * self.stride + min(n - 1, math.floor((lon + math.pi) * scale)),
             cos_lat * _cos(lon),
             cos_lat * _sin(lon),
             _sin(lat),
         )
+        self._located = (p, answer)
+        return answer
 
     def cell_box(self, cell: Cell, radius_m: float, limit: float = math.inf) -> list[Span] | None:
         """The search box of every point within radius_m of any point of `cell`: what

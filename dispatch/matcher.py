@@ -58,8 +58,9 @@ class Matcher:
         self.free: FreeCars
         self.waiting: Waiting
         if config.spatial:
-            self.free = FreeDriverIndex(config.cell_m)
-            self.waiting = WaitingOrders(Grid(config.cell_m), config.max_head_start_s)
+            grid = Grid(config.cell_m)  # one grid: a position both searches ask about is located once
+            self.free = FreeDriverIndex(config.cell_m, grid=grid)
+            self.waiting = WaitingOrders(grid, config.max_head_start_s)
         else:
             self.free = IdleCarQueue()
             self.waiting = ZoneWaitingOrders(config.max_head_start_s)

@@ -26,6 +26,10 @@ class CountingCells(dict[Any, Any]):
         self.reads += len(self)
         return super().values()
 
+    def items(self) -> Any:
+        self.reads += len(self)
+        return super().items()
+
 
 def moscow_cells(count: int) -> list[Position]:
     """`count` points in distinct 1 km cells around Moscow, as in the reported freeze."""
