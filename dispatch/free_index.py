@@ -33,10 +33,11 @@ from collections.abc import Collection, Iterator
 from dispatch.geo import Cell, Grid, Span, chord2_bounds, haversine_m
 from dispatch.model import Position
 
-Car = tuple[Position, float, float, float, Cell]
-"""A free car as the index holds it: position, its unit vector (`geo.unit_vector`) and
-its cell, computed once per upsert, so the inner loop of a lookup compares squared chords
-(no trigonometry) and only a car that can enter the k best gets an exact `haversine_m`."""
+Car = tuple[str, float, float, float, Position, Cell]
+"""A free car as the index holds it: driver id, unit vector (`geo.unit_vector`), position
+and cell, computed once per upsert, so the inner loop of a lookup compares squared chords
+(no trigonometry) and only a car that can enter the k best gets an exact `haversine_m`.
+One flat tuple, read from `dict.values()`: the loop unpacks it once."""
 
 
 Query = tuple[Position, float, float, float]
@@ -88,16 +89,16 @@ class FreeDriverIndex:
         """Add a free car or move it."""
         cell, x, y, z = self.grid.locate(position)
         old = self._cars.get(driver_id)
-        if old is not None and old[4] != cell:
-            self._drop_from_cell(driver_id, old[4])
-        car = self._cars[driver_id] = (position, x, y, z, cell)
+        if old is not None and old[5] != cell:
+            self._drop_from_cell(driver_id, old[5])
+        car = self._cars[driver_id] = (driver_id, x, y, z, position, cell)
         drivers = self._cells.get(cell)
         if drivers is None:
             drivers = self._cells[cell] = {}
         drivers[driver_id] = car
 
     def remove(self, driver_id: str) -> None:
-        self._drop_from_cell(driver_id, self._cars.pop(driver_id)[4])
+        self._drop_from_cell(driver_id, self._cars.pop(driver_id)[5])
 
     def _drop_from_cell(self, driver_id: str, cell: Cell) -> None:
         drivers = self._cells[cell]
@@ -106,7 +107,7 @@ class FreeDriverIndex:
             del self._cells[cell]
 
     def position_of(self, driver_id: str) -> Position:
-        return self._cars[driver_id][0]
+        return self._cars[driver_id][4]
 
     def __contains__(self, driver_id: object) -> bool:
         return driver_id in self._cars
@@ -152,7 +153,7 @@ class FreeDriverIndex:
                 reach, _, ring_cells = ring
                 if ring_cells is None:  # the box outgrew the occupied cells: read those instead
                     best.clear()
-                    _collect(query, cells.values(), k, radius_m, best)
+                    _collect(query, (self._cars,), k, radius_m, best)
                     return best
                 found += [drivers for cell in ring_cells if (drivers := get(cell)) is not None]
             _collect(query, found, k, radius_m, best)
@@ -176,7 +177,7 @@ class FreeDriverIndex:
             spans = self.grid.row_spans(p, reach, limit=len(cells))
             if spans is None:  # the box outgrew the occupied cells: read those instead
                 best.clear()
-                _collect(query, cells.values(), k, radius_m, best)
+                _collect(query, (self._cars,), k, radius_m, best)
                 break
             _collect(query, self._new_cells(spans, read), k, radius_m, best)
             if reach >= radius_m or (len(best) == k and best[-1][0] <= reach):
@@ -279,7 +280,7 @@ def _merge_ranked(
     ranked = [
         (chord2, driver_id, position)
         for drivers in cells
-        for driver_id, (position, x, y, z, _) in drivers.items()
+        for driver_id, x, y, z, position, _ in drivers.values()
         if (chord2 := (x - px) * (x - px) + (y - py) * (y - py) + (z - pz) * (z - pz)) <= limit
     ]
     ranked.sort()
@@ -310,7 +311,7 @@ def _collect_nearest(
     first = second = math.nextafter(limit, math.inf)  # no car yet: above every car in reach
     nearest_id, nearest_at = None, p
     for drivers in cells:
-        for driver_id, (position, x, y, z, _) in drivers.items():
+        for driver_id, x, y, z, position, _ in drivers.values():
             dx, dy, dz = x - px, y - py, z - pz
             chord2 = dx * dx + dy * dy + dz * dz
             if chord2 <= second:

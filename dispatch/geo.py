@@ -166,7 +166,7 @@ class Grid:
             return located[1]
         lat, lon = angles(p)
         row = math.floor(lat / self._row_step)
-        n, scale = self._row(row)
+        n, scale = self._rows.get(row) or self._row(row)
         cos_lat = _cos(lat)
         answer = (
             row * self.stride + min(n - 1, math.floor((lon + math.pi) * scale)),
