@@ -73,6 +73,8 @@ class Model:
         self._batches = dispatcher.config.batch_window_s is not None
         self._patience_factors: dict[tuple[str, bool], float] = {}  # by segment and VIP flag
         self._tariff = setup.scenario.trips.tariff()  # the live server's KEEPCAB_FARE_* model
+        # Histories only feed the scorer: a policy that never reads a score needs none kept.
+        self._book = setup.book if dispatcher.policy.reads_score else None
         patience = setup.scenario.patience
         # A quoted ETA up to this makes the caller wait this much longer (`_assigned`).
         self._short_eta_s = patience.short_eta_s if patience.short_eta_factor > 1 else -math.inf
@@ -278,8 +280,8 @@ class Model:
         customer.completed += 1
         self.s.cars.worked(trip.assigned_at, now)
         self._row(trip, COMPLETED, trip.assigned_at, trip.picked_up_at - trip.order.requested_at, fare)
-        if self.s.book is not None:
-            self.s.book.completed(customer.customer_id, now, fare)
+        if self._book is not None:
+            self._book.completed(customer.customer_id, now, fare)
 
     def _rejected(self, decision: OrderRejected, now: float) -> None:
         trip = self.trips[decision.order.order_id]
@@ -305,8 +307,8 @@ class Model:
         assigned_at = trip.assigned_at if trip.assigned_at == trip.assigned_at else now
         self._row(trip, outcome, assigned_at, math.nan, 0.0)
         customer, s = trip.customer, self.s
-        if s.book is not None:
-            s.book.failed(customer.customer_id, now, FAILURE_CAUSE[outcome])
+        if self._book is not None:
+            self._book.failed(customer.customer_id, now, FAILURE_CAUSE[outcome])
         churn = s.churn
         if customer.completed == 0 and s.churn_uniform() < churn.first_failure_leave_probability:
             customer.leave_by(now, FAILURE)

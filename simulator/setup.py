@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dispatch.engine import Dispatcher
-from dispatch.model import Scorer
+from dispatch.model import Scorer, neutral_scorer
 from dispatch.policies import Policy
 from dispatch.policy_params import PolicyContext, build_policy
 from simulator.fleet import Cars, ShiftPattern, shift_patterns
@@ -151,7 +151,10 @@ def policy_and_scorer(setup: Setup, name: str) -> tuple[Policy, Scorer]:
         context = PolicyContext(cap_s, vip_ids, risk_value_per_s=setup.book.params.value_per_s,
                                 first_order_floor_s=setup.book.params.effective_floor_s,
                                 value_per_s=fitted_value_per_s)
-    return build_policy(name, scenario.policies.params(), context), scorer
+    policy = build_policy(name, scenario.policies.params(), context)
+    # A policy that decides from the order alone is simulated without the valuation:
+    # no decision can change, and the histories are a large share of a run.
+    return policy, scorer if policy.reads_score else neutral_scorer
 
 
 def build_dispatcher(setup: Setup, policy_name: str) -> Dispatcher:

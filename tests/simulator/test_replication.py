@@ -10,14 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatch.model import DriverStatus
+from dispatch.engine import Dispatcher
+from dispatch.model import DriverStatus, neutral_scorer
 from dispatch.policies import POLICY_NAMES
 from simulator.fleet import shift_patterns
 from simulator.metrics import COMPLETED
 from simulator.model import Model
 from simulator.replication import run_replication, simulate_model, summarise
 from simulator.scenario import Scenario, load_scenario
-from simulator.setup import build_dispatcher, build_setup
+from simulator.setup import build_dispatcher, build_setup, policy_and_scorer
 
 
 @cache
@@ -180,3 +181,30 @@ def test_the_synthetic_past_is_the_same_whatever_the_scoring() -> None:
     counts = [c.completed for c in by_classes.customers]
     assert counts == [c.completed for c in by_valuation.customers]
     assert sum(n > 0 for n in counts) > 0.7 * len(counts)
+
+
+@pytest.mark.parametrize("policy", ["reject", "fifo", "static_vip"])
+def test_a_policy_that_reads_no_score_runs_without_the_valuation(policy: str) -> None:
+    """Its dispatcher scores nobody and its run keeps no histories, yet every row is what
+    the same run with the real valuation scoring every call gives."""
+    scenario = load_scenario("small-town")
+    lean = simulate_model(scenario, policy)
+    assert lean.dispatcher.scorer is neutral_scorer
+    untouched = build_setup(scenario).book
+    assert lean.s.book is not None and untouched is not None
+    assert lean.s.book.histories == untouched.histories  # nothing recorded during the run
+
+    setup = build_setup(scenario)
+    chosen_policy, _ = policy_and_scorer(setup, policy)
+    assert setup.book is not None
+    scored = Model(setup, Dispatcher(chosen_policy, setup.book.scorer(frozenset(
+        c.customer_id for c in setup.customers if c.vip)), scenario.dispatch.config()))
+    scored.run()
+    assert scored.rows == lean.rows
+    assert len(scored.rows) > 500
+
+
+def test_a_policy_that_reads_scores_keeps_the_valuation() -> None:
+    model = town("retention")
+    assert model.dispatcher.scorer is not neutral_scorer
+    assert model.dispatcher.policy.reads_score
