@@ -19,7 +19,7 @@ the box has cells is scanned whole, from one dict of every free car.
 
 In every pass cars are compared by squared chords of unit vectors (no trigonometry),
 and only the cars that can win get an exact `haversine_m`. The matcher always asks
-for one car, so k = 1 has its own pass (`_collect_nearest`): the nearest and
+for one car, so k = 1 has its own pass (`car_pass.collect_nearest`): the nearest and
 runner-up chords in one loop, one exact distance, and the ranked merge of any k only
 when the runner-up is not surely farther (a tie, or the rounding band).
 """
@@ -27,21 +27,11 @@ when the runner-up is not surely farther (a tie, or the rounding band).
 from __future__ import annotations
 
 import math
-from bisect import insort
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 
-from dispatch.geo import Cell, Grid, Span, chord2_bounds, haversine_m
+from dispatch.car_pass import Car, Query, collect
+from dispatch.geo import Cell, Grid, Span
 from dispatch.model import Position
-
-Car = tuple[str, float, float, float, Position, Cell]
-"""A free car as the index holds it: driver id, unit vector (`geo.unit_vector`), position
-and cell, computed once per upsert, so the inner loop of a lookup compares squared chords
-(no trigonometry) and only a car that can enter the k best gets an exact `haversine_m`.
-One flat tuple, read from `dict.values()`: the loop unpacks it once."""
-
-
-Query = tuple[Position, float, float, float]
-"""The point asked from and its unit vector."""
 
 Ring = tuple[float, int, list[Cell] | None]
 """(reach, cells in the whole box, the box's cells that the previous ring's box lacks:
@@ -69,17 +59,18 @@ class FreeDriverIndex:
     geometry (no trigonometry), only dict look-ups of the cells it names. (The first
     `POINT_LOOKUPS` lookups from a cell use the point's own boxes instead.) When a
     box would have more cells than the index has occupied ones (few cars far apart,
-    or an infinite radius), the lookup reads the occupied cells instead: fewer
+    or an infinite radius), the lookup reads every free car instead (one dict): fewer
     look-ups, same answer.
     """
 
-    __slots__ = ("_asked", "_cars", "_cells", "_point_lookups", "_rings", "grid")
+    __slots__ = ("_asked", "_cars", "_cells", "_point_lookups", "_rings", "_scan_limits", "grid")
 
     def __init__(
         self, cell_m: float = 1000.0, point_lookups: int = POINT_LOOKUPS, grid: Grid | None = None
     ) -> None:
         self.grid = Grid(cell_m) if grid is None else grid
         self._point_lookups = point_lookups
+        self._scan_limits: dict[float, float] = {}  # radius -> `_scan_up_to`, asked per lookup
         self._cells: dict[Cell, dict[str, Car]] = {}
         self._cars: dict[str, Car] = {}  # every free car, for the scan of a small fleet
         self._rings: dict[tuple[Cell, int, float], Ring] = {}
@@ -126,9 +117,14 @@ class FreeDriverIndex:
             raise ValueError(f"radius_m must be >= 0, got {radius_m!r}")
         home, x, y, z = self.grid.locate(p)
         query = (p, x, y, z)
-        if len(self._cars) <= self._scan_up_to(radius_m):  # a small fleet: scan it
+        scan_up_to = self._scan_limits.get(radius_m)
+        if scan_up_to is None:
+            if len(self._scan_limits) >= 64:  # a caller varying the radius: start over
+                self._scan_limits.clear()
+            scan_up_to = self._scan_limits[radius_m] = self._scan_up_to(radius_m)
+        if len(self._cars) <= scan_up_to:  # a small fleet: scan it
             best: list[tuple[float, str]] = []
-            _collect(query, (self._cars,), k, radius_m, best)
+            collect(query, (self._cars,), k, radius_m, best)
             return best
         asked = self._asked.get(home, 0)
         if asked < self._point_lookups:  # a cell seldom asked from: the point's own boxes
@@ -153,10 +149,10 @@ class FreeDriverIndex:
                 reach, _, ring_cells = ring
                 if ring_cells is None:  # the box outgrew the occupied cells: read those instead
                     best.clear()
-                    _collect(query, (self._cars,), k, radius_m, best)
+                    collect(query, (self._cars,), k, radius_m, best)
                     return best
                 found += [drivers for cell in ring_cells if (drivers := get(cell)) is not None]
-            _collect(query, found, k, radius_m, best)
+            collect(query, found, k, radius_m, best)
             if reach >= radius_m or (len(best) == k and best[-1][0] <= reach):
                 return best  # every car nearer than `reach` has been read
             # With k cars in hand the answer lies within the k-th one's distance; else widen.
@@ -177,9 +173,9 @@ class FreeDriverIndex:
             spans = self.grid.row_spans(p, reach, limit=len(cells))
             if spans is None:  # the box outgrew the occupied cells: read those instead
                 best.clear()
-                _collect(query, (self._cars,), k, radius_m, best)
+                collect(query, (self._cars,), k, radius_m, best)
                 break
-            _collect(query, self._new_cells(spans, read), k, radius_m, best)
+            collect(query, self._new_cells(spans, read), k, radius_m, best)
             if reach >= radius_m or (len(best) == k and best[-1][0] <= reach):
                 break  # every car nearer than `reach` has been read
             reach = min(radius_m, best[-1][0] if len(best) == k else 2.0 * reach)
@@ -255,76 +251,3 @@ class FreeDriverIndex:
         (with no radius, than the 8 x 8 cells around the caller)."""
         side = 2.0 * radius_m / self.grid.cell_m if radius_m < math.inf else 8.0
         return side * side
-
-
-def _collect(
-    query: Query, cells: Collection[dict[str, Car]], k: int, radius_m: float, best: list[tuple[float, str]]
-) -> None:
-    """Merge the cells' cars into the sorted k best (ties broken by driver id)."""
-    if k == 1:
-        _collect_nearest(query, cells, radius_m, best)
-    else:
-        _merge_ranked(query, cells, k, radius_m, best)
-
-
-def _merge_ranked(
-    query: Query, cells: Collection[dict[str, Car]], k: int, radius_m: float, best: list[tuple[float, str]]
-) -> None:
-    """`_collect` for any k. Cars are ranked by squared chord first (no trigonometry);
-    taken in that order, each gets its exact `haversine_m` until the next one's chord is
-    surely beyond the k-th best distance (`chord2_bounds`, widened far beyond rounding),
-    so usually about k exact distances are computed, and the distances that decide are
-    `haversine_m`'s, as a scan's are."""
-    p, px, py, pz = query
-    limit = chord2_bounds(best[-1][0] if len(best) == k else radius_m)[1]
-    ranked = [
-        (chord2, driver_id, position)
-        for drivers in cells
-        for driver_id, x, y, z, position, _ in drivers.values()
-        if (chord2 := (x - px) * (x - px) + (y - py) * (y - py) + (z - pz) * (z - pz)) <= limit
-    ]
-    ranked.sort()
-    for chord2, driver_id, position in ranked:
-        if chord2 > limit:
-            return
-        dist_m = haversine_m(p, position)
-        if dist_m <= radius_m and (len(best) < k or (dist_m, driver_id) < best[-1]):
-            insort(best, (dist_m, driver_id))
-            if len(best) > k:
-                best.pop()
-            if len(best) == k:
-                limit = chord2_bounds(best[-1][0])[1]
-
-
-def _collect_nearest(
-    query: Query, cells: Collection[dict[str, Car]], radius_m: float, best: list[tuple[float, str]]
-) -> None:
-    """`_collect` for k = 1, which is what the matcher always asks: one pass keeps the
-    smallest squared chord and the runner-up's, and only the nearest car gets its exact
-    `haversine_m`. When the runner-up's chord is not surely beyond that distance
-    (`chord2_bounds`: a tie, or a car in the rounding band) or the nearest car lies
-    beyond the radius by `haversine_m`, the cells go through the ranked merge of
-    `_collect` after all, so the answer is the same to the last bit and id.
-    """
-    p, px, py, pz = query
-    limit = chord2_bounds(best[0][0] if best else radius_m)[1]
-    first = second = math.nextafter(limit, math.inf)  # no car yet: above every car in reach
-    nearest_id, nearest_at = None, p
-    for drivers in cells:
-        for driver_id, x, y, z, position, _ in drivers.values():
-            dx, dy, dz = x - px, y - py, z - pz
-            chord2 = dx * dx + dy * dy + dz * dz
-            if chord2 <= second:
-                if chord2 <= first:
-                    second, first, nearest_id, nearest_at = first, chord2, driver_id, position
-                else:
-                    second = chord2
-    if nearest_id is None or first > limit:
-        return  # no car in reach
-    dist_m = haversine_m(p, nearest_at)
-    if dist_m <= radius_m:
-        if not best or (dist_m, nearest_id) < best[0]:
-            best[:] = [(dist_m, nearest_id)]
-        if second > chord2_bounds(best[0][0])[1]:
-            return  # every other car is surely farther than the best one
-    _merge_ranked(query, cells, 1, radius_m, best)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from dispatch.geo import EARTH_RADIUS_M, Grid, eta_s, haversine_m
+from dispatch.geo import EARTH_RADIUS_M, Grid, eta_s, haversine_m, unit_vector
 from dispatch.model import Position
 from tests.dispatch.geo_cases import offset
 
@@ -76,3 +76,13 @@ def test_columns_wrap_round_the_antimeridian() -> None:
     assert grid.cell_of(west_side) in grid.cells_within(east_side, 500.0)
     cells = grid.cells_within(west_side, 3000.0)
     assert len(cells) == len(set(cells))
+
+
+def test_locate_answers_for_the_position_asked_whatever_was_asked_before() -> None:
+    """The kept last answer is for that Position object only: another position, or an equal
+    one asked after it, gets its own cell and unit vector."""
+    grid = Grid(1000.0)
+    a, b = Position(55.75, 37.6), Position(-33.9, 151.2)
+    fresh = {q: (Grid(1000.0).cell_of(q), *unit_vector(q)) for q in (a, b)}
+    for q in (a, a, b, a, Position(55.75, 37.6), b, b):
+        assert grid.locate(q) == fresh[q]
