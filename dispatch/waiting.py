@@ -3,9 +3,12 @@
 Each grid cell holds its own `OrderQueue`; all of them share one arrival
 counter, so keys `(effective_at, seq)` are comparable across cells and the
 whole set has one service order. A freed car looks only at the occupied cells
-of its own cell's search box for the pickup radius (`Grid.cell_box`: every point
-within the radius of any point of the cell, bounded at any latitude; it depends
-only on the cell and the radius, so it is computed once and kept), takes them in
+that may hold an order in reach: while they are few, those inside its own cell's
+search box for the pickup radius (`Grid.cell_box`: every point within the radius
+of any point of the cell; it depends only on the cell and the radius, so it is
+computed once and kept, and the search does no geometry); once they outnumber
+that box's cells, those of the point's own, tighter box (`Grid.row_spans`). Both
+are bounded at any latitude. It takes them in
 the order of their heads and stops at the first head that ranks behind the best
 order found; in a cell it reads entries in service order until one is in reach
 and admitted, which in a cell wholly in reach is the head. Whether an order is in
@@ -93,7 +96,7 @@ class WaitingOrders:
         reach and admitted (in a cell wholly in reach that is the head).
         """
         home, px, py, pz = self._grid.locate(position)
-        heads = [(entry, queue) for queue in self._queues_in_box(home, radius_m)
+        heads = [(entry, queue) for queue in self._queues_in_box(position, home, radius_m)
                  if (entry := queue.head_entry()) is not None]
         if len(heads) > 1:
             heads.sort(key=itemgetter(0))  # seqs are unique: entries never tie
@@ -120,10 +123,15 @@ class WaitingOrders:
                 best = _best_after_head(queue, in_reach, acceptable, best)
         return None if best is None else best[1]
 
-    def _queues_in_box(self, home: Cell, radius_m: float) -> list[OrderQueue]:
-        """The occupied cells of `home`'s search box for the radius: read through the box, or
-        through the occupied cells when they are fewer (few orders; every one of them for an
-        infinite radius, in queue-only models)."""
+    def _queues_in_box(self, position: Position, home: Cell, radius_m: float) -> list[OrderQueue]:
+        """The occupied cells that may hold an order within the radius (every one of them
+        for an infinite radius, in queue-only models).
+
+        With fewer occupied cells than `home`'s kept box (`Grid.cell_box`) has, the occupied
+        cells outside it are skipped, with no geometry; with more, the point's own box
+        (`Grid.row_spans`) is read: it is tighter than the cell's, so fewer heads out of
+        reach, each of which may send the walk into its cell's queue.
+        """
         cells = self._cells
         if radius_m == math.inf:
             return list(cells.values())
@@ -132,8 +140,11 @@ class WaitingOrders:
             box = self._box(home, radius_m)
         if len(cells) <= len(box):
             return [queue for cell, queue in cells.items() if cell in box]
-        get = cells.get
-        return [queue for cell in box if (queue := get(cell)) is not None]
+        spans = self._grid.row_spans(position, radius_m, len(cells))
+        assert spans is not None  # it has fewer cells than the cell's box
+        get, stride = cells.get, self._grid.stride
+        return [queue for row, first, last, n in spans for x in range(first, last + 1)
+                if (queue := get(row * stride + x % n)) is not None]
 
     def _box(self, home: Cell, radius_m: float) -> frozenset[Cell]:
         """`Grid.cell_box` of `home` for the radius as a set of cells, kept for the next search."""
