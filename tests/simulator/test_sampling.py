@@ -131,3 +131,46 @@ def test_without_a_weekend_profile_every_day_is_alike() -> None:
     assert demand.week_profile() == PROFILE
     one_day, same = DailyProfile(demand.week_profile()), DailyProfile(list(PROFILE))
     assert one_day.advance(5 * DAY_S + 100.0, 7_000.0) == same.advance(5 * DAY_S + 100.0, 7_000.0)
+
+
+def _bits(points: list[Position]) -> list[tuple[str, str]]:
+    return [(p.lat.hex(), p.lon.hex()) for p in points]
+
+
+ZONE_SETS = {
+    "discs": [Zone(name="a", lat=50.06, lon=19.94, radius_m=1500.0, weight=0.6),
+              Zone(name="b", lat=50.10, lon=19.95, radius_m=3000.0, weight=0.3),
+              Zone(name="c", lat=-33.9, lon=151.2, radius_m=400.0, weight=0.1)],
+    "one disc": [Zone(name="a", lat=69.6, lon=18.9, radius_m=2500.0, weight=1.0)],
+    "centres": [Zone(name="a", lat=0.0, lon=0.0, radius_m=0.0, weight=2.0),
+                Zone(name="b", lat=1.0, lon=1.0, radius_m=0.0, weight=1.0)],
+    "one centre": [Zone(name="a", lat=0.0, lon=0.0, radius_m=0.0, weight=1.0)],
+    "mixed": [Zone(name="a", lat=50.0, lon=20.0, radius_m=0.0, weight=1.0),
+              Zone(name="b", lat=50.1, lon=20.1, radius_m=900.0, weight=1.0)],
+}
+
+
+@pytest.mark.parametrize("zones", ZONE_SETS.values(), ids=ZONE_SETS.keys())
+def test_batched_places_are_the_scalar_draws_bit_for_bit(zones: list[Zone]) -> None:
+    """Over several batches (and whatever the zones), `sample` gives exactly the points
+    `sample_one` draws from the same seed: batching changes no result."""
+    batched = PlaceSampler(zones, np.random.Generator(np.random.PCG64(11)))
+    scalar = PlaceSampler(zones, np.random.Generator(np.random.PCG64(11)))
+    count = 2500  # more than two batches
+    assert _bits([batched.sample() for _ in range(count)]) == _bits(
+        [scalar.sample_one() for _ in range(count)])
+
+
+def test_numpy_elementwise_math_is_the_scalar_math_bit_for_bit() -> None:
+    """The batch's premise on this platform: numpy's float64 sqrt, sin, cos, degrees and
+    searchsorted give what math and bisect give, for the inputs the sampler feeds them."""
+    from bisect import bisect_right
+
+    values = np.random.default_rng(3).random(200_000)
+    angles = 2.0 * math.pi * values
+    for vector, scalar, xs in ((np.sqrt, math.sqrt, values), (np.sin, math.sin, angles),
+                               (np.cos, math.cos, angles), (np.degrees, math.degrees, angles)):
+        assert vector(xs).tolist() == [scalar(x) for x in xs.tolist()], vector.__name__
+    cumulative = [0.25, 0.45, 0.55, 0.75, 0.9, 1.0]
+    found = np.searchsorted(cumulative, values, side="right").tolist()
+    assert found == [bisect_right(cumulative, x) for x in values.tolist()]
