@@ -141,7 +141,8 @@ class WaitingOrders:
         if len(cells) <= len(box):
             return [queue for cell, queue in cells.items() if cell in box]
         spans = self._grid.row_spans(position, radius_m, len(cells))
-        assert spans is not None  # it has fewer cells than the cell's box
+        if spans is None:  # not expected (the point's box lies within its cell's), but safe
+            return list(cells.values())
         get, stride = cells.get, self._grid.stride
         return [queue for row, first, last, n in spans for x in range(first, last + 1)
                 if (queue := get(row * stride + x % n)) is not None]
