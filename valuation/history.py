@@ -20,12 +20,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dispatch.model import FailureCause
-from dispatch.values import fast_init
+from dispatch.values import record
 from valuation.params import DEFAULT_PARAMS, WEEK_S, ValuationParams
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class CustomerHistory:
     """Aggregates of one customer's orders. Timestamps are meaningful only when their count > 0."""
 
