@@ -9,20 +9,16 @@ simulator, and behind a leader lease.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from dispatch.model import FailureCause, Order, Position
-from dispatch.values import fast_init
+from dispatch.values import record
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class PlaceOrder:
     order: Order
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class CancelOrder:
     """`cause=None` is the customer's own cancellation, which is not a failure."""
 
@@ -30,15 +26,13 @@ class CancelOrder:
     cause: FailureCause | None = None
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class DriverOnline:
     driver_id: str
     position: Position
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class DriverOffline:
     """End of shift. A busy driver may ask to go offline `when_free`: they finish the
     current job and then leave instead of being handed another."""
@@ -47,23 +41,20 @@ class DriverOffline:
     when_free: bool = False
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class DriverMoved:
     driver_id: str
     position: Position
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class DriverArrived:
     """The driver reached the pickup and the customer got in."""
 
     driver_id: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class TripCompleted:
     """The trip ended; the driver is free again at `position`."""
 
@@ -72,8 +63,7 @@ class TripCompleted:
     fare: float | None = None
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class AssignManually:
     """An operator gives an order to a chosen driver, bypassing the queue order."""
 
@@ -81,8 +71,7 @@ class AssignManually:
     driver_id: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class AssignNext:
     """An operator promises a waiting order to a busy car: it is handed over when the car's job ends."""
 
@@ -90,16 +79,14 @@ class AssignNext:
     driver_id: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class CancelHold:
     """An operator takes a promised order back: it returns to its place in the queue."""
 
     order_id: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class OverridePriority:
     """An operator sets a waiting order's head start; the reason is mandatory and audited."""
 
@@ -108,8 +95,7 @@ class OverridePriority:
     reason: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class RescheduleOrder:
     """An operator moves a pre-booked order (its pickup time, its pickup point) before it is released."""
 
@@ -118,8 +104,7 @@ class RescheduleOrder:
     pickup: Position
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class Tick:
     """Time passed: expire orders past their max wait, release due pre-bookings."""
 

@@ -7,14 +7,11 @@ asking the engine anything else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from dispatch.model import DriverStatus, FailureCause, Order, Position, PriorityScore
-from dispatch.values import fast_init
+from dispatch.values import record
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class OrderScheduled:
     """A pre-booked order waits for `release_at` before it competes for cars."""
 
@@ -23,8 +20,7 @@ class OrderScheduled:
     at: float
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class OrderRescheduled:
     """A pre-booked order moved: `order` as it is now, released at `release_at` (at once if past)."""
 
@@ -33,8 +29,7 @@ class OrderRescheduled:
     at: float
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class OrderQueued:
     order: Order
     score: PriorityScore
@@ -43,8 +38,7 @@ class OrderQueued:
     at: float
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class OrderAssigned:
     order_id: str
     driver_id: str
@@ -54,8 +48,7 @@ class OrderAssigned:
     manual: bool = False
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class OrderRejected:
     """Refused at the door (the status quo "sorry, no free cars", or a policy rule)."""
 
@@ -65,8 +58,7 @@ class OrderRejected:
     at: float
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class OrderExpired:
     """Waited longer than the firm's maximum wait without a car."""
 
@@ -76,8 +68,7 @@ class OrderExpired:
     at: float
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class OrderCancelled:
     order_id: str
     cause: FailureCause | None
@@ -85,16 +76,14 @@ class OrderCancelled:
     at: float
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class OrderPickedUp:
     order_id: str
     driver_id: str
     at: float
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class OrderCompleted:
     order_id: str
     driver_id: str
@@ -102,8 +91,7 @@ class OrderCompleted:
     at: float
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class OrderHeld:
     """A waiting order is promised to a busy driver (out of the queue, still QUEUED)."""
 
@@ -112,8 +100,7 @@ class OrderHeld:
     at: float
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class OrderHoldReleased:
     """A promise undone: the order is back in the queue at `effective_at` (or taken by the next decision)."""
 
@@ -123,8 +110,7 @@ class OrderHoldReleased:
     at: float
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class PriorityOverridden:
     order_id: str
     old_head_start_s: float
@@ -134,8 +120,7 @@ class PriorityOverridden:
     at: float
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class DriverStatusChanged:
     driver_id: str
     status: DriverStatus
@@ -143,8 +128,7 @@ class DriverStatusChanged:
     at: float
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class DriverLeaving:
     """A busy driver asked to go offline once the job in hand ends (or took it back)."""
 

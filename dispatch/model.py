@@ -10,10 +10,9 @@ never reads a clock itself.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 
-from dispatch.values import fast_init
+from dispatch.values import record
 
 
 class OrderStatus(StrEnum):
@@ -79,15 +78,13 @@ class Tier(StrEnum):
     VIP = "VIP"
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class Position:
     lat: float
     lon: float
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class Order:
     """A request for a car.
 
@@ -109,8 +106,7 @@ class Order:
         return self.requested_at if self.pickup_at is None else self.pickup_at
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class PriorityScore:
     """What a scorer says about a caller at the moment of the call.
 
@@ -147,8 +143,7 @@ def neutral_scorer(customer_id: str | None, now: float) -> PriorityScore:
     return NEUTRAL_SCORE
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class DriverView:
     """A read-only snapshot of a driver for shells and consoles."""
 
@@ -160,8 +155,7 @@ class DriverView:
     next_order_id: str | None = None  # promised to this car when its job ends (dispatch.holds)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class QueuedOrderView:
     """A waiting order as the console shows it, in service order."""
 
@@ -172,8 +166,7 @@ class QueuedOrderView:
     reason: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class OrderView:
     """An order's current state, including the score it was queued with."""
 

@@ -20,12 +20,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dispatch.model import FailureCause
-from dispatch.values import fast_init
+from dispatch.values import record
 from valuation.params import DEFAULT_PARAMS, WEEK_S, ValuationParams
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class CustomerHistory:
     """Aggregates of one customer's orders. Timestamps are meaningful only when their count > 0."""
 
@@ -112,21 +111,24 @@ def _record(
 ) -> CustomerHistory:
     """The single O(1) update behind every record_* function."""
     keep_long, keep_short, w_long, w_short, repeat, first_at, last_at = _shift(h, at_s, params)
+    last_failed_at = h.last_failed_at
+    if failed:
+        last_failed_at = at_s if h.failed == 0 else max(last_failed_at, at_s)
+    # Positional, in field order: twelve keywords cost about 0.7 µs of a 4 µs record, and
+    # the simulator records every simulated outcome (tests name each field's result).
     return CustomerHistory(
-        orders=h.orders + 1,
-        completed=h.completed + completed,
-        failed=h.failed + failed,
-        cancelled=h.cancelled + (1 - completed - failed),
-        first_seen_at=first_at,
-        last_event_at=last_at,
-        last_failed_at=h.last_failed_at
-        if not failed
-        else (at_s if h.failed == 0 else max(h.last_failed_at, at_s)),
-        repeat_orders=repeat,
-        fare_sum=h.fare_sum * keep_long + fare * w_long * completed,
-        fare_count=h.fare_count * keep_long + w_long * completed,
-        phi=h.phi * keep_short + severity * w_short,
-        recent_failures=h.recent_failures * keep_short + w_short * failed,
+        h.orders + 1,  # orders
+        h.completed + completed,
+        h.failed + failed,
+        h.cancelled + (1 - completed - failed),
+        first_at,  # first_seen_at
+        last_at,  # last_event_at
+        last_failed_at,
+        repeat,  # repeat_orders
+        h.fare_sum * keep_long + fare * w_long * completed,
+        h.fare_count * keep_long + w_long * completed,
+        h.phi * keep_short + severity * w_short,
+        h.recent_failures * keep_short + w_short * failed,
     )
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dispatch.model import Tier
-from dispatch.values import fast_init
+from dispatch.values import record
 from valuation.history import CustomerHistory, HistoryArrays
 from valuation.params import WEEK_S, ValuationParams, failure_hazard
 
@@ -43,8 +43,7 @@ F = TypeVar("F", float, NDArray[np.float64])
 NO_HISTORY = CustomerHistory()
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class CustomerScore:
     value: float
     p_leave_if_served: float
