@@ -157,7 +157,8 @@ class Grid:
     def locate(self, p: Position) -> tuple[Cell, float, float, float]:
         """p's cell and unit vector (`cell_of`, `unit_vector`) from one conversion to radians.
 
-        The last answer is kept for the same Position object (positions are frozen):
+        The last answer is kept for the same Position object (a value nobody assigns
+        to: `dispatch.values.record`; the indexes keep stored positions' vectors too):
         one order's pickup is located by its car search and again as it joins the
         queue, one freed car's position by its order search and again as it joins the
         free index, and the indexes that ask share this grid."""
