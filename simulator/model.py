@@ -169,7 +169,7 @@ class Model:
         now = self.kernel.now
         self._next_call = None
         self._schedule_call(now)
-        customer = self.s.callers.pick(self.s.caller())
+        customer = self.s.callers.next_caller()
         request = self._request()
         if not customer.gone_by(now):
             self._place(customer, now, request, retry=False)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.kernel import BufferedDraws
 from simulator.scenario import Churn, Demand
 
 WEEK_S = 7 * 86_400.0
@@ -171,6 +172,9 @@ def seed_past_trips(customers: list[Customer], history_weeks: float,
     return PastTrips(owners[order], times[order])
 
 
+PICK_CHUNK = 64  # calls answered at once: a newcomer drops at most this many answers
+
+
 class Callers:
     """Who places the next call: all customers' calls as one Poisson stream.
 
@@ -180,19 +184,34 @@ class Callers:
     instead of one per customer (a heap of tens of thousands of entries),
     picks the caller by bisecting a running sum of rates, and simply drops a
     call picked for a customer who has already left (exact thinning).
+
+    `next_caller` answers `PICK_CHUNK` calls at once: numpy's `searchsorted` over
+    the running sums, for the stream's next uniforms as they lie in its buffer, is
+    `bisect_right` element by element (tests/simulator/test_population.py), and a
+    newcomer, who changes the total, drops the answers not yet used. One bisection
+    of 40,000 sums per call was about 2.5% of a `city` run and 6% of `erlang-a`.
     """
 
-    __slots__ = ("_customers", "_running")
+    __slots__ = ("_customers", "_draws", "_picks", "_running", "_sums")
 
-    def __init__(self, customers: list[Customer]) -> None:
+    def __init__(self, customers: list[Customer], uniforms: BufferedDraws | None = None) -> None:
         self._customers: list[Customer] = []
         self._running: list[float] = []
+        self._sums = np.zeros(max(1024, 2 * len(customers)))  # `_running` as an array, grown
+        self._draws = uniforms
+        self._picks: list[int] = []  # callers of the buffer's last uniforms, the next one last
         for customer in customers:
             self.add(customer)
 
     def add(self, customer: Customer) -> None:
+        total = (self._running[-1] if self._running else 0.0) + customer.rate_per_s
+        count = len(self._running)
+        if count == len(self._sums):
+            self._sums = np.concatenate([self._sums, np.zeros(count)])
+        self._sums[count] = total
         self._customers.append(customer)
-        self._running.append((self._running[-1] if self._running else 0.0) + customer.rate_per_s)
+        self._running.append(total)
+        self._picks.clear()  # answered for the old total
 
     @property
     def total_rate_per_s(self) -> float:
@@ -202,3 +221,25 @@ class Callers:
         """The caller for a uniform draw in [0, 1)."""
         index = bisect_right(self._running, uniform * self._running[-1])
         return self._customers[min(index, len(self._customers) - 1)]
+
+    def next_caller(self) -> Customer:
+        """`pick` of the uniform stream's next draw, the stream consumed as `pick` would."""
+        picks = self._picks
+        if not picks:
+            self._pick_chunk()
+        self._buffer().pop()
+        return self._customers[picks.pop()]
+
+    def _buffer(self) -> list[float]:
+        if self._draws is None:
+            raise ValueError("next_caller needs the callers' uniform stream")
+        return self._draws.buffer
+
+    def _pick_chunk(self) -> None:
+        buffer = self._buffer()
+        if not buffer:
+            buffer.append(self._draws.next())  # type: ignore[union-attr]  # refilled, then put back
+        count = len(self._running)
+        scaled = np.array(buffer[-PICK_CHUNK:]) * self._running[-1]
+        index = np.searchsorted(self._sums[:count], scaled, side="right")
+        self._picks[:] = np.minimum(index, count - 1).tolist()

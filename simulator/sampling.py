@@ -37,14 +37,19 @@ def duration_sampler(dist: Distribution, rng: np.random.Generator) -> Sampler:
     mean_s = dist.mean_min * 60.0
     if dist.kind == "constant" or mean_s == 0.0 or math.isinf(mean_s):
         return lambda: mean_s
+    # Each sampler pops its buffer itself (`BufferedDraws.buffer`) and calls `next` only to
+    # refill: one Python call per draw, not two; a few draws per simulated order.
     if dist.kind == "exponential":
-        exponentials = BufferedDraws(rng, standard_exponentials).next
-        return lambda: mean_s * exponentials()
+        draws = BufferedDraws(rng, standard_exponentials)
+        buffer, refill = draws.buffer, draws.next
+        return lambda: mean_s * (buffer.pop() if buffer else refill())
     if dist.kind == "lognormal":
-        normals = BufferedDraws(rng, _normals).next
+        draws = BufferedDraws(rng, _normals)
+        buffer, refill = draws.buffer, draws.next
         mu = math.log(mean_s) - dist.sigma**2 / 2  # so that the mean is mean_min
         sigma = dist.sigma
-        return lambda: math.exp(mu + sigma * normals())
+        exp = math.exp
+        return lambda: exp(mu + sigma * (buffer.pop() if buffer else refill()))
     samples_s = [value * 60.0 for value in dist.samples_min]
     count = len(samples_s)
     uniform = BufferedDraws(rng, uniforms).next

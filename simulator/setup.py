@@ -50,7 +50,6 @@ class Setup:
     profile: DailyProfile
     places: PlaceSampler
     call_gap: Sampler  # Exp(1): scaled by 1 / total call rate in operational time
-    caller: Sampler  # uniform: who calls
     newcomer_gap: Sampler
     patience: Sampler
     trip_duration: Sampler
@@ -103,12 +102,12 @@ def build_setup(scenario: Scenario, seed: int | None = None) -> Setup:
         book = HistoryBook(scenario.valuation_params())
         book.record_past(customers, past, _mean_fare(scenario))
     return Setup(
-        scenario=scenario, window=window, customers=customers, callers=Callers(customers),
+        scenario=scenario, window=window, customers=customers,
+        callers=Callers(customers, BufferedDraws(streams["calls"], uniforms)),
         churn=churn,
         profile=DailyProfile(scenario.demand.week_profile()),
         places=PlaceSampler(scenario.city.zones, streams["places"]),
         call_gap=_buffered(streams["calls"], True),
-        caller=_buffered(streams["calls"], False),
         newcomer_gap=_buffered(streams["newcomers"], True),
         patience=duration_sampler(scenario.patience.wait, streams["patience"]),
         trip_duration=duration_sampler(scenario.trips.duration, streams["trips"]),

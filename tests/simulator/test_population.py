@@ -134,3 +134,30 @@ def test_an_infinite_halving_draws_bit_for_bit_as_without_softening() -> None:
         unsoftened = math.inf if e >= total else -churn.memory_s * math.log1p(-e / total)
         assert [churn.failure_departure_delay_s(float(e), n) for n in (0, 7, 500)] == [
             unsoftened] * 3
+
+
+def test_next_caller_is_pick_of_the_stream_s_next_uniform() -> None:
+    """Answered a chunk at a time, over refills of a generator shared with another stream
+    and with newcomers joining mid-chunk, the callers are those `pick` gives for the same
+    uniforms drawn one by one (and the other stream sees the same numbers too)."""
+    from simulator.kernel import BufferedDraws, standard_exponentials, uniforms
+
+    def customers() -> list[Customer]:
+        rng = np.random.default_rng(4)
+        return [Customer(i, float(r), "occasional", 0, math.inf) for i, r in enumerate(rng.random(5000))]
+
+    def run(chunked: bool) -> tuple[list[int], list[float]]:
+        generator = np.random.Generator(np.random.PCG64(21))
+        gaps = BufferedDraws(generator, standard_exponentials, batch=300)
+        draws = BufferedDraws(generator, uniforms, batch=500)
+        callers = Callers(customers(), draws)
+        picked, seen_gaps = [], []
+        for call in range(3000):
+            seen_gaps.append(gaps.next())
+            caller = callers.next_caller() if chunked else callers.pick(draws.next())
+            picked.append(caller.index)
+            if call % 97 == 0:  # a newcomer changes the total mid-chunk
+                callers.add(Customer(5000 + call, 2.5, "new", 0, math.inf))
+        return picked, seen_gaps
+
+    assert run(chunked=True) == run(chunked=False)
