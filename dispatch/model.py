@@ -1,8 +1,9 @@
 """Core values shared by every layer: orders, drivers, scores and decisions.
 
-Everything here is a frozen, slotted dataclass or a string enum so that the
-same values travel unchanged from the dispatcher to the simulator, the
-database and the websocket console. Times are seconds on whatever clock the
+Everything here is a record (`dispatch.values.record`: a slotted dataclass that
+mypy --strict keeps immutable) or a string enum, so that the same values travel
+unchanged from the dispatcher to the simulator, the database and the websocket
+console. Times are seconds on whatever clock the
 shell chooses (unix time live, simulated seconds in the simulator): the core
 never reads a clock itself.
 """
