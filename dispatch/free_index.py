@@ -63,14 +63,13 @@ class FreeDriverIndex:
     look-ups, same answer.
     """
 
-    __slots__ = ("_asked", "_cars", "_cells", "_point_lookups", "_rings", "_scan_limits", "grid")
+    __slots__ = ("_asked", "_cars", "_cells", "_point_lookups", "_rings", "grid")
 
     def __init__(
         self, cell_m: float = 1000.0, point_lookups: int = POINT_LOOKUPS, grid: Grid | None = None
     ) -> None:
         self.grid = Grid(cell_m) if grid is None else grid
         self._point_lookups = point_lookups
-        self._scan_limits: dict[float, float] = {}  # radius -> `_scan_up_to`, asked per lookup
         self._cells: dict[Cell, dict[str, Car]] = {}
         self._cars: dict[str, Car] = {}  # every free car, for the scan of a small fleet
         self._rings: dict[tuple[Cell, int, float], Ring] = {}
@@ -117,12 +116,7 @@ class FreeDriverIndex:
             raise ValueError(f"radius_m must be >= 0, got {radius_m!r}")
         home, x, y, z = self.grid.locate(p)
         query = (p, x, y, z)
-        scan_up_to = self._scan_limits.get(radius_m)
-        if scan_up_to is None:
-            if len(self._scan_limits) >= 64:  # a caller varying the radius: start over
-                self._scan_limits.clear()
-            scan_up_to = self._scan_limits[radius_m] = self._scan_up_to(radius_m)
-        if len(self._cars) <= scan_up_to:  # a small fleet: scan it
+        if len(self._cars) <= self._scan_up_to(radius_m):  # a small fleet: scan it
             best: list[tuple[float, str]] = []
             collect(query, (self._cars,), k, radius_m, best)
             return best

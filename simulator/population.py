@@ -192,54 +192,53 @@ class Callers:
     of 40,000 sums per call was about 2.5% of a `city` run and 6% of `erlang-a`.
     """
 
-    __slots__ = ("_customers", "_draws", "_picks", "_running", "_sums")
+    __slots__ = ("_customers", "_draws", "_picks", "_sums", "_total", "_uniforms")
 
     def __init__(self, customers: list[Customer], uniforms: BufferedDraws | None = None) -> None:
         self._customers: list[Customer] = []
-        self._running: list[float] = []
-        self._sums = np.zeros(max(1024, 2 * len(customers)))  # `_running` as an array, grown
+        self._sums = np.zeros(max(1024, 2 * len(customers)))  # running sums of rates, grown
+        self._total = 0.0  # the last running sum, as a float: read once a call
         self._draws = uniforms
+        self._uniforms = [] if uniforms is None else uniforms.buffer  # always that one list
         self._picks: list[int] = []  # callers of the buffer's last uniforms, the next one last
         for customer in customers:
             self.add(customer)
 
     def add(self, customer: Customer) -> None:
-        total = (self._running[-1] if self._running else 0.0) + customer.rate_per_s
-        count = len(self._running)
+        count = len(self._customers)
         if count == len(self._sums):
             self._sums = np.concatenate([self._sums, np.zeros(count)])
-        self._sums[count] = total
+        self._total += customer.rate_per_s
+        self._sums[count] = self._total
         self._customers.append(customer)
-        self._running.append(total)
         self._picks.clear()  # answered for the old total
 
     @property
     def total_rate_per_s(self) -> float:
-        return self._running[-1] if self._running else 0.0
+        return self._total
 
     def pick(self, uniform: float) -> Customer:
-        """The caller for a uniform draw in [0, 1)."""
-        index = bisect_right(self._running, uniform * self._running[-1])
-        return self._customers[min(index, len(self._customers) - 1)]
+        """The caller for a uniform draw in [0, 1): `bisect_right`, the reference `next_caller`
+        is tested against."""
+        count = len(self._customers)
+        index = bisect_right(self._sums, uniform * self._total, 0, count)
+        return self._customers[min(index, count - 1)]
 
     def next_caller(self) -> Customer:
         """`pick` of the uniform stream's next draw, the stream consumed as `pick` would."""
         picks = self._picks
         if not picks:
             self._pick_chunk()
-        self._buffer().pop()
+        self._uniforms.pop()
         return self._customers[picks.pop()]
 
-    def _buffer(self) -> list[float]:
+    def _pick_chunk(self) -> None:
         if self._draws is None:
             raise ValueError("next_caller needs the callers' uniform stream")
-        return self._draws.buffer
-
-    def _pick_chunk(self) -> None:
-        buffer = self._buffer()
-        if not buffer:
-            buffer.append(self._draws.next())  # type: ignore[union-attr]  # refilled, then put back
-        count = len(self._running)
-        scaled = np.array(buffer[-PICK_CHUNK:]) * self._running[-1]
+        uniforms = self._uniforms
+        if not uniforms:
+            uniforms.append(self._draws.next())  # refilled as a draw would, then put back
+        count = len(self._customers)
+        scaled = np.array(uniforms[-PICK_CHUNK:]) * self._total
         index = np.searchsorted(self._sums[:count], scaled, side="right")
         self._picks[:] = np.minimum(index, count - 1).tolist()

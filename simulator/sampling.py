@@ -90,18 +90,15 @@ class DailyProfile:
         return period * self._period_s + self._cumulative[hour] + into_hour
 
     def advance(self, at: float, work_s: float) -> float:
-        """Once a call: `_integral` is written out here, the same operations in the same order."""
         if self._flat or math.isinf(work_s):
             return at + work_s
-        period_s, weights, cumulative = self._period_s, self._weights, self._cumulative
-        period, offset = divmod(at, period_s)
-        hour = int(offset // HOUR_S)
-        integral = period * period_s + cumulative[hour] + weights[hour] * (offset - hour * HOUR_S)
-        period, rest = divmod(integral + work_s, period_s)
-        hour = min(bisect_right(cumulative, rest) - 1, self._hours - 1)
-        while weights[hour] == 0.0:  # rest fell exactly on the end of a silent stretch
+        period, rest = divmod(self._integral(at) + work_s, self._period_s)
+        last = self._hours - 1
+        hour = min(bisect_right(self._cumulative, rest) - 1, last)
+        while self._weights[hour] == 0.0:  # rest fell exactly on the end of a silent stretch
             hour = (hour + 1) % self._hours
-        later = period * period_s + hour * HOUR_S + (rest - cumulative[hour]) / weights[hour]
+        into_hour = (rest - self._cumulative[hour]) / self._weights[hour]
+        later = period * self._period_s + hour * HOUR_S + into_hour
         return max(later, at)  # rounding in the round trip must never move time backwards
 
 
