@@ -38,7 +38,7 @@ from dispatch.decisions import (
 )
 from dispatch.engine import Dispatcher
 from dispatch.model import DriverStatus, FailureCause, Order
-from simulator.kernel import URGENT, EventHandle, Kernel
+from simulator.kernel import URGENT, EventHandle, Kernel, cyclic_gc_paused
 from simulator.metrics import (
     ABANDONED,
     COMPLETED,
@@ -102,7 +102,8 @@ class Model:
             if s.newcomer_mean_gap_s < math.inf:
                 self._schedule_newcomer(0.0)
         end_at = s.window.end_at if until is None else min(until, s.window.end_at)
-        self.kernel.run(until=end_at)
+        with cyclic_gc_paused():  # a run makes no cycles: see `cyclic_gc_paused`
+            self.kernel.run(until=end_at)
         if end_at == s.window.end_at:
             s.cars.close(end_at)
             for trip in self.trips.values():
