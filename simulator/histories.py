@@ -14,6 +14,7 @@ first call.
 from __future__ import annotations
 
 from dataclasses import replace
+from operator import attrgetter, is_
 
 import numpy as np
 
@@ -29,11 +30,12 @@ from valuation.scorer import make_scorer
 class HistoryBook:
     """Histories by customer id; the scorer is a closure over this dict."""
 
-    __slots__ = ("histories", "params")
+    __slots__ = ("_past", "histories", "params")
 
     def __init__(self, params: ValuationParams) -> None:
         self.params = params
         self.histories: dict[str, CustomerHistory] = {}
+        self._past: tuple[HistoryArrays, list[CustomerHistory]] | None = None
 
     def completed(self, customer_id: str, at: float, fare: float) -> None:
         previous = self.histories.get(customer_id) or CustomerHistory()
@@ -57,8 +59,7 @@ class HistoryBook:
         """
         if not self.histories or self.params.max_head_start_s <= 0:
             return self.params, self.params.value_per_s
-        arrays = HistoryArrays.from_histories(list(self.histories.values()))
-        scores = score_many(arrays, now, self.params)
+        scores = score_many(self._arrays(), now, self.params)
         weights = scores.orders_per_week
         value_per_s = fit_value_per_s(scores.value_at_risk, weights, self.params, percentile)
         value_pivot = weighted_percentile(scores.value, weights, percentile)
@@ -71,34 +72,52 @@ class HistoryBook:
         self.record_past(customers, seed_past_trips(customers, history_weeks, rng), mean_fare)
 
     def record_past(self, customers: list[Customer], past: PastTrips, mean_fare: float) -> None:
-        """The histories the firm's log would hold for these past trips."""
-        for index, history in _fold_completed(past.owners, past.times, mean_fare, self.params):
-            self.histories[customers[index].customer_id] = history
+        """The histories the firm's log would hold for these past trips.
+
+        Their arrays are kept for the first calibration, which would otherwise
+        read them back out of 40,000 records (a quarter of the city's set-up).
+        """
+        owners, arrays = _fold_completed(past.owners, past.times, mean_fare, self.params)
+        histories = arrays.rows()
+        ids = map(attrgetter("customer_id"), map(customers.__getitem__, owners))
+        self.histories.update(zip(ids, histories, strict=True))
+        self._past = (arrays, histories)
+
+    def _arrays(self) -> HistoryArrays:
+        """All histories as arrays: those `record_past` built, read once, if the book still
+        holds exactly the records built from them, in their order; else read from the records."""
+        past, self._past = self._past, None
+        if past is not None:
+            arrays, histories = past
+            if len(histories) == len(self.histories) and all(
+                    map(is_, self.histories.values(), histories)):
+                return arrays
+        return HistoryArrays.from_histories(list(self.histories.values()))
 
 
 def _fold_completed(owners: np.ndarray, times: np.ndarray, fare: float,
-                    params: ValuationParams) -> list[tuple[int, CustomerHistory]]:
-    """Per owner, the history `record_completed` would build trip by trip, in closed form.
+                    params: ValuationParams) -> tuple[list[int], HistoryArrays]:
+    """The owners with trips, and the histories `record_completed` would build for them trip by
+    trip, in closed form and as arrays (the calibration reads arrays).
 
     For trips at t_1 < ... < t_n all decayed to t_n with w_j = 2^(-(t_n - t_j)/half-life):
     repeat_orders = sum_{j>=2} w_j, fare_count = sum w_j, fare_sum = fare * sum w_j.
     """
     if owners.size == 0:
-        return []
+        return [], HistoryArrays.zeros(0)
     starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
     ends = np.r_[starts[1:], owners.size] - 1
     last = times[ends]
     half_life_s = params.value_half_life_weeks * WEEK_S
     weights = np.exp2(-(np.repeat(last, ends - starts + 1) - times) / half_life_s)
     weight_sums = np.add.reduceat(weights, starts)
-    counts = ends - starts + 1
-    return [
-        (int(owners[s]), CustomerHistory(
-            orders=int(n), completed=int(n), first_seen_at=float(times[s]),
-            last_event_at=float(t_last), repeat_orders=float(w_sum - weights[s]),
-            fare_sum=float(fare * w_sum), fare_count=float(w_sum)))
-        for s, n, t_last, w_sum in zip(starts, counts, last, weight_sums, strict=True)
-    ]
+    counts = (ends - starts + 1).astype(np.int64)
+    arrays = replace(  # one array per field, none shared: score_many may compute in place
+        HistoryArrays.zeros(starts.size), orders=counts, completed=counts.copy(),
+        first_seen_at=times[starts], last_event_at=last,
+        repeat_orders=weight_sums - weights[starts], fare_sum=fare * weight_sums,
+        fare_count=weight_sums)
+    return owners[starts].tolist(), arrays
 
 
 def vip_class_scorer(vip_ids: frozenset[str], head_start_s: float) -> Scorer:

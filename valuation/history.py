@@ -189,6 +189,11 @@ class HistoryArrays:
         values = {name: getattr(self, name)[index].item() for name in _FIELD_NAMES}
         return CustomerHistory(**values)
 
+    def rows(self) -> list[CustomerHistory]:
+        """Every `row`, at once: each column turned into Python numbers by one `tolist`
+        (as `item` turns one value), the records built by `map` in field order."""
+        return list(map(CustomerHistory, *(getattr(self, name).tolist() for name in _FIELD_NAMES)))
+
     @classmethod
     def from_histories(cls, histories: Sequence[CustomerHistory]) -> HistoryArrays:
         def ints(name: str) -> NDArray[np.int64]:

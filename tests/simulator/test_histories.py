@@ -9,7 +9,7 @@ import pytest
 
 from dispatch.model import FailureCause, Tier
 from simulator.histories import HistoryBook, _fold_completed, vip_class_scorer
-from simulator.population import WEEK_S, Customer
+from simulator.population import WEEK_S, Customer, seed_past_trips
 from valuation.history import CustomerHistory, record_completed
 from valuation.params import ValuationParams
 
@@ -21,7 +21,8 @@ def test_closed_form_past_equals_recording_trips_one_by_one() -> None:
     rng = np.random.default_rng(8)
     owners = np.repeat(np.arange(3), [1, 4, 9])
     times = np.concatenate([np.sort(-rng.uniform(0, 60 * WEEK_S, n)) for n in (1, 4, 9)])
-    folded = dict(_fold_completed(owners, times, 12.0, PARAMS))
+    folded_owners, arrays = _fold_completed(owners, times, 12.0, PARAMS)
+    folded = dict(zip(folded_owners, arrays.rows(), strict=True))
     for owner in range(3):
         expected = CustomerHistory()
         for at in times[owners == owner]:
@@ -83,3 +84,28 @@ def test_vip_class_scorer_has_two_classes_only() -> None:
     assert (vip.head_start_s, vip.value_at_risk) == (300.0, 1.0)
     assert other == withheld
     assert (other.head_start_s, other.value_at_risk) == (0.0, 0.0)
+
+
+
+def _seeded_book(count: int) -> HistoryBook:
+    rates = np.random.default_rng(3).gamma(0.6, 1.0, count)
+    customers = [Customer(i, rate / WEEK_S, "occasional", 0.0, math.inf) for i, rate in enumerate(rates)]
+    book = HistoryBook(PARAMS)
+    book.record_past(customers, seed_past_trips(customers, 52.0, np.random.default_rng(4)), 12.0)
+    return book
+
+
+def test_the_first_calibration_reads_the_kept_arrays_bit_for_bit_as_the_records_give_them() -> None:
+    """`record_past` keeps its arrays for the first calibration instead of reading 40,000
+    records back; the calibration must come out as from the records, to the bit."""
+    kept, reread = _seeded_book(800), _seeded_book(800)
+    reread._past = None  # as the old code did: read the records back into arrays
+    assert kept.calibrated(0.0) == reread.calibrated(0.0)
+
+
+def test_a_book_changed_since_seeding_calibrates_from_its_records() -> None:
+    changed = _seeded_book(50)
+    customer_id = next(iter(changed.histories))
+    changed.completed(customer_id, 1.0, 9.0)
+    arrays = changed._arrays()
+    assert int(arrays.orders.sum()) == sum(h.orders for h in changed.histories.values())

@@ -17,6 +17,7 @@ from simulator.population import (
     Customer,
     call_rates_per_s,
     initial_customers,
+    sort_within_owners,
 )
 from simulator.scenario import Churn, Demand
 
@@ -161,3 +162,26 @@ def test_next_caller_is_pick_of_the_stream_s_next_uniform() -> None:
         return picked, seen_gaps
 
     assert run(chunked=True) == run(chunked=False)
+
+
+def test_times_sorted_within_owners_are_the_lexsorts_to_the_bit() -> None:
+    """`sort_within_owners` replaced `np.lexsort((times, owners))`: the same values to the
+    bit, ties and the zeros (all -0.0, as in the past trips) included."""
+    rng = np.random.default_rng(11)
+    counts = rng.poisson(3.0, 2_000)
+    owners = np.repeat(np.arange(counts.size), counts)
+    times = -np.round(rng.uniform(0.0, 50.0, owners.size))  # coarse: many ties, and -0.0
+    expected = times[np.lexsort((times, owners))]
+    got = sort_within_owners(times.copy(), counts)
+    assert np.array_equal(got.view(np.int64), expected.view(np.int64))
+
+
+def test_callers_built_at_once_hold_the_running_sums_added_one_by_one() -> None:
+    rates = np.random.default_rng(12).gamma(0.6, 1e-6, 5_000).tolist()
+    customers = [Customer(i, rate, "occasional", 0.0, math.inf) for i, rate in enumerate(rates)]
+    at_once, one_by_one = Callers(customers), Callers([])
+    for customer in customers:
+        one_by_one.add(customer)
+    count = len(customers)
+    assert np.array_equal(at_once._sums[:count], one_by_one._sums[:count])
+    assert at_once._total == one_by_one._total
