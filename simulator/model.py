@@ -37,7 +37,7 @@ from dispatch.decisions import (
     OrderRejected,
 )
 from dispatch.engine import Dispatcher
-from dispatch.model import DriverStatus, FailureCause, Order
+from dispatch.model import DriverStatus, FailureCause, Order, Position
 from simulator.kernel import URGENT, EventHandle, Kernel, cyclic_gc_paused
 from simulator.metrics import (
     ABANDONED,
@@ -47,7 +47,8 @@ from simulator.metrics import (
     REFUSED_NO_CAR,
     OrderRow,
 )
-from simulator.population import FAILURE, Customer
+from simulator.population import FAILURE, SEGMENTS, Customer
+from simulator.scenario import Patience
 from simulator.setup import Setup
 from simulator.trip import FAILURE_CAUSE, Request, Trip
 
@@ -71,8 +72,10 @@ class Model:
         self._started = False
         self._expiries = dispatcher.config.max_wait_s is not None  # the model never pre-books
         self._batches = dispatcher.config.batch_window_s is not None
-        self._patience_factors: dict[tuple[str, bool], float] = {}  # by segment and VIP flag
+        self._patience_factors = _patience_factors(setup.scenario.patience)
+        self._start_at, self._end_at = setup.window.start_at, setup.window.end_at
         self._tariff = setup.scenario.trips.tariff()  # the live server's KEEPCAB_FARE_* model
+        self._detour_factor = dispatcher.config.detour_factor
         # Histories only feed the scorer: a policy that never reads a score needs none kept.
         self._book = setup.book if dispatcher.policy.reads_score else None
         patience = setup.scenario.patience
@@ -152,7 +155,7 @@ class Model:
         if total <= 0:
             return
         at = s.profile.advance(after, s.call_gap() / total)
-        if at < s.window.end_at:
+        if at < self._end_at:
             self._next_call = self.kernel.schedule(at, self._call, None)
 
     def _request(self) -> Request:
@@ -162,27 +165,27 @@ class Model:
         patience and trip length here (even for a call that is then dropped)
         gives every policy the same callers with the same needs: common
         random numbers that survive the first difference between policies.
+        A plain tuple, unpacked into `_place`'s arguments at once: a NamedTuple
+        built and read once cost a Python-level `__new__` per call.
         """
         s = self.s
-        return Request(s.places.sample(), s.places.sample(), s.patience(), s.trip_duration())
+        return s.places.sample(), s.places.sample(), s.patience(), s.trip_duration()
 
     def _call(self, _: None) -> None:
         now = self.kernel.now
         self._next_call = None
         self._schedule_call(now)
         customer = self.s.callers.next_caller()
-        request = self._request()
+        pickup, dropoff, patience_s, duration_s = self._request()
         if not customer.gone_by(now):
-            self._place(customer, now, request, retry=False)
+            self._place(customer, now, pickup, dropoff, patience_s, duration_s, False)
 
     def _retry(self, failed: Trip) -> None:
         """The same trip asked for again; only the patience is new (from the retry stream)."""
         customer, order = failed.customer, failed.order
         if not customer.gone_by(self.kernel.now):
-            request = Request(
-                order.pickup, order.dropoff or order.pickup, self.s.retry_patience(), failed.duration_s
-            )
-            self._place(customer, self.kernel.now, request, retry=True)
+            self._place(customer, self.kernel.now, order.pickup, order.dropoff or order.pickup,
+                        self.s.retry_patience(), failed.duration_s, True)
 
     def _schedule_newcomer(self, after: float) -> None:
         s = self.s
@@ -196,20 +199,17 @@ class Model:
         customer = self.s.new_customer(now)
         self._schedule_newcomer(now)
         self._schedule_call(now)
-        self._place(customer, now, self._request(), retry=False)
+        pickup, dropoff, patience_s, duration_s = self._request()
+        self._place(customer, now, pickup, dropoff, patience_s, duration_s, False)
 
-    def _place(self, customer: Customer, now: float, request: Request, retry: bool) -> None:
+    def _place(self, customer: Customer, now: float, pickup: Position, dropoff: Position,
+               patience_s: float, duration_s: float, retry: bool) -> None:
         self._order_seq += 1
-        order = Order(f"o{self._order_seq}", customer.customer_id, request.pickup, now, None, request.dropoff)
+        order = Order(f"o{self._order_seq}", customer.customer_id, pickup, now, None, dropoff)
         first = customer.orders == 0 and customer.completed == 0
-        factor = self._patience_factors.get((customer.segment, customer.vip))
-        if factor is None:
-            factor = self._patience_factors[customer.segment, customer.vip] = self.s.scenario.patience.factor(
-                customer.segment, customer.vip
-            )
-        if factor != 1.0:  # drawn for every call alike (common random numbers), then scaled
-            request = request._replace(patience_s=request.patience_s * factor)
-        trip = Trip(order, customer, request, first, retry)
+        if self._patience_factors is not None:  # drawn for every call alike (CRN), then scaled
+            patience_s *= self._patience_factors[customer.segment, customer.vip]
+        trip = Trip(order, customer, patience_s, duration_s, first, retry)
         customer.orders += 1
         self.trips[order.order_id] = trip
         self._handle(PlaceOrder(order), now)
@@ -272,7 +272,7 @@ class Model:
         now = self.kernel.now
         dropoff = trip.order.dropoff or trip.order.pickup
         fare = self._tariff.trip_fare(trip.order.pickup, dropoff, now - trip.picked_up_at,
-                                      self.dispatcher.config.detour_factor)
+                                      self._detour_factor)
         self._handle(TripCompleted(trip.driver_id, dropoff, fare), now)
 
     def _completed(self, decision: OrderCompleted, now: float) -> None:
@@ -320,12 +320,13 @@ class Model:
             self.kernel.schedule(now + s.retry_delay(), self._retry, trip)
 
     def _row(self, trip: Trip, outcome: str, assigned_at: float, pickup_wait_s: float, fare: float) -> None:
-        if trip.order.requested_at < self.s.window.start_at:
+        requested_at = trip.order.requested_at
+        if requested_at < self._start_at:
             return
         customer = trip.customer
         self.rows.append(
             OrderRow(
-                trip.order.requested_at,
+                requested_at,
                 customer.index,
                 customer.segment,
                 customer.vip,
@@ -333,7 +334,7 @@ class Model:
                 trip.retry,
                 outcome,
                 trip.queued,
-                assigned_at - trip.order.requested_at,
+                assigned_at - requested_at,
                 pickup_wait_s,
                 fare,
             )
@@ -367,6 +368,14 @@ class Model:
         self.s.cars.positions[car_id] = self.dispatcher.driver_view(car_id).position
         self.s.cars.went_offline(car_id, now)
         self._handle(DriverOffline(car_id), now)
+
+
+def _patience_factors(patience: Patience) -> dict[tuple[str, bool], float] | None:
+    """Each (segment, VIP flag)'s patience factor, worked out once; None when all are 1, so
+    that a call then skips the lookup (a multiplication by 1.0 would change no bit either)."""
+    factors = {(segment, vip): patience.factor(segment, vip) for segment in SEGMENTS
+               for vip in (False, True)}
+    return None if all(factor == 1.0 for factor in factors.values()) else factors
 
 
 def _ignore(decision: Decision, now: float) -> None:

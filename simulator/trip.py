@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 from dispatch.model import FailureCause, Order, Position
 from simulator.kernel import EventHandle
@@ -16,13 +15,9 @@ FAILURE_CAUSE = {ABANDONED: FailureCause.ABANDONED, EXPIRED: FailureCause.NO_CAR
 """The valuation's failure cause for each simulated failure outcome."""
 
 
-class Request(NamedTuple):
-    """What a call asks for and how it would go: drawn at the call, used as it happens."""
-
-    pickup: Position
-    dropoff: Position
-    patience_s: float
-    duration_s: float
+Request = tuple[Position, Position, float, float]
+"""What a call asks for and how it would go (pickup, drop-off, patience, trip length): drawn
+at the call, used as it happens."""
 
 
 class Trip:
@@ -31,8 +26,8 @@ class Trip:
     __slots__ = ("abandon", "arrival", "assigned_at", "customer", "driver_id", "duration_s",
                  "first", "order", "patience_s", "picked_up_at", "queued", "retry")
 
-    def __init__(self, order: Order, customer: Customer, request: Request, first: bool,
-                 retry: bool) -> None:
+    def __init__(self, order: Order, customer: Customer, patience_s: float, duration_s: float,
+                 first: bool, retry: bool) -> None:
         self.order = order
         self.customer = customer
         self.first = first
@@ -41,7 +36,7 @@ class Trip:
         self.driver_id = ""
         self.assigned_at = math.nan
         self.picked_up_at = math.nan
-        self.patience_s = request.patience_s
-        self.duration_s = request.duration_s
+        self.patience_s = patience_s
+        self.duration_s = duration_s
         self.abandon: EventHandle | None = None
         self.arrival: EventHandle | None = None
