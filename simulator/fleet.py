@@ -12,6 +12,8 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from dispatch.model import DriverStatus, Position
 from simulator.sampling import DAY_S, HOUR_S
 from simulator.scenario import Fleet
@@ -79,7 +81,8 @@ class Cars:
     """
 
     __slots__ = (
-        "_busy_s",
+        "_busy_from",
+        "_busy_until",
         "_online_s",
         "_online_since",
         "_period",
@@ -96,7 +99,9 @@ class Cars:
         self._period: dict[str, tuple[float, float]] = {}
         self._online_since: dict[str, float] = {}
         self.leaving: set[str] = set()
-        self._busy_s = self._online_s = 0.0
+        self._busy_from: list[float] = []  # each finished job's assignment ...
+        self._busy_until: list[float] = []  # ... and end, clipped when read (`busy_s`)
+        self._online_s = 0.0
 
     def add(self, car_id: str, position: Position, pattern: ShiftPattern) -> float:
         """Register an offline car; returns when its first shift starts."""
@@ -132,9 +137,34 @@ class Cars:
         self.leaving.discard(car_id)
 
     def worked(self, assigned_at: float, until: float) -> None:
-        """A car was busy with one order from its assignment until `until`."""
-        start, end = self._window  # `_overlap`, inline: once a trip
-        self._busy_s += max(0.0, min(until, end) - max(assigned_at, start))
+        """A car was busy with one order from its assignment until `until`.
+
+        Only the two times are kept (two appends of floats that exist already), and
+        `busy_s` clips them to the window when it is read: the clip, three built-in calls,
+        was 2.5% of an `erlang-a` run as an accumulation per finished job.
+        """
+        self._busy_from.append(assigned_at)
+        self._busy_until.append(until)
+
+    @property
+    def busy_s(self) -> float:
+        """The jobs' time inside the window, as `busy_s_scalar` sums it, to the last bit.
+
+        Element by element numpy's minimum, maximum and subtraction are the scalar
+        operations (no NaN reaches them: both times are finite); `add.accumulate` adds
+        left to right from 0.0, as the running sum did (a pairwise `sum` would not).
+        """
+        start, end = self._window
+        until = np.minimum(np.array(self._busy_until, dtype=np.float64), end)
+        spans = np.maximum(0.0, until - np.maximum(np.array(self._busy_from, dtype=np.float64), start))
+        return float(np.add.accumulate(np.concatenate(([0.0], spans)))[-1])
+
+    def busy_s_scalar(self) -> float:
+        """The reference for `busy_s`: each job's overlap with the window, summed in order."""
+        total = 0.0
+        for assigned_at, until in zip(self._busy_from, self._busy_until, strict=True):
+            total += self._overlap(assigned_at, until)
+        return total
 
     def _overlap(self, since: float, until: float) -> float:
         start, end = self._window
@@ -148,4 +178,4 @@ class Cars:
 
     @property
     def utilisation(self) -> float:
-        return self._busy_s / self._online_s if self._online_s else 0.0
+        return self.busy_s / self._online_s if self._online_s else 0.0

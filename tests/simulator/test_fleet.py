@@ -70,6 +70,18 @@ def test_cars_still_online_at_the_end_are_counted_once() -> None:
     assert cars.utilisation == pytest.approx(40.0 / 50.0)
 
 
+@given(st.lists(st.tuples(st.floats(-1e6, 1e7), st.floats(0.0, 1e6)), max_size=300),
+       st.floats(0.0, 1e6), st.floats(0.0, 1e7))
+def test_busy_time_summed_at_once_is_the_running_sum_bit_for_bit(
+        jobs: list[tuple[float, float]], start: float, length: float) -> None:
+    """`busy_s` (numpy over every job at once) is the per-job overlap summed in order,
+    to the last bit, jobs inside, across and outside the window alike."""
+    cars = Cars((start, start + length))
+    for assigned_at, busy_s in jobs:
+        cars.worked(assigned_at, assigned_at + busy_s)
+    assert cars.busy_s.hex() == cars.busy_s_scalar().hex()
+
+
 def test_a_busy_car_at_shift_end_leaves_when_next_free() -> None:
     """Shift end while on a trip marks the car as leaving; going offline clears it."""
     cars = Cars((0.0, DAY_S))
