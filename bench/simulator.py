@@ -45,7 +45,7 @@ from dispatch.decisions import Decision, OrderAssigned, OrderQueued
 from dispatch.engine import DispatchConfig, Dispatcher
 from dispatch.model import NEUTRAL_SCORE, FailureCause, Order, Position, PriorityScore, Tier
 from dispatch.policies import RetentionPolicy
-from simulator.kernel import EventHandle, Kernel
+from simulator.kernel import EventHandle, Kernel, cyclic_gc_paused
 from simulator.queueing import erlang_a
 from simulator.scenario import Scenario, load_scenario
 from simulator.stats import Estimate, mean_ci
@@ -142,8 +142,6 @@ class EngineDriver:
 
 
 def _gc_paused(run: Callable[[], Any]) -> Any:
-    from simulator.kernel import cyclic_gc_paused
-
     with cyclic_gc_paused():
         return run()
 

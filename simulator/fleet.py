@@ -148,7 +148,7 @@ class Cars:
 
     @property
     def busy_s(self) -> float:
-        """The jobs' time inside the window, as `busy_s_scalar` sums it, to the last bit.
+        """The jobs' time inside the window, summed job by job in order, to the last bit.
 
         Element by element numpy's minimum, maximum and subtraction are the scalar
         operations (no NaN reaches them: both times are finite); `add.accumulate` adds
@@ -158,13 +158,6 @@ class Cars:
         until = np.minimum(np.array(self._busy_until, dtype=np.float64), end)
         spans = np.maximum(0.0, until - np.maximum(np.array(self._busy_from, dtype=np.float64), start))
         return float(np.add.accumulate(np.concatenate(([0.0], spans)))[-1])
-
-    def busy_s_scalar(self) -> float:
-        """The reference for `busy_s`: each job's overlap with the window, summed in order."""
-        total = 0.0
-        for assigned_at, until in zip(self._busy_from, self._busy_until, strict=True):
-            total += self._overlap(assigned_at, until)
-        return total
 
     def _overlap(self, since: float, until: float) -> float:
         start, end = self._window
