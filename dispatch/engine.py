@@ -179,23 +179,41 @@ class Dispatcher(DriverSide):
         return self._admit(live, now)
 
     def _admit(self, live: LiveOrder, now: float) -> list[Decision]:
-        """Score the order once, then serve it, queue it or refuse it."""
-        order = live.order
-        live.score = self.scorer(order.customer_id, now)
+        """Serve the order, queue it or refuse it, scoring it only where the score can matter.
+
+        While the policy admits every caller at the current supply (`Matcher.admits_everyone`),
+        an order a free car can take now is served unscored: its score could change no
+        decision, and nothing keeps it (the live store writes the scores of queued and
+        refused orders only; `dispatch.state.UNSCORED`). Most calls are served at once, so
+        this spares most of the valuation a busy simulation would spend. Every other order
+        is scored once, before it is served, queued or refused.
+        """
+        match = self._match
+        if match.admits_everyone():
+            found = match.car_for(live)  # reads no score at this supply
+            if found is not None:
+                return self._assign(live, found[0], now, manual=False, dist_m=found[1])
+            self._score(live, now)
+        else:
+            self._score(live, now)
+            found = match.car_for(live)
+            if found is not None:
+                return self._assign(live, found[0], now, manual=False, dist_m=found[1])
+        if not self.policy.waits and self._batch is None:
+            return [self._refuse(live, now)]
+        return [self._enqueue(live, now)]
+
+    def _score(self, live: LiveOrder, now: float) -> None:
+        """The caller's score and the head start the policy gives it (or the operator's)."""
+        live.score = self.scorer(live.order.customer_id, now)
         if live.override_s is None:
             # The one clamp: a policy whose own cap exceeds the engine's must not reach the
             # queue's check after the order is registered (issue 10), nor break the bound.
-            wanted = self.policy.head_start_s(order, live.score)
+            wanted = self.policy.head_start_s(live.order, live.score)
             cap = self.config.max_head_start_s
             live.head_start_s = min(max(wanted, 0.0), cap) if wanted == wanted else 0.0
         else:
             live.head_start_s = live.override_s
-        found = self._match.car_for(live)
-        if found is not None:
-            return self._assign(live, found[0], now, manual=False, dist_m=found[1])
-        if not self.policy.waits and self._batch is None:
-            return [self._refuse(live, now)]
-        return [self._enqueue(live, now)]
 
     def _refuse(self, live: LiveOrder, now: float) -> OrderRejected:
         """The status quo's answer: no car now. `no_car` unless cars were free but not for this order."""

@@ -42,7 +42,8 @@ Key = tuple[float, int]
 class Matcher:
     """The free-car and waiting-order indexes of one dispatcher, and the searches on them."""
 
-    __slots__ = ("_config", "_drivers", "_orders", "_policy", "_widens_at", "free", "waiting")
+    __slots__ = ("_admits_all_above", "_config", "_drivers", "_orders", "_policy", "_widens_at", "free",
+                 "waiting")
 
     def __init__(
         self,
@@ -69,13 +70,23 @@ class Matcher:
         # already answered for all of them.
         threshold = policy.supply_threshold
         self._widens_at = threshold + 1 if threshold is not None and config.spatial else None
+        # With more free cars than this the policy admits every caller (`dispatch.policies`),
+        # so whether one may take a car does not depend on their score.
+        self._admits_all_above = -1 if threshold is None else threshold
+
+    def admits_everyone(self) -> bool:
+        """Whether every caller may take a free car now: an order's score cannot matter to
+        `car_for` (the engine then serves an order a car can take without scoring it)."""
+        return len(self.free) > self._admits_all_above
 
     def car_for(self, live: LiveOrder) -> tuple[LiveDriver, float] | None:
         """The free car a new (or released) order takes now and its distance, if any (the
         search measured it already: the assignment need not again)."""
         free = self.free
         free_cars = len(free)
-        if not free_cars or not self._policy.may_take_car(live.score, free_cars):
+        if not free_cars:
+            return None
+        if free_cars <= self._admits_all_above and not self._policy.may_take_car(live.score, free_cars):
             return None
         nearest = free.nearest(live.order.pickup, 1, self._config.pickup_radius_m)
         if not nearest:

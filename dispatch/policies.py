@@ -15,14 +15,17 @@ one engine):
 None for every policy but `reserve`, whose threshold is `k`. At or below it some
 callers may be refused; above it everyone is admitted. The engine needs it to
 keep matching at quiescence cheaply: only when the free count rises past the
-threshold can an order that waits next to a free car become admissible.
+threshold can an order that waits next to a free car become admissible. It also
+lets the engine serve a call unscored while the count is above the threshold, so
+every policy must admit everyone there (`may_take_car` True for any score).
 
 `waits` is False only for the status quo: an order no free car can reach now is
 refused at once ("sorry, no free cars").
 
 `reads_score` is False for a policy that decides from the order alone (who
 called, and when): `reject`, `fifo` and `static_vip`. The live server scores
-every call all the same, for the operator's screen; a simulation of such a
+every call that waits or is refused all the same, for the operator's screen (a
+call served at once is never scored: `Dispatcher._admit`); a simulation of such a
 policy may leave the valuation out (`dispatch.model.neutral_scorer`), since no
 decision can change, and a `city` run under `fifo` then spends nothing on the
 scoring and histories that were about a sixth of its CPU time.

@@ -12,18 +12,24 @@ import math
 from collections.abc import Callable, Iterator
 
 from dispatch.model import (
-    NEUTRAL_SCORE,
     DriverStatus,
     DriverView,
     Order,
     OrderStatus,
     OrderView,
     Position,
+    PriorityScore,
+    Tier,
 )
 
 # Enum members bound once: looking one up on its class costs ~120 ns on Python 3.11 (the
 # enum metaclass), ten times a module global, and the handlers read several per order.
 OFFLINE, QUEUED = (DriverStatus.OFFLINE, OrderStatus.QUEUED)
+
+UNSCORED = PriorityScore(head_start_s=0.0, tier=Tier.NEW, reason="not scored")
+"""The score of an order nobody scored: one not yet released, or one a free car took at
+once while the policy admitted every caller (`Dispatcher._admit`). It says so, rather than
+pass for a newcomer's score; no decision reads it."""
 
 
 class LiveOrder:
@@ -45,7 +51,7 @@ class LiveOrder:
         self.seq = seq
         self.status = QUEUED
         self.driver_id: str | None = None
-        self.score = NEUTRAL_SCORE
+        self.score = UNSCORED
         self.head_start_s = 0.0
         self.override_s: float | None = None
         self.expire_at = math.inf
