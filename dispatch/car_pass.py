@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from bisect import insort
 from collections.abc import Collection
+from functools import lru_cache
 
 from dispatch.geo import Cell, chord2_bounds, haversine_m
 from dispatch.model import Position
@@ -65,6 +66,15 @@ def merge_ranked(
                 limit = chord2_bounds(best[-1][0])[1]
 
 
+@lru_cache(maxsize=16)
+def _radius_limits(radius_m: float) -> tuple[float, float]:
+    """(the squared chord beyond which a car is surely outside radius_m, the next float up):
+    what a first pass starts from. A matcher asks with one radius again and again, and
+    working it out cost about a tenth of a city lookup."""
+    limit = chord2_bounds(radius_m)[1]
+    return limit, math.nextafter(limit, math.inf)
+
+
 def collect_nearest(
     query: Query, cells: Collection[dict[str, Car]], radius_m: float, best: list[tuple[float, str]]
 ) -> None:
@@ -76,8 +86,12 @@ def collect_nearest(
     `merge_ranked` after all, so the answer is the same to the last bit and id.
     """
     p, px, py, pz = query
-    limit = chord2_bounds(best[0][0] if best else radius_m)[1]
-    first = second = math.nextafter(limit, math.inf)  # no car yet: above every car in reach
+    if best:
+        limit = chord2_bounds(best[0][0])[1]
+        first = second = math.nextafter(limit, math.inf)  # no car yet: above every car in reach
+    else:
+        limit, first = _radius_limits(radius_m)
+        second = first
     nearest_id, nearest_at = None, p
     for drivers in cells:
         for driver_id, x, y, z, position, _ in drivers.values():

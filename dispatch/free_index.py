@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from functools import lru_cache
 
 from dispatch.car_pass import Car, Query, collect
 from dispatch.geo import Cell, Grid, Span
@@ -116,7 +117,7 @@ class FreeDriverIndex:
             raise ValueError(f"radius_m must be >= 0, got {radius_m!r}")
         home, x, y, z = self.grid.locate(p)
         query = (p, x, y, z)
-        if len(self._cars) <= self._scan_up_to(radius_m):  # a small fleet: scan it
+        if len(self._cars) <= _scan_up_to(radius_m, self.grid.cell_m):  # a small fleet: scan it
             best: list[tuple[float, str]] = []
             collect(query, (self._cars,), k, radius_m, best)
             return best
@@ -240,8 +241,11 @@ class FreeDriverIndex:
         stride = self.grid.stride
         return [row * stride + x % n for row, first, last, n in spans for x in range(first, last + 1)]
 
-    def _scan_up_to(self, radius_m: float) -> float:
-        """Fleets this small are scanned whole: fewer cars than a search box has cells
-        (with no radius, than the 8 x 8 cells around the caller)."""
-        side = 2.0 * radius_m / self.grid.cell_m if radius_m < math.inf else 8.0
-        return side * side
+
+@lru_cache(maxsize=16)
+def _scan_up_to(radius_m: float, cell_m: float) -> float:
+    """Fleets this small are scanned whole: fewer cars than a search box has cells
+    (with no radius, than the 8 x 8 cells around the caller). Asked on every lookup,
+    with one radius and one cell size."""
+    side = 2.0 * radius_m / cell_m if radius_m < math.inf else 8.0
+    return side * side
