@@ -40,6 +40,8 @@ EN_ROUTE, FREE, OFFLINE, ON_TRIP, COMPLETED, PICKED_UP = (
 class DriverSide(Holds):
     """The driver commands' handlers and `_make_free`; the order side is `Dispatcher`'s."""
 
+    _every_car_status: bool  # Dispatcher's own (`report_every_car_status`), read here
+
     if TYPE_CHECKING:  # Dispatcher's own, used here
 
         def _assign(
@@ -93,10 +95,10 @@ class DriverSide(Holds):
         live = self._orders[driver.order_id]
         live.status = PICKED_UP
         driver.status = ON_TRIP
-        return [
-            OrderPickedUp(live.order.order_id, driver.driver_id, now),
-            DriverStatusChanged(driver.driver_id, ON_TRIP, driver.position, now),
-        ]
+        picked_up = OrderPickedUp(live.order.order_id, driver.driver_id, now)
+        if not self._every_car_status:
+            return [picked_up]
+        return [picked_up, DriverStatusChanged(driver.driver_id, ON_TRIP, driver.position, now)]
 
     def _completed(self, command: TripCompleted, now: float) -> list[Decision]:
         driver = self._driver(command.driver_id)
@@ -122,12 +124,15 @@ class DriverSide(Holds):
         order_id = self._match.order_for(driver)
         if order_id is None:
             self._match.free.upsert(driver.driver_id, driver.position)
-            became_free = DriverStatusChanged(driver.driver_id, FREE, driver.position, now)
+            became_free: list[Decision] = (
+                [DriverStatusChanged(driver.driver_id, FREE, driver.position, now)]
+                if self._every_car_status else []
+            )
             pair = self._match.supply_now_admits(driver)
             if pair is None:
-                return [became_free]
+                return became_free
             live, other = pair
             self._match.waiting.remove(live.order.order_id)
-            return [became_free, *self._assign(live, other, now, manual=False)]
+            return [*became_free, *self._assign(live, other, now, manual=False)]
         self._match.waiting.remove(order_id)
         return self._assign(self._orders[order_id], driver, now, manual=False)

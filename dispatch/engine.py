@@ -107,9 +107,20 @@ class Dispatcher(DriverSide):
         policy: Policy,
         scorer: Scorer = neutral_scorer,
         config: DispatchConfig | None = None,
+        *,
+        report_every_car_status: bool = True,
     ) -> None:
+        """`report_every_car_status=False` reports a car's `DriverStatusChanged` only when it
+        goes offline. Every other change follows from the command and the decisions beside
+        it (en route with `OrderAssigned`, on trip with `OrderPickedUp`, free when a car
+        comes on or ends a job and is given nothing), so a shell that tracks cars from the
+        order decisions (the simulator) loses nothing, and is spared three records a trip.
+        Going offline is the one change a sender cannot foresee: a car told to leave when
+        free leaves when its job ends or is cancelled.
+        """
         super().__init__(policy, config or DispatchConfig())
         self.scorer = scorer
+        self._every_car_status = report_every_car_status
         self._handlers: dict[type[Any], Callable[[Any, float], list[Decision]]] = {
             PlaceOrder: self._place,
             CancelOrder: self._cancel,
@@ -301,10 +312,10 @@ class Dispatcher(DriverSide):
         live.driver_id = driver.driver_id
         driver.status = EN_ROUTE
         driver.order_id = live.order.order_id
-        return [
-            OrderAssigned(live.order.order_id, driver.driver_id, eta, dist_m, now, manual),
-            DriverStatusChanged(driver.driver_id, EN_ROUTE, driver.position, now),
-        ]
+        assigned = OrderAssigned(live.order.order_id, driver.driver_id, eta, dist_m, now, manual)
+        if not self._every_car_status:
+            return [assigned]
+        return [assigned, DriverStatusChanged(driver.driver_id, EN_ROUTE, driver.position, now)]
 
     # ---- time --------------------------------------------------------------------
 

@@ -124,7 +124,8 @@ class Model:
         on = self._on
         for decision in self.dispatcher.handle(command, now):
             if type(decision) is DriverStatusChanged and decision.status is not OFFLINE:
-                continue  # three a trip; only a car going offline concerns the model
+                continue  # only a car going offline concerns the model (`build_dispatcher`
+                # asks for no other; a dispatcher built elsewhere may report them all)
             on[type(decision)](decision, now)
         if self._batches:  # any command may open a batch: its Tick is the next timer
             self._watch_timers()

@@ -158,4 +158,5 @@ def policy_and_scorer(setup: Setup, name: str) -> tuple[Policy, Scorer]:
 
 def build_dispatcher(setup: Setup, policy_name: str) -> Dispatcher:
     policy, scorer = policy_and_scorer(setup, policy_name)
-    return Dispatcher(policy, scorer, setup.scenario.dispatch.config())
+    # The model reads a car's status change only when it goes offline (`Model._handle`).
+    return Dispatcher(policy, scorer, setup.scenario.dispatch.config(), report_every_car_status=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
@@ -25,6 +26,7 @@ from dispatch.commands import (
 )
 from dispatch.decisions import (
     Decision,
+    DriverStatusChanged,
     OrderAssigned,
     OrderCancelled,
     OrderCompleted,
@@ -67,6 +69,7 @@ class DispatcherMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.dispatcher = self.build()
+        self.quiet = self.build(report_every_car_status=False)  # given every command too
         self.now = 0.0
         self.log: list[tuple[Command, float]] = []
         self.decided: list[list[Decision]] = []
@@ -81,7 +84,10 @@ class DispatcherMachine(RuleBasedStateMachine):
             decisions = self.dispatcher.handle(command, self.now)
         except DomainError:
             assert self.state() == before, f"{command} raised but changed state"
+            with pytest.raises(DomainError):
+                self.quiet.handle(command, self.now)
             return
+        self.check_quiet_twin(command, decisions)
         self.log.append((command, self.now))
         self.decided.append(decisions)
         for decision in decisions:
@@ -100,9 +106,21 @@ class DispatcherMachine(RuleBasedStateMachine):
         elif type(decision) in STATUS_AFTER:
             self.status[order_id] = STATUS_AFTER[type(decision)]
 
-    def build(self) -> Dispatcher:
+    def build(self, report_every_car_status: bool = True) -> Dispatcher:
         policy = make_policy(self.policy, **self.policy_params)
-        return Dispatcher(policy, table_scorer(HEAD_STARTS, VALUE_AT_RISK), self.config)
+        return Dispatcher(policy, table_scorer(HEAD_STARTS, VALUE_AT_RISK), self.config,
+                          report_every_car_status=report_every_car_status)
+
+    def check_quiet_twin(self, command: Command, decisions: list[Decision]) -> None:
+        """The dispatcher that reports only cars going offline decides exactly the same:
+        its decisions are the full list without the other status changes, its state the same."""
+        quiet = self.quiet.handle(command, self.now)
+        expected = [x for x in decisions
+                    if not isinstance(x, DriverStatusChanged) or x.status is DriverStatus.OFFLINE]
+        assert quiet == expected, command
+        d, q = self.dispatcher, self.quiet
+        assert (q.queue_view(), sorted(map(repr, q.live_orders())), q.drivers(), q.next_timer_at()) == (
+            d.queue_view(), sorted(map(repr, d.live_orders())), d.drivers(), d.next_timer_at())
 
     def state(self) -> tuple[object, ...]:
         d = self.dispatcher
