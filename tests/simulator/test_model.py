@@ -144,6 +144,14 @@ def test_same_seed_same_rows_bit_for_bit() -> None:
     assert first != simulate_model(scenario, "retention", seed=scenario.seed + 1).rows
 
 
+def test_every_row_has_every_field() -> None:
+    """The model builds rows with `tuple.__new__`, which checks no arity: a field added to
+    OrderRow and not to `Model._row` must show here."""
+    rows = simulate_model(erlang_scenario(20, 2.2, 10.0, 5.0, orders=500), "retention").rows
+    assert rows and all(type(row) is OrderRow and len(row) == len(OrderRow._fields) for row in rows)
+    assert {row.outcome for row in rows} >= {COMPLETED, ABANDONED}
+
+
 @pytest.mark.parametrize("policy", ["static_vip", "value", "retention"])
 def test_zero_head_starts_reproduce_fifo_exactly(policy: str) -> None:
     """With the head-start cap at 0 every priority policy is fifo, row for row."""
