@@ -148,6 +148,14 @@ class Dispatcher(DriverSide):
             raise InvalidCommand(f"not a dispatcher command: {command!r}")
         return handler(command, now)
 
+    def handler(self, kind: type[Command]) -> Callable[[Any, float], list[Decision]]:
+        """What `handle` calls for a command of `kind`: a shell that sends one kind again
+        and again (the simulator, three commands a trip) calls it without the look-up."""
+        handler = self._handlers.get(kind)
+        if handler is None:
+            raise InvalidCommand(f"not a dispatcher command: {kind!r}")
+        return handler
+
     def restore(
         self, drivers: Iterable[DriverView], orders: Iterable[OrderView], now: float
     ) -> list[Decision]:

@@ -83,6 +83,10 @@ class Model:
         # A quoted ETA up to this makes the caller wait this much longer (`_assigned`).
         self._short_eta_s = patience.short_eta_s if patience.short_eta_factor > 1 else -math.inf
         self._short_eta_factor = patience.short_eta_factor
+        # The three commands of every trip, sent without `handle`'s look-up.
+        self._place_order = dispatcher.handler(PlaceOrder)
+        self._driver_arrived = dispatcher.handler(DriverArrived)
+        self._trip_completed = dispatcher.handler(TripCompleted)
         self._on: dict[type[Any], Callable[[Any, float], None]] = {
             DriverStatusChanged: self._status_changed,
             OrderAssigned: self._assigned,
@@ -122,8 +126,11 @@ class Model:
     # ---- commands in, decisions out ---------------------------------------------
 
     def _handle(self, command: Command, now: float) -> None:
+        self._react(self.dispatcher.handle(command, now), now)
+
+    def _react(self, decisions: list[Decision], now: float) -> None:
         on = self._on
-        for decision in self.dispatcher.handle(command, now):
+        for decision in decisions:
             if type(decision) is DriverStatusChanged and decision.status is not OFFLINE:
                 continue  # only a car going offline concerns the model (`build_dispatcher`
                 # asks for no other; a dispatcher built elsewhere may report them all)
@@ -214,7 +221,7 @@ class Model:
         trip = Trip(order, customer, patience_s, duration_s, first, retry)
         customer.orders += 1
         self.trips[order.order_id] = trip
-        self._handle(PlaceOrder(order), now)
+        self._react(self._place_order(PlaceOrder(order), now), now)
         if self._expiries and self._tick is None:
             # An order placed now expires no earlier than any order placed before it (the
             # model never pre-books), so a pending Tick is already the earliest one needed.
@@ -263,7 +270,8 @@ class Model:
 
     def _arrives(self, trip: Trip) -> None:
         trip.arrival = None
-        self._handle(DriverArrived(trip.driver_id), self.kernel.now)
+        now = self.kernel.now
+        self._react(self._driver_arrived(DriverArrived(trip.driver_id), now), now)
 
     def _picked_up(self, decision: OrderPickedUp, now: float) -> None:
         trip = self.trips[decision.order_id]
@@ -275,7 +283,7 @@ class Model:
         dropoff = trip.order.dropoff or trip.order.pickup
         fare = self._tariff.trip_fare(trip.order.pickup, dropoff, now - trip.picked_up_at,
                                       self._detour_factor)
-        self._handle(TripCompleted(trip.driver_id, dropoff, fare), now)
+        self._react(self._trip_completed(TripCompleted(trip.driver_id, dropoff, fare), now), now)
 
     def _completed(self, decision: OrderCompleted, now: float) -> None:
         trip = self.trips.pop(decision.order_id)

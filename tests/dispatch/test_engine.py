@@ -401,3 +401,15 @@ def test_a_policy_cap_above_the_engines_is_clamped_and_the_order_really_queues()
     assert [v.order.order_id for v in d.queue_view()] == ["o1"] and d.queue_length == 1
     (assigned, *_) = d.handle(DriverOnline("car", CENTRE), 5)
     assert isinstance(assigned, OrderAssigned) and assigned.order_id == "o1"
+
+
+def test_a_handler_taken_once_decides_as_handle_does() -> None:
+    """`Dispatcher.handler` is what `handle` calls: the same decisions, the same state."""
+    by_handle, by_handler = fifo(), fifo()
+    steps = [(DriverOnline("car", at_km(1, 0)), 0.0), (order("o1", 5, CENTRE, "c1"), 5.0),
+             (DriverArrived("car"), 60.0), (TripCompleted("car", at_km(2, 0), fare=9.0), 300.0)]
+    for command, now in steps:
+        assert by_handler.handler(type(command))(command, now) == by_handle.handle(command, now)
+    assert snapshot(by_handler) == snapshot(by_handle)
+    with pytest.raises(InvalidCommand):
+        by_handle.handler(object)  # type: ignore[arg-type]
