@@ -200,7 +200,7 @@ class Dispatcher(DriverSide):
     def _admit(self, live: LiveOrder, now: float) -> list[Decision]:
         """Serve the order, queue it or refuse it, scoring it only where the score can matter.
 
-        While the policy admits every caller at the current supply (`Matcher.admits_everyone`),
+        While the policy admits every caller at the current supply (`Matcher.admits_all_above`),
         an order a free car can take now is served unscored: its score could change no
         decision, and nothing keeps it (the live store writes the scores of queued and
         refused orders only; `dispatch.state.UNSCORED`). Most calls are served at once, so
@@ -208,7 +208,7 @@ class Dispatcher(DriverSide):
         is scored once, before it is served, queued or refused.
         """
         match = self._match
-        if match.admits_everyone():
+        if len(match.free) > match.admits_all_above:
             found = match.car_for(live)  # reads no score at this supply
             if found is not None:
                 return self._assign(live, found[0], now, manual=False, dist_m=found[1])

@@ -42,7 +42,7 @@ Key = tuple[float, int]
 class Matcher:
     """The free-car and waiting-order indexes of one dispatcher, and the searches on them."""
 
-    __slots__ = ("_admits_all_above", "_config", "_drivers", "_orders", "_policy", "_widens_at", "free",
+    __slots__ = ("_config", "_drivers", "_orders", "_policy", "_widens_at", "admits_all_above", "free",
                  "waiting")
 
     def __init__(
@@ -71,13 +71,9 @@ class Matcher:
         threshold = policy.supply_threshold
         self._widens_at = threshold + 1 if threshold is not None and config.spatial else None
         # With more free cars than this the policy admits every caller (`dispatch.policies`),
-        # so whether one may take a car does not depend on their score.
-        self._admits_all_above = -1 if threshold is None else threshold
-
-    def admits_everyone(self) -> bool:
-        """Whether every caller may take a free car now: an order's score cannot matter to
-        `car_for` (the engine then serves an order a car can take without scoring it)."""
-        return len(self.free) > self._admits_all_above
+        # so whether one may take a car does not depend on their score: `car_for` then reads
+        # none, and the engine serves an order a car can take without scoring it.
+        self.admits_all_above = -1 if threshold is None else threshold
 
     def car_for(self, live: LiveOrder) -> tuple[LiveDriver, float] | None:
         """The free car a new (or released) order takes now and its distance, if any (the
@@ -86,7 +82,7 @@ class Matcher:
         free_cars = len(free)
         if not free_cars:
             return None
-        if free_cars <= self._admits_all_above and not self._policy.may_take_car(live.score, free_cars):
+        if free_cars <= self.admits_all_above and not self._policy.may_take_car(live.score, free_cars):
             return None
         nearest = free.nearest(live.order.pickup, 1, self._config.pickup_radius_m)
         if not nearest:
