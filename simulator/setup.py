@@ -20,7 +20,7 @@ from dispatch.policies import Policy
 from dispatch.policy_params import PolicyContext, build_policy
 from simulator.fleet import Cars, ShiftPattern, shift_patterns
 from simulator.histories import HistoryBook, vip_class_scorer
-from simulator.kernel import BufferedDraws, RandomStreams, standard_exponentials, uniforms
+from simulator.kernel import BufferedDraws, RandomStreams, cyclic_gc_paused, standard_exponentials, uniforms
 from simulator.metrics import Window
 from simulator.population import (
     Callers,
@@ -91,6 +91,15 @@ def _cars(scenario: Scenario, places: PlaceSampler, window: Window) -> Cars:
 
 
 def build_setup(scenario: Scenario, seed: int | None = None) -> Setup:
+    """Everything a run needs before its first event. The collector is paused while it is
+    built, as during the run (`cyclic_gc_paused`): 40,000 customers and their histories
+    are young objects the collector would scan again and again for nothing (45 ms of a
+    `city` set-up of 130 ms, measured in fresh interpreters)."""
+    with cyclic_gc_paused():
+        return _build_setup(scenario, seed)
+
+
+def _build_setup(scenario: Scenario, seed: int | None) -> Setup:
     streams = RandomStreams(scenario.seed if seed is None else seed, STREAMS)
     start_at = scenario.warmup_days * DAY_S
     window = Window(start_at, start_at + scenario.horizon_days * DAY_S)

@@ -117,3 +117,33 @@ def test_a_collector_paused_by_the_caller_stays_paused(collector_on: None) -> No
     with cyclic_gc_paused():
         assert not gc.isenabled()
     assert not gc.isenabled()
+
+
+def test_set_up_pauses_the_collector_leaves_no_cyclic_garbage_and_resumes_it(
+    collector_on: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`build_setup` is paused too (40,000 young customers and histories): it must free what
+    it drops by reference counting alone, and give the collector back on."""
+    import simulator.setup as setup_module
+
+    seen: list[bool] = []
+    real_customers = setup_module.initial_customers
+
+    def watched(*args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        return real_customers(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(setup_module, "initial_customers", watched)
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        setup = build_setup(prepare_scenario("city", days=1.0))
+        gc.collect()
+        garbage = sorted({type(g).__qualname__ for g in gc.garbage
+                          if type(g).__module__.split(".")[0] in OUR_PACKAGES})
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert seen == [False] and gc.isenabled()
+    assert garbage == []
+    assert len(setup.customers) > 10_000
