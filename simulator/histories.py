@@ -28,27 +28,67 @@ from valuation.scorer import make_scorer
 
 
 class HistoryBook:
-    """Histories by customer id; the scorer is a closure over this dict."""
+    """Histories by customer id, each brought up to date when it is read.
 
-    __slots__ = ("_past", "histories", "params")
+    Most simulated calls are served at once and never scored (`Dispatcher._admit`),
+    so most outcomes would be folded into a history nobody reads again before the run
+    ends. An outcome is therefore only noted, in order, and a customer's notes are
+    folded (`record_completed` / `record_failed`, one by one, as they happened) the
+    moment their history is read: by the scorer, or by `histories`. The records are
+    those an immediate fold would make, bit for bit.
+    """
+
+    __slots__ = ("_folded", "_past", "_pending", "params")
 
     def __init__(self, params: ValuationParams) -> None:
         self.params = params
-        self.histories: dict[str, CustomerHistory] = {}
+        self._folded: dict[str, CustomerHistory] = {}
+        self._pending: dict[str, list[tuple[float, float, FailureCause | None]]] = {}
         self._past: tuple[HistoryArrays, list[CustomerHistory]] | None = None
 
+    @property
+    def histories(self) -> dict[str, CustomerHistory]:
+        """Every history, up to date: the notes of everyone are folded first."""
+        pending = self._pending
+        while pending:
+            customer_id, outcomes = pending.popitem()
+            self._fold(customer_id, outcomes)
+        return self._folded
+
+    def history(self, customer_id: str) -> CustomerHistory | None:
+        """One customer's history, up to date (the scorer's lookup); None if never seen."""
+        outcomes = self._pending.pop(customer_id, None)
+        if outcomes is None:
+            return self._folded.get(customer_id)
+        return self._fold(customer_id, outcomes)
+
     def completed(self, customer_id: str, at: float, fare: float) -> None:
-        previous = self.histories.get(customer_id) or CustomerHistory()
-        self.histories[customer_id] = record_completed(previous, at, fare, params=self.params)
+        self._note(customer_id, (at, fare, None))
 
     def failed(self, customer_id: str, at: float, cause: FailureCause) -> None:
-        previous = self.histories.get(customer_id) or CustomerHistory()
-        self.histories[customer_id] = record_failed(previous, at, cause, self.params)
+        self._note(customer_id, (at, 0.0, cause))
+
+    def _note(self, customer_id: str, outcome: tuple[float, float, FailureCause | None]) -> None:
+        outcomes = self._pending.get(customer_id)
+        if outcomes is None:
+            self._pending[customer_id] = [outcome]
+        else:
+            outcomes.append(outcome)
+
+    def _fold(self, customer_id: str, outcomes: list[tuple[float, float, FailureCause | None]]
+              ) -> CustomerHistory:
+        h = self._folded.get(customer_id) or CustomerHistory()
+        params = self.params
+        for at, fare, cause in outcomes:
+            h = (record_completed(h, at, fare, params=params) if cause is None
+                 else record_failed(h, at, cause, params))
+        self._folded[customer_id] = h
+        return h
 
     def scorer(self, vip_ids: frozenset[str]) -> Scorer:
         """The real scorer over these histories, without the operator's reason line: no
         simulated decision is shown to an operator, and no row reads it."""
-        return make_scorer(self.histories.get, self.params, vip_ids, explain=False)
+        return make_scorer(self.history, self.params, vip_ids, explain=False)
 
     def calibrated(self, now: float, percentile: float = 95.0) -> tuple[ValuationParams, float]:
         """(params with c fitted, value per second for the `value` policy) from current histories.
@@ -80,7 +120,7 @@ class HistoryBook:
         owners, arrays = _fold_completed(past.owners, past.times, mean_fare, self.params)
         histories = arrays.rows()
         ids = map(attrgetter("customer_id"), map(customers.__getitem__, owners))
-        self.histories.update(zip(ids, histories, strict=True))
+        self._folded.update(zip(ids, histories, strict=True))
         self._past = (arrays, histories)
 
     def _arrays(self) -> HistoryArrays:

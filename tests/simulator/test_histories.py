@@ -10,7 +10,7 @@ import pytest
 from dispatch.model import FailureCause, Tier
 from simulator.histories import HistoryBook, _fold_completed, vip_class_scorer
 from simulator.population import WEEK_S, Customer, seed_past_trips
-from valuation.history import CustomerHistory, record_completed
+from valuation.history import CustomerHistory, record_completed, record_failed
 from valuation.params import ValuationParams
 
 PARAMS = ValuationParams()
@@ -45,6 +45,32 @@ def test_seeding_gives_frequent_callers_longer_pasts() -> None:
     assert np.mean(fast) > 10 * np.mean(slow)
     assert [c.completed for c in customers[500:]] == fast  # their next order is not a first one
     assert max(h.last_event_at for h in book.histories.values()) < 0
+
+
+def test_histories_folded_when_read_are_those_folded_at_once() -> None:
+    """The book notes outcomes and folds a customer's when their history is read; whatever
+    the reads in between, every history is the one immediate folding builds, bit for bit."""
+    rng = np.random.default_rng(21)
+    book, immediate = HistoryBook(PARAMS), {}
+    causes = list(FailureCause)
+    at = 0.0
+    for step in range(3_000):
+        at += float(rng.exponential(3_600.0))
+        customer_id = f"u{int(rng.integers(40))}"
+        previous = immediate.get(customer_id) or CustomerHistory()
+        if rng.random() < 0.8:
+            fare = float(rng.uniform(5, 40))
+            book.completed(customer_id, at, fare)
+            immediate[customer_id] = record_completed(previous, at, fare, params=PARAMS)
+        else:
+            cause = causes[int(rng.integers(len(causes)))]
+            book.failed(customer_id, at, cause)
+            immediate[customer_id] = record_failed(previous, at, cause, PARAMS)
+        if step % 7 == 0:  # the scorer reads someone now and then
+            asked = f"u{int(rng.integers(45))}"
+            assert book.history(asked) == immediate.get(asked)
+    assert book.histories == immediate
+    assert all(book.history(customer_id) is h for customer_id, h in book.histories.items())
 
 
 def test_outcomes_update_the_history_the_scorer_reads() -> None:
