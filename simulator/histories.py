@@ -13,6 +13,7 @@ first call.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import replace
 from operator import attrgetter, is_
 
@@ -43,7 +44,8 @@ class HistoryBook:
     def __init__(self, params: ValuationParams) -> None:
         self.params = params
         self._folded: dict[str, CustomerHistory] = {}
-        self._pending: dict[str, list[tuple[float, float, FailureCause | None]]] = {}
+        self._pending: defaultdict[str, list[tuple[float, float, FailureCause | None]]] = (
+            defaultdict(list))  # only ever appended to, popped or emptied
         self._past: tuple[HistoryArrays, list[CustomerHistory]] | None = None
 
     @property
@@ -63,17 +65,10 @@ class HistoryBook:
         return self._fold(customer_id, outcomes)
 
     def completed(self, customer_id: str, at: float, fare: float) -> None:
-        self._note(customer_id, (at, fare, None))
+        self._pending[customer_id].append((at, fare, None))
 
     def failed(self, customer_id: str, at: float, cause: FailureCause) -> None:
-        self._note(customer_id, (at, 0.0, cause))
-
-    def _note(self, customer_id: str, outcome: tuple[float, float, FailureCause | None]) -> None:
-        outcomes = self._pending.get(customer_id)
-        if outcomes is None:
-            self._pending[customer_id] = [outcome]
-        else:
-            outcomes.append(outcome)
+        self._pending[customer_id].append((at, 0.0, cause))
 
     def _fold(self, customer_id: str, outcomes: list[tuple[float, float, FailureCause | None]]
               ) -> CustomerHistory:
