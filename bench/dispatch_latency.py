@@ -42,6 +42,10 @@ class BruteForceFreeDrivers:
     def __init__(self) -> None:
         self._where: dict[str, Position] = {}
 
+    @property
+    def ids(self) -> dict[str, Position]:
+        return self._where
+
     def upsert(self, driver_id: str, position: Position) -> None:
         self._where[driver_id] = position
 
@@ -91,6 +95,7 @@ def _build(brute_force: bool, waiting: int, busy: int, idle: int, seed: int) -> 
     d = Dispatcher(make_policy("fifo"), config=config)
     if brute_force:
         d._match.free = BruteForceFreeDrivers()  # bench-only swap of the free-car index
+        d._match.free_ids = d._match.free.ids
     for i in range(busy):
         _pick_up(d, d.handle(DriverOnline(f"busy{i}", _point(rng, 9, 21)), 0.0), 0.0)
         _pick_up(d, d.handle(PlaceOrder(Order(f"ride{i}", None, _point(rng, 9, 21), 0.0)), 0.0), 0.0)

@@ -208,7 +208,7 @@ class Dispatcher(DriverSide):
         is scored once, before it is served, queued or refused.
         """
         match = self._match
-        if len(match.free) > match.admits_all_above:
+        if len(match.free_ids) > match.admits_all_above:
             found = match.car_for(live)  # reads no score at this supply
             if found is not None:
                 return self._assign(live, found[0], now, manual=False, dist_m=found[1])
@@ -311,7 +311,7 @@ class Dispatcher(DriverSide):
         self, live: LiveOrder, driver: LiveDriver, now: float, *, manual: bool, dist_m: float = -1.0
     ) -> list[Decision]:
         """`dist_m` is the search's own haversine distance when it measured one."""
-        if driver.driver_id in self._match.free:
+        if driver.driver_id in self._match.free_ids:
             self._match.free.remove(driver.driver_id)
         if dist_m < 0.0:
             dist_m = haversine_m(driver.position, live.order.pickup)

@@ -97,6 +97,11 @@ class FreeDriverIndex:
         if not drivers:
             del self._cells[cell]
 
+    @property
+    def ids(self) -> dict[str, Car]:
+        """Every free car by id (`FreeCars.ids`); read it, never change it."""
+        return self._cars
+
     def position_of(self, driver_id: str) -> Position:
         return self._cars[driver_id][4]
 

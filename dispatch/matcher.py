@@ -43,7 +43,7 @@ class Matcher:
     """The free-car and waiting-order indexes of one dispatcher, and the searches on them."""
 
     __slots__ = ("_config", "_drivers", "_orders", "_policy", "_widens_at", "admits_all_above", "free",
-                 "waiting")
+                 "free_ids", "waiting")
 
     def __init__(
         self,
@@ -65,6 +65,7 @@ class Matcher:
         else:
             self.free = IdleCarQueue()
             self.waiting = ZoneWaitingOrders(config.max_head_start_s)
+        self.free_ids = self.free.ids  # counted and asked on every order: no Python frame
         # The free count at which admission widens, if it ever does. Zone mode never needs
         # the re-match: every free car reaches every order, so a freed car's own search
         # already answered for all of them.
@@ -78,13 +79,12 @@ class Matcher:
     def car_for(self, live: LiveOrder) -> tuple[LiveDriver, float] | None:
         """The free car a new (or released) order takes now and its distance, if any (the
         search measured it already: the assignment need not again)."""
-        free = self.free
-        free_cars = len(free)
+        free_cars = len(self.free_ids)
         if not free_cars:
             return None
         if free_cars <= self.admits_all_above and not self._policy.may_take_car(live.score, free_cars):
             return None
-        nearest = free.nearest(live.order.pickup, 1, self._config.pickup_radius_m)
+        nearest = self.free.nearest(live.order.pickup, 1, self._config.pickup_radius_m)
         if not nearest:
             return None
         ((dist_m, driver_id),) = nearest
@@ -95,7 +95,8 @@ class Matcher:
         waiting = self.waiting
         if not len(waiting):
             return None
-        free_cars = len(self.free) + (driver.driver_id not in self.free)
+        free_ids = self.free_ids
+        free_cars = len(free_ids) + (driver.driver_id not in free_ids)
         orders, may_take = self._orders, self._policy.may_take_car
         return waiting.best_for(
             driver.position,
@@ -112,7 +113,7 @@ class Matcher:
         admission narrows again. Everything the other free cars could take at the
         old count they already took, so nothing else can have become possible.
         """
-        if self._widens_at is None or len(self.free) != self._widens_at:
+        if self._widens_at is None or len(self.free_ids) != self._widens_at:
             return None
         order_id = self._first_order_supply_admits(joined.driver_id)
         if order_id is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Protocol
 
 from dispatch.model import Position
@@ -11,6 +11,12 @@ from dispatch.model import Position
 
 class FreeCars(Protocol):
     """Free cars, answering "which car should take an order here?"."""
+
+    @property
+    def ids(self) -> Collection[str]:
+        """The free cars' ids as a built-in collection: its `len` and `in`, asked several
+        times per order, cost no Python frame (`len(index)` would call `__len__`)."""
+        ...
 
     def upsert(self, driver_id: str, position: Position) -> None: ...
 

@@ -86,7 +86,7 @@ class DispatcherRecords:
 
     @property
     def free_driver_count(self) -> int:
-        return len(self._match.free)
+        return len(self._match.free_ids)
 
     def queue_view(self) -> list[QueuedOrderView]:
         """Waiting orders in the order cars will be given out."""

@@ -34,6 +34,11 @@ class IdleCarQueue(dict[str, Position]):
     upsert = dict.__setitem__
     remove = dict.__delitem__
 
+    @property
+    def ids(self) -> IdleCarQueue:
+        """The queue itself, a dict (`FreeCars.ids`)."""
+        return self
+
     def nearest(self, p: Position, k: int = 1, radius_m: float = math.inf) -> list[tuple[float, str]]:
         """The k cars idle longest, with their distance. In a zone every car counts as
         near enough, so the radius is not applied and idle time decides."""
