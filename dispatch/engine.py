@@ -18,8 +18,9 @@ the set of orders for which no car is available.
 The records the handlers decide about (orders, drivers, timers, the matcher's
 indexes), their views and their rebuilding from views are the base class's,
 `dispatch.records.DispatcherRecords`; the driver commands and a car becoming
-free are `dispatch.drivers.DriverSide`'s: this module is the order side, time
-and the command interface.
+free are `dispatch.drivers.DriverSide`'s, the operator's overrides (priority, a
+pre-booking moved, a manual assignment) `dispatch.operator.OperatorSide`'s: this module
+is the order side, time and the command interface.
 
 Batch mode (`DispatchConfig.batch_window_s`) defers both sides to an assignment
 solved a few seconds later (`dispatch.batch`): the promise then holds at the end
@@ -29,9 +30,7 @@ possible.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from typing import Any
 
 from dispatch.commands import (
@@ -58,13 +57,9 @@ from dispatch.decisions import (
     OrderCancelled,
     OrderExpired,
     OrderRejected,
-    OrderRescheduled,
     OrderScheduled,
-    PriorityOverridden,
 )
-from dispatch.drivers import DriverSide
 from dispatch.errors import (
-    DriverBusy,
     DuplicateOrder,
     InvalidCommand,
     InvalidTransition,
@@ -79,18 +74,18 @@ from dispatch.model import (
     Scorer,
     neutral_scorer,
 )
+from dispatch.operator import OperatorSide
 from dispatch.policies import Policy
 from dispatch.state import RELEASE, LiveDriver, LiveOrder
 
 # Enum members bound once: looking one up on its class costs ~120 ns on Python 3.11 (the
 # enum metaclass), ten times a module global, and the handlers read several per order.
-EN_ROUTE, FREE, ASSIGNED, CANCELLED, PICKED_UP, QUEUED, REJECTED, SCHEDULED = (
+EN_ROUTE, FREE, ASSIGNED, CANCELLED, PICKED_UP, REJECTED, SCHEDULED = (
     DriverStatus.EN_ROUTE,
     DriverStatus.FREE,
     OrderStatus.ASSIGNED,
     OrderStatus.CANCELLED,
     OrderStatus.PICKED_UP,
-    OrderStatus.QUEUED,
     OrderStatus.REJECTED,
     OrderStatus.SCHEDULED,
 )
@@ -98,7 +93,7 @@ EN_ROUTE, FREE, ASSIGNED, CANCELLED, PICKED_UP, QUEUED, REJECTED, SCHEDULED = (
 __all__ = ["DispatchConfig", "Dispatcher"]
 
 
-class Dispatcher(DriverSide):
+class Dispatcher(OperatorSide):
     """The state machine: the command interface and the order side; the driver side, the
     promises and the records (with their views) are the bases'."""
 
@@ -258,54 +253,6 @@ class Dispatcher(DriverSide):
             driver.order_id = None
             decisions.extend(self._make_free(driver, now))
         return decisions
-
-    def _override(self, command: OverridePriority, now: float) -> list[Decision]:
-        live = self._order(command.order_id)
-        cap = self.config.max_head_start_s
-        if not 0 <= command.head_start_s <= cap:
-            raise InvalidCommand(f"head_start_s must be within [0, {cap}], got {command.head_start_s}")
-        if not command.reason.strip():
-            raise InvalidCommand("reason is required for a priority override")
-        if live.status not in (QUEUED, SCHEDULED):
-            raise InvalidTransition(f"order {command.order_id!r} is {live.status}, not waiting")
-        old = live.head_start_s
-        live.override_s = live.head_start_s = command.head_start_s
-        effective_at = live.order.due_at - command.head_start_s
-        if live.status is QUEUED and live.held_for is None:
-            effective_at = self._match.waiting.reprioritise(command.order_id, command.head_start_s)
-        return [
-            PriorityOverridden(command.order_id, old, command.head_start_s, effective_at, command.reason, now)
-        ]
-
-    def _reschedule(self, command: RescheduleOrder, now: float) -> list[Decision]:
-        """Move a pre-booking before its release; a release time already past releases it now.
-
-        The old release timer goes stale (`_timer_is_live` compares `release_at`); a timer
-        that happens to fall at the new time too is harmless, since a released order is
-        no longer SCHEDULED when the second one surfaces.
-        """
-        live = self._order(command.order_id)
-        if live.status is not SCHEDULED:
-            raise InvalidTransition(f"order {command.order_id!r} is {live.status}, not a waiting pre-booking")
-        if not math.isfinite(command.pickup_at):
-            raise InvalidCommand(f"pickup_at must be finite, got {command.pickup_at!r}")
-        live.order = replace(live.order, pickup_at=command.pickup_at, pickup=command.pickup)
-        live.release_at = command.pickup_at - self.config.prebook_lead_s
-        moved = OrderRescheduled(live.order, live.release_at, now)
-        if live.release_at <= now:
-            return [moved, *self._admit(live, now)]
-        self._timers.add(live.release_at, RELEASE, command.order_id)
-        return [moved]
-
-    def _assign_manually(self, command: AssignManually, now: float) -> list[Decision]:
-        live = self._order(command.order_id)
-        driver = self._driver(command.driver_id)
-        if live.status not in (QUEUED, SCHEDULED):
-            raise InvalidTransition(f"order {command.order_id!r} is {live.status}, not waiting")
-        if driver.status is not FREE:
-            raise DriverBusy(driver.driver_id, driver.status)
-        self._leave_queue(live)
-        return self._assign(live, driver, now, manual=True)
 
     def _assign(
         self, live: LiveOrder, driver: LiveDriver, now: float, *, manual: bool, dist_m: float = -1.0
