@@ -21,29 +21,55 @@ import numpy as np
 from dispatch.model import NEUTRAL_SCORE, FailureCause, PriorityScore, Scorer, Tier
 from simulator.population import WEEK_S, Customer, PastTrips, seed_past_trips
 from valuation.fit import fit_value_per_s, weighted_percentile
-from valuation.history import CustomerHistory, HistoryArrays, record_completed, record_failed
+from valuation.history import (
+    NO_HISTORY,
+    CustomerHistory,
+    HistoryArrays,
+    failure_severity,
+    half_lives_s,
+    record_outcome,
+)
 from valuation.params import ValuationParams
 from valuation.score import score_many
 from valuation.scorer import make_scorer
 
 
 class HistoryBook:
-    """Histories by customer id; the scorer is a closure over this dict."""
+    """Histories by customer id; the scorer is a closure over this dict.
 
-    __slots__ = ("_past", "histories", "params")
+    Every simulated outcome is recorded (`record_completed` / `record_failed` with the
+    book's params, never very late), through `record_outcome` with the half-lives in
+    seconds worked out once per params, as the update runs on every outcome.
+    """
+
+    __slots__ = ("_long_s", "_params", "_past", "_short_s", "histories")
 
     def __init__(self, params: ValuationParams) -> None:
         self.params = params
         self.histories: dict[str, CustomerHistory] = {}
         self._past: tuple[HistoryArrays, list[CustomerHistory]] | None = None
 
+    @property
+    def params(self) -> ValuationParams:
+        return self._params
+
+    @params.setter
+    def params(self, params: ValuationParams) -> None:
+        """The set-up replaces the params once calibrated; the half-lives follow them."""
+        self._params = params
+        self._long_s, self._short_s = half_lives_s(params)
+
     def completed(self, customer_id: str, at: float, fare: float) -> None:
-        previous = self.histories.get(customer_id) or CustomerHistory()
-        self.histories[customer_id] = record_completed(previous, at, fare, params=self.params)
+        histories = self.histories
+        previous = histories.get(customer_id, NO_HISTORY)
+        histories[customer_id] = record_outcome(previous, at, self._long_s, self._short_s,
+                                                1, 0, fare, 0.0)
 
     def failed(self, customer_id: str, at: float, cause: FailureCause) -> None:
-        previous = self.histories.get(customer_id) or CustomerHistory()
-        self.histories[customer_id] = record_failed(previous, at, cause, self.params)
+        histories = self.histories
+        previous = histories.get(customer_id, NO_HISTORY)
+        histories[customer_id] = record_outcome(previous, at, self._long_s, self._short_s,
+                                                0, 1, 0.0, failure_severity(cause, self._params))
 
     def scorer(self, vip_ids: frozenset[str]) -> Scorer:
         """The real scorer over these histories, without the operator's reason line: no

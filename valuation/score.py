@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 from dispatch.model import Tier
 from dispatch.values import record
-from valuation.history import CustomerHistory, HistoryArrays
+from valuation.history import NO_HISTORY, CustomerHistory, HistoryArrays
 from valuation.params import WEEK_S, ValuationParams, failure_hazard
 
 TIER_ORDER: tuple[Tier, ...] = (Tier.NEW, Tier.OCCASIONAL, Tier.REGULAR, Tier.AT_RISK, Tier.VIP)
@@ -40,7 +40,6 @@ _NEW, _OCCASIONAL, _REGULAR, _AT_RISK, _VIP = TIER_ORDER  # bound once: an enum 
 WEEKS_PER_MONTH = 365.25 / 12 / 7
 LN2 = math.log(2.0)
 F = TypeVar("F", float, NDArray[np.float64])
-NO_HISTORY = CustomerHistory()
 
 
 @record

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dispatch.model import PriorityScore, Scorer, Tier
-from valuation.history import CustomerHistory
+from valuation.history import NO_HISTORY, CustomerHistory
 from valuation.params import ValuationParams
-from valuation.score import NO_HISTORY, CustomerScore, assess, render_reason
+from valuation.score import CustomerScore, assess, render_reason
 
 HistoryLookup = Callable[[str], CustomerHistory | None]
 _TIER_NAMES = {tier: tier.value for tier in Tier}  # `Tier.value` costs two Python calls per read
