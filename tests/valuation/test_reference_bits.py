@@ -1,9 +1,9 @@
-"""The flat fast path (`record_outcome`, as `HistoryBook` calls it) gives bit for bit what the
-plain update gives, over thousands of random histories.
+"""The flat fast paths (`record_outcome`, `assess_prepared`, the scorer, `HistoryBook`) give
+bit for bit what the plain formulas give, over thousands of random histories.
 
-The reference below is the update as it was written before the fast path (a helper
-returning a tuple, keywords, `decay_factor` per factor): the simulator's rows must not
-move by one bit when the scalar valuation is restructured for speed.
+The references below are the update and the score as they were written before the fast
+paths (helpers, keywords, `max`/`min` builtins, `decay_factor` per factor): the simulator's
+rows must not move by one bit when the scalar valuation is restructured for speed.
 Histories are drawn field by field, not only through updates, so that late reports,
 clock skew, newcomers with failures and every tier branch all occur.
 """
@@ -11,13 +11,14 @@ clock skew, newcomers with failures and every tier branch all occur.
 from __future__ import annotations
 
 import dataclasses
+import math
 import struct
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from dispatch.model import FailureCause
+from dispatch.model import FailureCause, Tier
 from simulator.histories import HistoryBook
 from valuation.history import (
     CustomerHistory,
@@ -27,7 +28,9 @@ from valuation.history import (
     record_completed,
     record_failed,
 )
-from valuation.params import WEEK_S, ValuationParams
+from valuation.params import WEEK_S, ValuationParams, failure_hazard
+from valuation.score import LN2, Prepared, assess, assess_prepared
+from valuation.scorer import make_scorer
 
 N = 4000
 CAUSES = list(FailureCause)
@@ -61,6 +64,39 @@ def _reference_record(h: CustomerHistory, at_s: float, params: ValuationParams, 
         fare_count=h.fare_count * keep_l + w_l * completed,
         phi=h.phi * keep_s + severity * w_s,
         recent_failures=h.recent_failures * keep_s + w_s * failed)
+
+
+def _reference_assess(h: CustomerHistory, now_s: float, params: ValuationParams,
+                      vip: bool) -> tuple[Any, ...]:
+    since_event_w = max(now_s - h.last_event_at, 0.0) / WEEK_S
+    long_decay = 2.0 ** (-since_event_w / params.value_half_life_weeks)
+    short_decay = 2.0 ** (-since_event_w / params.failure_half_life_weeks)
+    x = h.repeat_orders * long_decay
+    rate = LN2 / params.value_half_life_weeks
+    tenure_w = max(now_s - h.first_seen_at, 0.0) / WEEK_S if h.orders > 0 else 0.0
+    age = -math.expm1(-rate * tenure_w) / rate
+    fare = params.gg_p * (params.gg_gamma + h.fare_sum * long_decay) / (
+        params.gg_p * (h.fare_count * long_decay) + params.gg_q - 1.0)
+    lam = (params.r + x) / (params.alpha + age)
+    p = params.a / (params.a + params.b + x)
+    p_now = p if h.orders > 0 else 0.0
+    trips = lam * params.horizon_weeks
+    exposure = trips * p
+    survival = -math.expm1(-exposure) / exposure if exposure > 0 else 1.0
+    value = fare * trips * survival
+    phi = h.phi * short_decay
+    newcomer = h.completed == 0
+    kappa = -math.expm1(-failure_hazard(phi, h.completed, *params.hazard_ks))
+    at_risk = value * (1.0 - p_now) * kappa
+    if vip:
+        head = params.max_head_start_s
+    else:
+        head = min(params.max_head_start_s, at_risk / params.value_per_s)
+        head = max(head, params.effective_floor_s) if newcomer else head
+    tier = (Tier.VIP if vip else Tier.AT_RISK if phi >= params.at_risk_phi else Tier.NEW
+            if newcomer else Tier.REGULAR if lam >= params.regular_orders_per_week
+            else Tier.OCCASIONAL)
+    return value, p_now, kappa, at_risk, head, tier, lam
 
 
 def _bits(values: tuple[Any, ...] | CustomerHistory) -> list[Any]:
@@ -119,3 +155,24 @@ def test_record_outcome_is_the_plain_update_bit_for_bit() -> None:
         book.completed("new", at_s, fare)
         assert _bits(book.histories["new"]) == _bits(
             _reference_record(CustomerHistory(), at_s, params, 1, 0, fare, 0.0))
+
+
+def test_assess_and_the_scorer_are_the_plain_formulas_bit_for_bit() -> None:
+    """assess, assess_prepared and the scorer's numbers, every tier branch, as the reference."""
+    rng = np.random.default_rng(7)
+    tiers: set[Tier] = set()
+    for index, (h, now_s) in enumerate(_histories(rng)):
+        params = _params(rng) if index % 5 else ValuationParams()
+        vip = bool(rng.random() < 0.1)
+        expected = _reference_assess(h, now_s, params, vip)
+        tiers.add(expected[5])
+        assert _bits(assess(h, now_s, params, vip)) == _bits(expected)
+        assert _bits(assess_prepared(h, now_s, vip, Prepared(params))) == _bits(expected)
+        scorer = make_scorer({"c": h}.get, params, frozenset({"c"} if vip else ()), explain=False)
+        got = scorer("c", now_s)
+        value, p_now, kappa, at_risk, head, tier, _ = expected
+        leave_rise = (p_now + (1.0 - p_now) * kappa) - p_now
+        assert _bits((got.value, got.value_at_risk, got.head_start_s, got.leave_rise)) == _bits(
+            (value, at_risk, head, leave_rise))
+        assert got.tier is tier and got.first_order is (h.completed == 0)
+    assert tiers == set(Tier)
