@@ -176,3 +176,14 @@ def test_assess_and_the_scorer_are_the_plain_formulas_bit_for_bit() -> None:
             (value, at_risk, head, leave_rise))
         assert got.tier is tier and got.first_order is (h.completed == 0)
     assert tiers == set(Tier)
+
+
+def test_decay_factor_is_the_plain_formula_bit_for_bit() -> None:
+    """The decay both the update and `decay_factor` use, skew, zeros and ints included."""
+    rng = np.random.default_rng(3)
+    elapsed = [0.0, -0.0, 1.0, -1.0, 0, 7, -7, *rng.normal(0.0, 1e7, N).tolist(),
+               *rng.exponential(WEEK_S, N).tolist()]
+    for e in elapsed:
+        for half_life_weeks in (52.0, 2.0, float(rng.uniform(0.01, 500.0))):
+            plain = math.pow(2.0, -max(e, 0.0) / (half_life_weeks * WEEK_S))
+            assert _bits((decay_factor(e, half_life_weeks),)) == _bits((plain,))
