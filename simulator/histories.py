@@ -22,7 +22,14 @@ import numpy as np
 from dispatch.model import NEUTRAL_SCORE, FailureCause, PriorityScore, Scorer, Tier
 from simulator.population import WEEK_S, Customer, PastTrips, seed_past_trips
 from valuation.fit import fit_value_per_s, weighted_percentile
-from valuation.history import CustomerHistory, HistoryArrays, record_completed, record_failed
+from valuation.history import (
+    NO_HISTORY,
+    CustomerHistory,
+    HistoryArrays,
+    failure_severity,
+    half_lives_s,
+    record_outcome,
+)
 from valuation.params import ValuationParams
 from valuation.score import score_many
 from valuation.scorer import make_scorer
@@ -34,19 +41,33 @@ class HistoryBook:
     Most simulated calls are served at once and never scored (`Dispatcher._admit`),
     so most outcomes would be folded into a history nobody reads again before the run
     ends. An outcome is therefore only noted, in order, and a customer's notes are
-    folded (`record_completed` / `record_failed`, one by one, as they happened) the
-    moment their history is read: by the scorer, or by `histories`. The records are
-    those an immediate fold would make, bit for bit.
+    folded (`record_outcome`, as `record_completed` / `record_failed` with the book's
+    params would, one by one, as they happened) the moment their history is read: by
+    the scorer, or by `histories`. The records are those an immediate fold would make,
+    bit for bit. The half-lives in seconds are worked out once per params.
     """
 
-    __slots__ = ("_folded", "_past", "_pending", "params")
+    __slots__ = ("_folded", "_long_s", "_params", "_past", "_pending", "_short_s")
 
     def __init__(self, params: ValuationParams) -> None:
-        self.params = params
         self._folded: dict[str, CustomerHistory] = {}
         self._pending: defaultdict[str, list[tuple[float, float, FailureCause | None]]] = (
             defaultdict(list))  # only ever appended to, popped or emptied
         self._past: tuple[HistoryArrays, list[CustomerHistory]] | None = None
+        self.params = params
+
+    @property
+    def params(self) -> ValuationParams:
+        return self._params
+
+    @params.setter
+    def params(self, params: ValuationParams) -> None:
+        """The set-up replaces the params once calibrated; the half-lives follow them, and
+        outcomes noted before are folded under the params they were noted under."""
+        if self._pending:
+            self.histories  # noqa: B018 - folds every note
+        self._params = params
+        self._long_s, self._short_s = half_lives_s(params)
 
     @property
     def histories(self) -> dict[str, CustomerHistory]:
@@ -72,11 +93,13 @@ class HistoryBook:
 
     def _fold(self, customer_id: str, outcomes: list[tuple[float, float, FailureCause | None]]
               ) -> CustomerHistory:
-        h = self._folded.get(customer_id) or CustomerHistory()
-        params = self.params
+        h = self._folded.get(customer_id, NO_HISTORY)
+        long_s, short_s, params = self._long_s, self._short_s, self._params
         for at, fare, cause in outcomes:
-            h = (record_completed(h, at, fare, params=params) if cause is None
-                 else record_failed(h, at, cause, params))
+            if cause is None:
+                h = record_outcome(h, at, long_s, short_s, 1, 0, fare, 0.0)
+            else:
+                h = record_outcome(h, at, long_s, short_s, 0, 1, 0.0, failure_severity(cause, params))
         self._folded[customer_id] = h
         return h
 

@@ -23,6 +23,8 @@ from dispatch.model import FailureCause
 from dispatch.values import record
 from valuation.params import DEFAULT_PARAMS, WEEK_S, ValuationParams
 
+_pow = math.pow  # one global lookup, not a module's attribute, per call
+
 
 @record
 class CustomerHistory:
@@ -58,9 +60,24 @@ def new_history() -> CustomerHistory:
     return CustomerHistory()
 
 
+NO_HISTORY = CustomerHistory()
+"""The history of a caller never seen: records are never changed, so one serves them all."""
+
+
 def decay_factor(elapsed_s: float, half_life_weeks: float) -> float:
     """Weight left after `elapsed_s`; clock skew (negative elapsed) never inflates history."""
-    return math.pow(2.0, -max(elapsed_s, 0.0) / (half_life_weeks * WEEK_S))
+    return _decay(elapsed_s, half_life_weeks * WEEK_S)
+
+
+def _decay(elapsed_s: float, half_life_s: float) -> float:
+    """`max(elapsed_s, 0.0)` as the conditional the builtin evaluates (the same number, NaN
+    included) and `math.pow` bound once: the simulator decays twice per recorded outcome."""
+    return _pow(2.0, -(0.0 if elapsed_s < 0.0 else elapsed_s) / half_life_s)
+
+
+def half_lives_s(params: ValuationParams) -> tuple[float, float]:
+    """(value, failure) half-lives in seconds, as `record_outcome` takes them."""
+    return params.value_half_life_weeks * WEEK_S, params.failure_half_life_weeks * WEEK_S
 
 
 _SEVERITY_FIELD = {
@@ -78,39 +95,26 @@ def failure_severity(cause: FailureCause, params: ValuationParams = DEFAULT_PARA
     return weight
 
 
-def _shift(h: CustomerHistory, at_s: float, params: ValuationParams) -> tuple[float, ...]:
-    """How a new order at `at_s` combines with the stored sums.
+def record_outcome(h: CustomerHistory, at_s: float, long_s: float, short_s: float,
+                   completed: int, failed: int, fare: float, severity: float) -> CustomerHistory:
+    """The single O(1) update behind every record_*, half-lives in seconds (`half_lives_s`):
+    the simulator records every outcome under one params, so it works them out once and
+    calls this one flat body (no keywords, no helper returning a tuple in the usual case).
 
-    Returns (keep_long, keep_short, weight_long, weight_short, repeat_orders, first_at,
-    last_at): stored sums are multiplied by keep_*, the new event enters with weight_*.
-    An event in order ages the history and enters at full weight; a late report ages
-    the event instead, so the result does not depend on the order outcomes arrive in.
+    Stored sums are multiplied by keep_*, the new event enters with w_*. An event in order
+    ages the history and enters at full weight; a late report ages the event instead, so
+    the result does not depend on the order outcomes arrive in.
     """
+    keep_long = keep_short = w_long = w_short = 1.0
     if h.orders == 0:
-        return 1.0, 1.0, 1.0, 1.0, 0.0, at_s, at_s
-    gap_s = at_s - h.last_event_at
-    long_f = decay_factor(abs(gap_s), params.value_half_life_weeks)
-    short_f = decay_factor(abs(gap_s), params.failure_half_life_weeks)
-    if gap_s >= 0:
-        return long_f, short_f, 1.0, 1.0, h.repeat_orders * long_f + 1.0, h.first_seen_at, at_s
-    # The earliest order is never a repeat: if the late one is earlier still, the former
-    # first order becomes the repeat instead.
-    repeat_at = max(at_s, h.first_seen_at)
-    repeat = h.repeat_orders + decay_factor(h.last_event_at - repeat_at, params.value_half_life_weeks)
-    return 1.0, 1.0, long_f, short_f, repeat, min(h.first_seen_at, at_s), h.last_event_at
-
-
-def _record(
-    h: CustomerHistory,
-    at_s: float,
-    params: ValuationParams,
-    completed: int = 0,
-    failed: int = 0,
-    fare: float = 0.0,
-    severity: float = 0.0,
-) -> CustomerHistory:
-    """The single O(1) update behind every record_* function."""
-    keep_long, keep_short, w_long, w_short, repeat, first_at, last_at = _shift(h, at_s, params)
+        repeat, first_at, last_at = 0.0, at_s, at_s
+    else:
+        gap_s = at_s - h.last_event_at
+        if gap_s >= 0:
+            keep_long, keep_short = _decay(gap_s, long_s), _decay(gap_s, short_s)
+            repeat, first_at, last_at = h.repeat_orders * keep_long + 1.0, h.first_seen_at, at_s
+        else:
+            w_long, w_short, repeat, first_at, last_at = _late(h, at_s, abs(gap_s), long_s, short_s)
     last_failed_at = h.last_failed_at
     if failed:
         last_failed_at = at_s if h.failed == 0 else max(last_failed_at, at_s)
@@ -132,6 +136,17 @@ def _record(
     )
 
 
+def _late(h: CustomerHistory, at_s: float, gap_s: float, long_s: float,
+          short_s: float) -> tuple[float, float, float, float, float]:
+    """(w_long, w_short, repeat_orders, first_at, last_at) for an order reported after a
+    later one: the earliest order is never a repeat, so if the late one is earlier still,
+    the former first order becomes the repeat instead."""
+    repeat_at = max(at_s, h.first_seen_at)
+    repeat = h.repeat_orders + _decay(h.last_event_at - repeat_at, long_s)
+    return (_decay(gap_s, long_s), _decay(gap_s, short_s), repeat, min(h.first_seen_at, at_s),
+            h.last_event_at)
+
+
 def record_completed(
     h: CustomerHistory,
     at_s: float,
@@ -141,7 +156,7 @@ def record_completed(
 ) -> CustomerHistory:
     """A served order. A very late pickup still hurts (Halperin et al.), at `severity_very_late`."""
     late = params.severity_very_late if very_late else 0.0
-    return _record(h, at_s, params, completed=1, fare=fare, severity=late)
+    return record_outcome(h, at_s, *half_lives_s(params), 1, 0, fare, late)
 
 
 def record_failed(
@@ -151,14 +166,14 @@ def record_failed(
     params: ValuationParams = DEFAULT_PARAMS,
 ) -> CustomerHistory:
     """An order that failed the customer; weighs on phi by the severity of its cause."""
-    return _record(h, at_s, params, failed=1, severity=failure_severity(cause, params))
+    return record_outcome(h, at_s, *half_lives_s(params), 0, 1, 0.0, failure_severity(cause, params))
 
 
 def record_cancelled(
     h: CustomerHistory, at_s: float, params: ValuationParams = DEFAULT_PARAMS
 ) -> CustomerHistory:
     """The customer's own cancellation: demand (they called), but not our failure."""
-    return _record(h, at_s, params)
+    return record_outcome(h, at_s, *half_lives_s(params), 0, 0, 0.0, 0.0)
 
 
 _FIELD_NAMES = tuple(spec.name for spec in fields(CustomerHistory))

@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 from dispatch.model import Tier
 from dispatch.values import record
-from valuation.history import CustomerHistory, HistoryArrays
+from valuation.history import NO_HISTORY, CustomerHistory, HistoryArrays
 from valuation.params import WEEK_S, ValuationParams, failure_hazard
 
 TIER_ORDER: tuple[Tier, ...] = (Tier.NEW, Tier.OCCASIONAL, Tier.REGULAR, Tier.AT_RISK, Tier.VIP)
@@ -39,8 +39,8 @@ _CODE = {tier: code for code, tier in enumerate(TIER_ORDER)}
 _NEW, _OCCASIONAL, _REGULAR, _AT_RISK, _VIP = TIER_ORDER  # bound once: an enum lookup is slow
 WEEKS_PER_MONTH = 365.25 / 12 / 7
 LN2 = math.log(2.0)
+_expm1 = math.expm1  # one global lookup, not a module's attribute, per call
 F = TypeVar("F", float, NDArray[np.float64])
-NO_HISTORY = CustomerHistory()
 
 
 @record
@@ -96,51 +96,68 @@ Assessment = tuple[float, float, float, float, float, Tier, float]
 def assess(h: CustomerHistory, now_s: float, params: ValuationParams, vip: bool) -> Assessment:
     """The numbers behind `score`, as a tuple: the dispatcher's scorer builds its own value
     from them (`valuation.scorer`), so scoring a call builds one object, not two."""
-    since_event_w = max(now_s - h.last_event_at, 0.0) / WEEK_S
+    return assess_prepared(h, now_s, vip, Prepared(params))
+
+
+class Prepared:
+    """The parts of `assess` that depend on params alone, worked out once per params: the
+    dispatcher's scorer asks on every call (each is the same operation on the same
+    operands as in the formula, so the same double)."""
+
+    __slots__ = ("a_plus_b", "floor_s", "params", "rate")
+
+    def __init__(self, params: ValuationParams) -> None:
+        self.params = params
+        self.rate = LN2 / params.value_half_life_weeks
+        self.a_plus_b = params.a + params.b  # p's denominator a + b + x adds left to right
+        self.floor_s = params.effective_floor_s
+
+
+def assess_prepared(h: CustomerHistory, now_s: float, vip: bool, prepared: Prepared) -> Assessment:
+    """`assess` in one body: the head start and tier are inlined, and `max(d, 0.0)` /
+    `min(cap, d)` are written as the conditionals the builtins evaluate (same result, NaN
+    and -0.0 included): a Python call costs as much as several lines of the arithmetic."""
+    params, rate = prepared.params, prepared.rate
+    since_s = now_s - h.last_event_at
+    since_event_w = (0.0 if since_s < 0.0 else since_s) / WEEK_S
     long_decay = 2.0 ** (-since_event_w / params.value_half_life_weeks)
     short_decay = 2.0 ** (-since_event_w / params.failure_half_life_weeks)
     x = h.repeat_orders * long_decay
-    rate = LN2 / params.value_half_life_weeks
-    tenure_w = max(now_s - h.first_seen_at, 0.0) / WEEK_S if h.orders > 0 else 0.0
-    age = -math.expm1(-rate * tenure_w) / rate
+    seen = h.orders > 0
+    tenure_s = now_s - h.first_seen_at
+    tenure_w = (0.0 if tenure_s < 0.0 else tenure_s) / WEEK_S if seen else 0.0
+    age = -_expm1(-rate * tenure_w) / rate
     fare = _expected_fare(h.fare_sum * long_decay, h.fare_count * long_decay, params)
     lam = (params.r + x) / (params.alpha + age)
-    p = params.a / (params.a + params.b + x)
-    p_now = p if h.orders > 0 else 0.0  # BG/NBD: nobody leaves right after a first order
+    p = params.a / (prepared.a_plus_b + x)
+    p_now = p if seen else 0.0  # BG/NBD: nobody leaves right after a first order
     trips = lam * params.horizon_weeks
     exposure = trips * p
-    survival = -math.expm1(-exposure) / exposure if exposure > 0 else 1.0
+    survival = -_expm1(-exposure) / exposure if exposure > 0 else 1.0
     value = fare * trips * survival
     phi = h.phi * short_decay
-    newcomer = h.completed == 0
-    hazard = failure_hazard(phi, h.completed, params.k0, params.k1, params.k_new, params.k_prior_trips)
-    kappa = -math.expm1(-hazard)
+    completed = h.completed
+    hazard = failure_hazard(phi, completed, params.k0, params.k1, params.k_new, params.k_prior_trips)
+    kappa = -_expm1(-hazard)
     at_risk = value * (1.0 - p_now) * kappa
-    head = _head_start(at_risk, newcomer, vip, params)
-    return value, p_now, kappa, at_risk, head, _tier(vip, phi, newcomer, lam, params), lam
+    cap = params.max_head_start_s
+    if vip:  # VaR in seconds, capped; newcomers get at least the floor, VIPs the cap
+        return value, p_now, kappa, at_risk, cap, _VIP, lam
+    head = at_risk / params.value_per_s
+    head = head if head < cap else cap
+    if completed == 0:
+        floor_s = prepared.floor_s
+        head = floor_s if floor_s > head else head
+        tier = _AT_RISK if phi >= params.at_risk_phi else _NEW
+    else:
+        tier = (_AT_RISK if phi >= params.at_risk_phi
+                else _REGULAR if lam >= params.regular_orders_per_week else _OCCASIONAL)
+    return value, p_now, kappa, at_risk, head, tier, lam
 
 
 def _expected_fare(fare_sum: F, fare_count: F, params: ValuationParams) -> F:
     """Gamma-Gamma posterior mean: the customer's own mean fare shrunk toward the population's."""
     return params.gg_p * (params.gg_gamma + fare_sum) / (params.gg_p * fare_count + params.gg_q - 1.0)
-
-
-def _head_start(at_risk: float, newcomer: bool, vip: bool, params: ValuationParams) -> float:
-    """VaR in seconds, capped; newcomers get at least the floor, VIPs the cap."""
-    if vip:
-        return params.max_head_start_s
-    head = min(params.max_head_start_s, at_risk / params.value_per_s)
-    return max(head, params.effective_floor_s) if newcomer else head
-
-
-def _tier(vip: bool, phi: float, newcomer: bool, lam: float, params: ValuationParams) -> Tier:
-    if vip:
-        return _VIP
-    if phi >= params.at_risk_phi:
-        return _AT_RISK
-    if newcomer:
-        return _NEW
-    return _REGULAR if lam >= params.regular_orders_per_week else _OCCASIONAL
 
 
 def score_many(

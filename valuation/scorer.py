@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dispatch.model import PriorityScore, Scorer, Tier
-from valuation.history import CustomerHistory
+from valuation.history import NO_HISTORY, CustomerHistory
 from valuation.params import ValuationParams
-from valuation.score import NO_HISTORY, CustomerScore, assess, render_reason
+from valuation.score import CustomerScore, Prepared, assess_prepared, render_reason
 
 HistoryLookup = Callable[[str], CustomerHistory | None]
 _TIER_NAMES = {tier: tier.value for tier in Tier}  # `Tier.value` costs two Python calls per read
@@ -44,6 +44,7 @@ def make_scorer(
     the line was about 2.5% of a `city` run and nothing ever read it. The numbers are
     the same either way.
     """
+    prepared = Prepared(params)  # the parts of the score that depend on params alone, once
 
     def scorer(customer_id: str | None, now: float) -> PriorityScore:
         history: CustomerHistory | None = None
@@ -55,7 +56,7 @@ def make_scorer(
                 unavailable = True
         h = NO_HISTORY if history is None else history
         vip = customer_id is not None and customer_id in vip_ids
-        value, p_now, kappa, at_risk, head, tier, lam = assess(h, now, params, vip)
+        value, p_now, kappa, at_risk, head, tier, lam = assess_prepared(h, now, vip, prepared)
         reason = render_reason(tier, h, lam, head, now) if explain else _TIER_NAMES[tier]
         if unavailable:
             reason = f"history unavailable; {reason}"

@@ -73,6 +73,19 @@ def test_histories_folded_when_read_are_those_folded_at_once() -> None:
     assert all(book.history(customer_id) is h for customer_id, h in book.histories.items())
 
 
+def test_outcomes_noted_before_a_params_change_are_folded_under_the_old_params() -> None:
+    other = ValuationParams(value_half_life_weeks=3.0, failure_half_life_weeks=1.0)
+    book = HistoryBook(PARAMS)
+    book.completed("u1", 0.0, 20.0)
+    book.failed("u1", 3_600.0, FailureCause.NO_CAR)
+    book.params = other
+    book.completed("u1", 7_200.0, 15.0)
+    expected = record_completed(CustomerHistory(), 0.0, 20.0, params=PARAMS)
+    expected = record_failed(expected, 3_600.0, FailureCause.NO_CAR, PARAMS)
+    expected = record_completed(expected, 7_200.0, 15.0, params=other)
+    assert book.history("u1") == expected
+
+
 def test_outcomes_update_the_history_the_scorer_reads() -> None:
     """A failure raises the caller's failure memory, and the scorer sees it at once."""
     book = HistoryBook(PARAMS)
