@@ -97,6 +97,8 @@ class Matcher:
             return None
         free_ids = self.free_ids
         free_cars = len(free_ids) + (driver.driver_id not in free_ids)
+        if free_cars > self.admits_all_above:  # the policy admits anyone at this count
+            return waiting.best_for(driver.position, self._config.pickup_radius_m, _anyone)
         orders, may_take = self._orders, self._policy.may_take_car
         return waiting.best_for(
             driver.position,
@@ -143,3 +145,8 @@ class Matcher:
                 if best_key is None or key < best_key:
                     best_key, best_order_id = key, order_id
         return best_order_id
+
+
+def _anyone(order_id: str) -> bool:
+    """Every waiting order is acceptable: more cars are free than the policy's threshold."""
+    return True
