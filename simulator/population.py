@@ -223,7 +223,7 @@ class Callers:
     of 40,000 sums per call was about 2.5% of a `city` run and 6% of `erlang-a`.
     """
 
-    __slots__ = ("_customers", "_draws", "_picks", "_sums", "_total", "_uniforms")
+    __slots__ = ("_customers", "_draws", "_picks", "_sums", "_uniforms", "total_rate_per_s")
 
     def __init__(self, customers: list[Customer], uniforms: BufferedDraws | None = None) -> None:
         count = len(customers)
@@ -232,7 +232,9 @@ class Callers:
         # `add` one by one, at once: numpy's cumulative sum adds in order, left to right,
         # exactly as the running total does (tests/simulator/test_population.py).
         np.cumsum(rates_of(customers), out=self._sums[:count])
-        self._total = float(self._sums[count - 1]) if count else 0.0  # read once a call
+        # Read once a call, so an attribute (a property would cost a Python frame); only
+        # `add` changes it.
+        self.total_rate_per_s = float(self._sums[count - 1]) if count else 0.0
         self._draws = uniforms
         self._uniforms = [] if uniforms is None else uniforms.buffer  # always that one list
         self._picks: list[int] = []  # callers of the buffer's last uniforms, the next one last
@@ -241,20 +243,16 @@ class Callers:
         count = len(self._customers)
         if count == len(self._sums):
             self._sums = np.concatenate([self._sums, np.zeros(count)])
-        self._total += customer.rate_per_s
-        self._sums[count] = self._total
+        self.total_rate_per_s += customer.rate_per_s
+        self._sums[count] = self.total_rate_per_s
         self._customers.append(customer)
         self._picks.clear()  # answered for the old total
-
-    @property
-    def total_rate_per_s(self) -> float:
-        return self._total
 
     def pick(self, uniform: float) -> Customer:
         """The caller for a uniform draw in [0, 1): `bisect_right`, the reference `next_caller`
         is tested against."""
         count = len(self._customers)
-        index = bisect_right(self._sums, uniform * self._total, 0, count)
+        index = bisect_right(self._sums, uniform * self.total_rate_per_s, 0, count)
         return self._customers[min(index, count - 1)]
 
     def next_caller(self) -> Customer:
@@ -272,6 +270,6 @@ class Callers:
         if not uniforms:
             uniforms.append(self._draws.next())  # refilled as a draw would, then put back
         count = len(self._customers)
-        scaled = np.array(uniforms[-PICK_CHUNK:]) * self._total
+        scaled = np.array(uniforms[-PICK_CHUNK:]) * self.total_rate_per_s
         index = np.searchsorted(self._sums[:count], scaled, side="right")
         self._picks[:] = np.minimum(index, count - 1).tolist()

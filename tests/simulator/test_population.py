@@ -184,4 +184,4 @@ def test_callers_built_at_once_hold_the_running_sums_added_one_by_one() -> None:
         one_by_one.add(customer)
     count = len(customers)
     assert np.array_equal(at_once._sums[:count], one_by_one._sums[:count])
-    assert at_once._total == one_by_one._total
+    assert at_once.total_rate_per_s == one_by_one.total_rate_per_s
