@@ -89,7 +89,8 @@ class DriverSide(Holds):
         return self._assign(self._orders[order_id], driver, now, manual=False)
 
     def _arrived(self, command: DriverArrived, now: float) -> list[Decision]:
-        driver = self._driver(command.driver_id)
+        # A driver record is always truthy: `_driver` is called (and raises) only when unknown.
+        driver = self._drivers.get(command.driver_id) or self._driver(command.driver_id)
         if driver.status is not EN_ROUTE or driver.order_id is None:
             raise InvalidTransition(f"driver {driver.driver_id!r} is {driver.status}, not en route")
         live = self._orders[driver.order_id]
@@ -101,7 +102,7 @@ class DriverSide(Holds):
         return [picked_up, DriverStatusChanged(driver.driver_id, ON_TRIP, driver.position, now)]
 
     def _completed(self, command: TripCompleted, now: float) -> list[Decision]:
-        driver = self._driver(command.driver_id)
+        driver = self._drivers.get(command.driver_id) or self._driver(command.driver_id)  # as above
         if driver.status is not ON_TRIP or driver.order_id is None:
             raise InvalidTransition(f"driver {driver.driver_id!r} is {driver.status}, not on a trip")
         live = self._orders.pop(driver.order_id)
@@ -117,9 +118,10 @@ class DriverSide(Holds):
         a driver at the end of their shift goes offline instead."""
         if driver.leaving:
             return self._go_offline(driver, now)
-        promised = self.take_next(driver, now)
-        if promised is not None:
-            return promised
+        if driver.next_order_id is not None:  # a promise to keep (`take_next`); rare
+            promised = self.take_next(driver, now)
+            if promised is not None:
+                return promised
         driver.status = FREE
         order_id = self._match.order_for(driver)
         if order_id is None:

@@ -42,6 +42,10 @@ class IdleCarQueue(dict[str, Position]):
     def nearest(self, p: Position, k: int = 1, radius_m: float = math.inf) -> list[tuple[float, str]]:
         """The k cars idle longest, with their distance. In a zone every car counts as
         near enough, so the radius is not applied and idle time decides."""
+        if k == 1:  # what the matcher asks: the car idle longest, with no list to grow
+            for driver_id, position in self.items():
+                return [(haversine_m(p, position), driver_id)]
+            return []
         chosen = []
         for driver_id, position in self.items():
             chosen.append((haversine_m(p, position), driver_id))

@@ -131,9 +131,6 @@ class Model:
     def _react(self, decisions: list[Decision], now: float) -> None:
         on = self._on
         for decision in decisions:
-            if type(decision) is DriverStatusChanged and decision.status is not OFFLINE:
-                continue  # only a car going offline concerns the model (`build_dispatcher`
-                # asks for no other; a dispatcher built elsewhere may report them all)
             on[type(decision)](decision, now)
         if self._batches:  # any command may open a batch: its Tick is the next timer
             self._watch_timers()
@@ -303,8 +300,9 @@ class Model:
         self._fail(self.trips[decision.order_id], EXPIRED, now)
 
     def _status_changed(self, decision: DriverStatusChanged, now: float) -> None:
-        """A car going offline (`_handle` passes on no other status change)."""
-        if decision.driver_id in self.s.cars.leaving:
+        """A car going offline, the only change `build_dispatcher` asks to hear of (a
+        dispatcher built elsewhere may report them all: the others are ignored)."""
+        if decision.status is OFFLINE and decision.driver_id in self.s.cars.leaving:
             self.s.cars.positions[decision.driver_id] = decision.position
             self.s.cars.went_offline(decision.driver_id, now)
 

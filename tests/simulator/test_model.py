@@ -225,3 +225,23 @@ def test_batch_matching_runs_on_the_engine_in_the_simulator() -> None:
     assert at_once > 0.5 and min(batch_waits) > 0
     within_window = sum(wait <= window_s for wait in batch_waits) / len(batch_waits)
     assert within_window >= at_once - 0.05
+
+
+def test_a_dispatcher_reporting_every_car_status_gives_the_same_rows() -> None:
+    """The model hears only cars going offline from `build_dispatcher`'s dispatcher; one that
+    reports every status change (as the live server's does) must not change a row, shifts
+    and cars leaving after their last job included."""
+    from dispatch.engine import Dispatcher
+    from simulator.model import Model
+    from simulator.setup import build_dispatcher, build_setup, policy_and_scorer
+
+    scenario = load_scenario("small-town")
+    quiet_setup = build_setup(scenario)
+    quiet = Model(quiet_setup, build_dispatcher(quiet_setup, "retention"))
+    quiet.run()
+    loud_setup = build_setup(scenario)
+    policy, scorer = policy_and_scorer(loud_setup, "retention")
+    loud = Model(loud_setup, Dispatcher(policy, scorer, scenario.dispatch.config()))
+    loud.run()
+    assert loud.rows == quiet.rows and len(quiet.rows) > 1_000
+    assert loud_setup.cars.utilisation == quiet_setup.cars.utilisation
