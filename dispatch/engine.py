@@ -203,16 +203,14 @@ class Dispatcher(OperatorSide):
         is scored once, before it is served, queued or refused.
         """
         match = self._match
-        if len(match.free_ids) > match.admits_all_above:
-            found = match.car_for(live)  # reads no score at this supply
-            if found is not None:
-                return self._assign(live, found[0], now, manual=False, dist_m=found[1])
+        score_first = len(match.free_ids) <= match.admits_all_above  # else car_for reads no score
+        if score_first:
             self._score(live, now)
-        else:
+        found = match.car_for(live)
+        if found is not None:
+            return self._assign(live, found[0], now, manual=False, dist_m=found[1])
+        if not score_first:
             self._score(live, now)
-            found = match.car_for(live)
-            if found is not None:
-                return self._assign(live, found[0], now, manual=False, dist_m=found[1])
         if not self.policy.waits and self._batch is None:
             return [self._refuse(live, now)]
         return [self._enqueue(live, now)]

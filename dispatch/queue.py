@@ -115,13 +115,10 @@ class OrderQueue:
 
     def remove(self, order_id: str) -> None:
         """Withdraw an order (cancelled, abandoned, assigned elsewhere) in O(1) amortised."""
-        live = self._live
-        if order_id not in live:
+        if order_id not in self._live:
             raise KeyError(order_id)
-        del live[order_id]
-        heap = self._heap
-        if 2 * (len(heap) - len(live)) > len(heap):  # `_compact_if_mostly_stale`, without its frame
-            self._compact()
+        del self._live[order_id]
+        self._compact_if_mostly_stale()
 
     def reprioritise(self, order_id: str, head_start_s: float) -> float:
         """Give a waiting order a new head start; it keeps its due_at and its seq.
@@ -145,14 +142,8 @@ class OrderQueue:
     def _compact_if_mostly_stale(self) -> None:
         heap = self._heap
         if 2 * (len(heap) - len(self._live)) > len(heap):
-            self._compact()
-
-    def _compact(self) -> None:
-        """Rebuild the heap from the live entries: tombstones are then at most half of it, so
-        the rebuilds cost O(1) amortised per removal."""
-        heap = self._heap
-        heap[:] = self._live.values()
-        heapify(heap)
+            heap[:] = self._live.values()
+            heapify(heap)
 
     def key_of(self, order_id: str) -> tuple[float, int]:
         entry = self._live[order_id]

@@ -167,5 +167,5 @@ def policy_and_scorer(setup: Setup, name: str) -> tuple[Policy, Scorer]:
 
 def build_dispatcher(setup: Setup, policy_name: str) -> Dispatcher:
     policy, scorer = policy_and_scorer(setup, policy_name)
-    # The model reads a car's status change only when it goes offline (`Model._handle`).
+    # The model reads a car's status change only when it goes offline (`Model._status_changed`).
     return Dispatcher(policy, scorer, setup.scenario.dispatch.config(), report_every_car_status=False)
