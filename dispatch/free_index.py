@@ -34,9 +34,14 @@ from dispatch.car_pass import Car, Query, collect
 from dispatch.geo import Cell, Grid, Span
 from dispatch.model import Position
 
-Ring = tuple[float, int, list[Cell] | None]
-"""(reach, cells in the whole box, the box's cells that the previous ring's box lacks:
-None while the box has more cells than the index has occupied ones)."""
+Ring = tuple[float, int, list[dict[str, Car]] | None]
+"""(reach, cells in the whole box, the buckets of the box's cells that the previous ring's
+box lacks: None while the box has more cells than the index has occupied ones).
+
+A ring holds the cells' buckets themselves, not their cell numbers: a bucket, once made,
+stays in the index while it is empty (`FreeDriverIndex._occupied` counts the others), so
+a kept ring stays right as cars come and go, and a lookup reads its buckets with no dict
+look-up per cell. Empty buckets are dropped when the ring cache starts over."""
 
 RING_SHORTFALL = 1e-4  # of a cell: see `_reach`
 RING_CACHE_LIMIT = 1 << 16
@@ -64,14 +69,15 @@ class FreeDriverIndex:
     look-ups, same answer.
     """
 
-    __slots__ = ("_asked", "_cars", "_cells", "_point_lookups", "_rings", "grid")
+    __slots__ = ("_asked", "_cars", "_cells", "_occupied", "_point_lookups", "_rings", "grid")
 
     def __init__(
         self, cell_m: float = 1000.0, point_lookups: int = POINT_LOOKUPS, grid: Grid | None = None
     ) -> None:
         self.grid = Grid(cell_m) if grid is None else grid
         self._point_lookups = point_lookups
-        self._cells: dict[Cell, dict[str, Car]] = {}
+        self._cells: dict[Cell, dict[str, Car]] = {}  # buckets, some empty (see `Ring`)
+        self._occupied = 0  # buckets with a car in them
         self._cars: dict[str, Car] = {}  # every free car, for the scan of a small fleet
         self._rings: dict[tuple[Cell, int, float], Ring] = {}
         self._asked: dict[Cell, int] = {}  # lookups from a cell before its rings are listed
@@ -86,6 +92,8 @@ class FreeDriverIndex:
         drivers = self._cells.get(cell)
         if drivers is None:
             drivers = self._cells[cell] = {}
+        if not drivers:
+            self._occupied += 1
         drivers[driver_id] = car
 
     def remove(self, driver_id: str) -> None:
@@ -95,7 +103,7 @@ class FreeDriverIndex:
         drivers = self._cells[cell]
         del drivers[driver_id]
         if not drivers:
-            del self._cells[cell]
+            self._occupied -= 1  # the bucket stays: kept rings hold it
 
     @property
     def ids(self) -> dict[str, Car]:
@@ -137,21 +145,20 @@ class FreeDriverIndex:
     def _nearest_in_rings(self, query: Query, home: Cell, k: int, radius_m: float) -> list[tuple[float, str]]:
         """The lookup from a cell asked before: its rings, in order (see the class doc)."""
         best: list[tuple[float, str]] = []
-        cells = self._cells
-        get, rings, level, upto = cells.get, self._rings, 0, 0
+        rings, level, upto = self._rings, 0, 0
         while True:
             found = []
             reach = 0.0
             for ring_level in range(level, upto + 1):  # rings are read whole and in order
                 ring = rings.get((home, ring_level, radius_m))
-                if ring is None or (ring[2] is None and ring[1] <= len(cells)):
+                if ring is None or (ring[2] is None and ring[1] <= self._occupied):
                     ring = self._ring(home, ring_level, radius_m)
                 reach, _, ring_cells = ring
                 if ring_cells is None:  # the box outgrew the occupied cells: read those instead
                     best.clear()
                     collect(query, (self._cars,), k, radius_m, best)
                     return best
-                found += [drivers for cell in ring_cells if (drivers := get(cell)) is not None]
+                found += ring_cells
             collect(query, found, k, radius_m, best)
             if reach >= radius_m or (len(best) == k and best[-1][0] <= reach):
                 return best  # every car nearer than `reach` has been read
@@ -165,12 +172,11 @@ class FreeDriverIndex:
         only the columns it gained. It costs a little box geometry per pass, which is
         cheaper than listing rings that may never be asked for again."""
         best: list[tuple[float, str]] = []
-        cells = self._cells
         p = query[0]
         read: dict[int, tuple[int, int]] = {}  # row -> the columns read so far, unwrapped
         reach = min(radius_m, self.grid.cell_m)
-        while cells:
-            spans = self.grid.row_spans(p, reach, limit=len(cells))
+        while self._occupied:
+            spans = self.grid.row_spans(p, reach, limit=self._occupied)
             if spans is None:  # the box outgrew the occupied cells: read those instead
                 best.clear()
                 collect(query, (self._cars,), k, radius_m, best)
@@ -205,7 +211,7 @@ class FreeDriverIndex:
             for lo, hi in runs:
                 for x in range(lo, hi + 1):
                     drivers = get(base + x % n)
-                    if drivers is not None:
+                    if drivers:
                         found.append(drivers)
         return found
 
@@ -219,14 +225,16 @@ class FreeDriverIndex:
         if len(rings) >= RING_CACHE_LIMIT:
             rings.clear()
             self._asked.clear()
-        occupied = len(self._cells)
+            self._cells = {cell: drivers for cell, drivers in self._cells.items() if drivers}
+        occupied = self._occupied
         reach = self._reach(level, radius_m)
         box = self._box(home, reach, occupied)
         if box is None:
             ring: Ring = (reach, occupied + 1, None)
         else:
             inner = set(self._box(home, self._reach(level - 1, radius_m)) or ()) if level else set()
-            ring = (reach, len(box), list(set(box) - inner))
+            bucket = self._cells.setdefault
+            ring = (reach, len(box), [bucket(cell, {}) for cell in set(box) - inner])
         rings[home, level, radius_m] = ring
         return ring
 

@@ -4,8 +4,11 @@ same dispatcher, so the bench measures exactly what the test guards."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import dispatch.free_index as free_index_module
 from dispatch.commands import PlaceOrder
 from dispatch.engine import DispatchConfig, Dispatcher
 from dispatch.model import Order, Position
@@ -29,6 +32,26 @@ class CountingCells(dict[Any, Any]):
     def items(self) -> Any:
         self.reads += len(self)
         return super().items()
+
+
+@contextmanager
+def bucket_reads(index: free_index_module.FreeDriverIndex) -> Iterator[list[int]]:
+    """Count the cell buckets a free-car index's lookups read, empty ones included, in
+    `reads[0]`: a kept ring hands its buckets to the pass with no dict look-up, so counting
+    `get` calls would miss them. The scan of the whole fleet (one dict) reads no bucket."""
+    original = free_index_module.collect
+    reads = [0]
+
+    def counting(query: Any, cells: Any, k: int, radius_m: float, best: Any) -> None:
+        cells = list(cells)
+        reads[0] += sum(1 for bucket in cells if bucket is not index.ids)
+        original(query, cells, k, radius_m, best)
+
+    free_index_module.collect = counting  # type: ignore[assignment]
+    try:
+        yield reads
+    finally:
+        free_index_module.collect = original
 
 
 def moscow_cells(count: int) -> list[Position]:
